@@ -1,0 +1,71 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// OAuth2Kind is the kind of an OAuth2 record.
+type OAuth2Kind string
+
+// OAuth2 record kinds, as the protocol layer needs them.
+const (
+	KindCode    OAuth2Kind = "code"    // authorization code
+	KindAccess  OAuth2Kind = "access"  // access token
+	KindRefresh OAuth2Kind = "refresh" // refresh token
+	KindPKCE    OAuth2Kind = "pkce"    // code challenge of an authorization code
+	KindOIDC    OAuth2Kind = "oidc"    // OpenID Connect request of an authorization code
+)
+
+// OAuth2Record is one issued code or token, or a request record attached to
+// a code. It is keyed by kind and a hash of the token signature (computed by
+// the protocol layer; the token itself is never stored). Records of one grant
+// share RequestID: that is the token family that reuse detection revokes.
+type OAuth2Record struct {
+	Kind              OAuth2Kind `db:"kind"`
+	Signature         string     `db:"signature"` // hash of the token signature
+	InstitutionID     string     `db:"institution_id"`
+	RequestID         string     `db:"request_id"`
+	RequestedAt       time.Time  `db:"requested_at"`
+	ClientID          string     `db:"client_id"`
+	Subject           string     `db:"subject"` // account ID, or client ID for client credentials
+	RequestedScopes   List       `db:"requested_scopes"`
+	GrantedScopes     List       `db:"granted_scopes"`
+	RequestedAudience List       `db:"requested_audience"`
+	GrantedAudience   List       `db:"granted_audience"`
+	Form              string     `db:"form"`             // the sanitised request form, URL-encoded
+	Session           []byte     `db:"session"`          // the protocol session, encoded by its owner
+	AccessSignature   string     `db:"access_signature"` // refresh tokens: the access token issued with it
+	Active            bool       `db:"active"`
+	ExpiresAt         time.Time  `db:"expires_at"`
+	UsedAt            *time.Time `db:"used_at"` // when it was first redeemed, rotated or revoked
+}
+
+// OAuth2Store keeps an institution's codes and tokens.
+type OAuth2Store interface {
+	// CreateOAuth2 stores r (Active as given). ErrDuplicate when a record of
+	// that kind and signature exists.
+	CreateOAuth2(ctx context.Context, r *OAuth2Record) error
+	// GetOAuth2 returns the record, active or not, or ErrNotFound.
+	GetOAuth2(ctx context.Context, kind OAuth2Kind, signature string) (*OAuth2Record, error)
+	// DeactivateOAuth2 marks an active record inactive and sets UsedAt.
+	// Of concurrent calls exactly one succeeds; the others, and any call on an
+	// inactive record, get ErrAlreadyUsed. ErrNotFound when missing.
+	DeactivateOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
+	// DeleteOAuth2 removes the record; ErrNotFound when missing.
+	DeleteOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
+	// DeactivateOAuth2Family marks every active record of this kind and
+	// request ID inactive and returns how many it marked.
+	DeactivateOAuth2Family(ctx context.Context, kind OAuth2Kind, requestID string) (int, error)
+	// DeactivateOAuth2Subject marks every active record of the subject
+	// inactive (a password reset ends the account's grants) and returns how
+	// many it marked.
+	DeactivateOAuth2Subject(ctx context.Context, subject string) (int, error)
+
+	// CheckJTI returns ErrAlreadyUsed when the JWT ID was recorded and has not
+	// expired yet.
+	CheckJTI(ctx context.Context, jti string) error
+	// UseJTI records a JWT ID until it expires; ErrAlreadyUsed when it is
+	// already recorded and unexpired. Of concurrent calls one succeeds.
+	UseJTI(ctx context.Context, jti string, expiresAt time.Time) error
+}

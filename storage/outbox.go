@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// EmailStatus is where an outbox email is.
+type EmailStatus string
+
+// Email statuses.
+const (
+	EmailQueued EmailStatus = "queued" // waiting for its next attempt
+	EmailSent   EmailStatus = "sent"
+	EmailFailed EmailStatus = "failed" // permanently refused, or retried for too long
+)
+
+// OutboxEmail is an email: a row first, written in the same transaction as
+// the change that causes it, then delivered by a worker.
+type OutboxEmail struct {
+	ID            string      `db:"id"`
+	InstitutionID string      `db:"institution_id"`
+	AccountID     string      `db:"account_id"` // the recipient's account, "" for a test email
+	Class         string      `db:"class"`      // document class, e.g. "password_reset"
+	Locale        string      `db:"locale"`
+	Recipient     string      `db:"recipient"`
+	Sender        string      `db:"sender"` // the From header
+	Subject       string      `db:"subject"`
+	TextBody      string      `db:"text_body"`
+	HTMLBody      string      `db:"html_body"`
+	Status        EmailStatus `db:"status"`
+	Attempts      int         `db:"attempts"`
+	NextAttemptAt time.Time   `db:"next_attempt_at"`
+	LastError     string      `db:"last_error"`
+	CreatedAt     time.Time   `db:"created_at"`
+	SentAt        *time.Time  `db:"sent_at"`
+}
+
+// OutboxFilter selects emails to list. Zero fields select everything.
+type OutboxFilter struct {
+	AccountID string
+	Status    EmailStatus
+	Limit     int // 0 means 100
+}
+
+// OutboxStore queues an institution's emails.
+type OutboxStore interface {
+	// EnqueueEmail stores e as queued, due at e.NextAttemptAt (now when zero);
+	// ID and CreatedAt are assigned.
+	EnqueueEmail(ctx context.Context, e *OutboxEmail) error
+	// GetEmail returns the email, or ErrNotFound.
+	GetEmail(ctx context.Context, id string) (*OutboxEmail, error)
+	// ListEmails returns emails, newest first.
+	ListEmails(ctx context.Context, f OutboxFilter) ([]OutboxEmail, error)
+	// RetryEmail queues a failed or queued email again, due now.
+	// ErrConflict when it was sent; ErrNotFound.
+	RetryEmail(ctx context.Context, id string) error
+}
+
+// OutboxQueue is the delivery side of the outbox, across institutions.
+type OutboxQueue interface {
+	// ClaimEmails takes up to limit due emails and leases them: their next
+	// attempt moves to now+lease and their attempt count rises, so no other
+	// worker takes them meanwhile (if this one dies, they become due again).
+	// Concurrent claims never return the same email.
+	ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]OutboxEmail, error)
+	// MarkEmailSent records the delivery. ErrNotFound.
+	MarkEmailSent(ctx context.Context, id string) error
+	// MarkEmailRetry records a temporary failure and the next attempt.
+	// ErrConflict when the email was sent meanwhile (by a worker that took it
+	// over after this one's lease ran out); ErrNotFound.
+	MarkEmailRetry(ctx context.Context, id string, next time.Time, lastError string) error
+	// MarkEmailFailed records a permanent failure; the email is not retried.
+	// ErrConflict when it was sent meanwhile; ErrNotFound.
+	MarkEmailFailed(ctx context.Context, id string, lastError string) error
+}

@@ -1,0 +1,37 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// BrowserSession is a browser's session at Usher. The cookie carries a random
+// secret; the record is keyed by its hash, so a copy of the database cannot be
+// replayed as a cookie. A session exists before sign-in (it carries flow
+// state), so AccountID may be empty.
+type BrowserSession struct {
+	ID            string     `db:"id"` // hash of the cookie secret
+	InstitutionID string     `db:"institution_id"`
+	AccountID     string     `db:"account_id"` // "" until signed in
+	AuthTime      *time.Time `db:"auth_time"`  // when the account last authenticated
+	AMR           List       `db:"amr"`        // methods used: "pwd", "otp"
+	Data          []byte     `db:"data"`       // the session's other values, encoded by its owner
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+	ExpiresAt     time.Time  `db:"expires_at"`
+}
+
+// SessionStore keeps browser sessions.
+type SessionStore interface {
+	// SaveSession creates or replaces the session with s.ID, setting the
+	// timestamps (CreatedAt is kept on replace).
+	SaveSession(ctx context.Context, s *BrowserSession) error
+	// GetSession returns the session, or ErrNotFound when there is none or it
+	// has expired.
+	GetSession(ctx context.Context, id string) (*BrowserSession, error)
+	// DeleteSession removes the session; removing a missing one is no error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteAccountSessions ends every session of the account except the one
+	// with exceptID ("" ends them all) and returns how many it ended.
+	DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error)
+}

@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+const oauth2Columns = `signature, kind, institution_id, request_id, requested_at, client_id, subject,
+	requested_scopes, granted_scopes, requested_audience, granted_audience, form, session, access_signature,
+	active, expires_at, used_at`
+
+// CreateOAuth2 implements storage.OAuth2Store.
+func (s *scoped) CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error {
+	r.InstitutionID = s.inst
+	r.RequestedAt, r.ExpiresAt, r.UsedAt = norm(r.RequestedAt), norm(r.ExpiresAt), normTime(r.UsedAt)
+	if r.Session == nil {
+		r.Session = []byte{}
+	}
+	err := s.insert(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Signature, r.Kind, r.InstitutionID, r.RequestID, r.RequestedAt, r.ClientID, r.Subject,
+		r.RequestedScopes, r.GrantedScopes, r.RequestedAudience, r.GrantedAudience, r.Form, r.Session,
+		r.AccessSignature, r.Active, r.ExpiresAt, r.UsedAt)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", r.Kind, err)
+	}
+	return nil
+}
+
+// GetOAuth2 implements storage.OAuth2Store.
+func (s *scoped) GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) (*storage.OAuth2Record, error) {
+	var r storage.OAuth2Record
+	err := s.get(ctx, &r, `SELECT `+oauth2Columns+` FROM oauth2_tokens
+		WHERE signature = ? AND kind = ? AND institution_id = ?`, signature, kind, s.inst)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", kind, err)
+	}
+	return &r, nil
+}
+
+// DeactivateOAuth2 implements storage.OAuth2Store.
+func (s *scoped) DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error {
+	n, err := s.execN(ctx, `UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
+		WHERE signature = ? AND kind = ? AND institution_id = ? AND active = TRUE`, s.clock(), signature, kind, s.inst)
+	if err != nil {
+		return fmt.Errorf("deactivate %s: %w", kind, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if _, err := s.GetOAuth2(ctx, kind, signature); err != nil {
+		return fmt.Errorf("deactivate %s: %w", kind, err)
+	}
+	return fmt.Errorf("deactivate %s: %w", kind, storage.ErrAlreadyUsed)
+}
+
+// DeleteOAuth2 implements storage.OAuth2Store.
+func (s *scoped) DeleteOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error {
+	return s.updateOne(ctx, "delete "+string(kind), `DELETE FROM oauth2_tokens
+		WHERE signature = ? AND kind = ? AND institution_id = ?`, signature, kind, s.inst)
+}
+
+// DeactivateOAuth2Family implements storage.OAuth2Store.
+func (s *scoped) DeactivateOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error) {
+	n, err := s.execN(ctx, `UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
+		WHERE request_id = ? AND kind = ? AND institution_id = ? AND active = TRUE`, s.clock(), requestID, kind, s.inst)
+	if err != nil {
+		return 0, fmt.Errorf("deactivate %s family: %w", kind, err)
+	}
+	return n, nil
+}
+
+// DeactivateOAuth2Subject implements storage.OAuth2Store.
+func (s *scoped) DeactivateOAuth2Subject(ctx context.Context, subject string) (int, error) {
+	if subject == "" {
+		return 0, fmt.Errorf("deactivate grants: empty subject")
+	}
+	n, err := s.execN(ctx, `UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
+		WHERE institution_id = ? AND subject = ? AND active = TRUE`, s.clock(), s.inst, subject)
+	if err != nil {
+		return 0, fmt.Errorf("deactivate grants: %w", err)
+	}
+	return n, nil
+}
+
+// CheckJTI implements storage.OAuth2Store.
+func (s *scoped) CheckJTI(ctx context.Context, jti string) error {
+	var n int
+	err := s.get(ctx, &n, `SELECT COUNT(*) FROM oauth2_jtis WHERE institution_id = ? AND jti = ? AND expires_at > ?`,
+		s.inst, jti, s.clock())
+	if err != nil {
+		return fmt.Errorf("check jti: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("check jti: %w", storage.ErrAlreadyUsed)
+	}
+	return nil
+}
+
+// UseJTI implements storage.OAuth2Store. An expired record of the same JWT ID
+// is replaced; the upsert's WHERE makes a live one win over the newcomer.
+func (s *scoped) UseJTI(ctx context.Context, jti string, expiresAt time.Time) error {
+	n, err := s.execN(ctx, `INSERT INTO oauth2_jtis (institution_id, jti, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (institution_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE oauth2_jtis.expires_at <= ?`, s.inst, jti, expiresAt, s.clock())
+	if err != nil {
+		return fmt.Errorf("use jti: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("use jti: %w", storage.ErrAlreadyUsed)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+// Package sqlstore implements storage.Store on PostgreSQL (lib/pq) and on
+// SQLite (modernc.org/sqlite, no cgo) with one set of queries. Queries are
+// written once with ? placeholders and rebound for PostgreSQL; the few
+// differences between the dialects are named in dialect.go.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// Options tune a Store. The zero value is fine.
+type Options struct {
+	// Now is the clock; nil means time.Now. Tests pass a fake.
+	Now func() time.Time
+	// MaxOpenConns bounds the connection pool; 0 picks a default per dialect.
+	MaxOpenConns int
+}
+
+// Store is a storage.Store on a SQL database.
+type Store struct {
+	db         *sqlx.DB
+	dialect    dialect
+	now        func() time.Time
+	statements atomic.Uint64
+	rebound    sync.Map // query with ? → query with $n (PostgreSQL)
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open connects to the database named by databaseURL: "postgres://…",
+// "postgresql://…" or "sqlite:PATH". It checks the connection but does not
+// migrate: call Migrate.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	d, driver, dsn, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d, err)
+	}
+	s := &Store{db: db, dialect: d, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.configurePool(opts.MaxOpenConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d, err)
+	}
+	return s, nil
+}
+
+func parseURL(databaseURL string) (d dialect, driver, dsn string, err error) {
+	scheme, rest, ok := strings.Cut(databaseURL, ":")
+	if !ok || databaseURL == "" {
+		return 0, "", "", errors.New("database URL: want postgres://… or sqlite:PATH")
+	}
+	switch scheme {
+	case "postgres", "postgresql":
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			return 0, "", "", fmt.Errorf("database URL: %w", err)
+		}
+		q := u.Query()
+		if q.Get("timezone") == "" {
+			q.Set("timezone", "UTC") // times come back in UTC
+		}
+		u.RawQuery = q.Encode()
+		return postgres, "postgres", u.String(), nil
+	case "sqlite":
+		path := strings.TrimPrefix(rest, "//")
+		if path == "" || strings.Contains(path, "?") {
+			return 0, "", "", errors.New("database URL: want sqlite:PATH (a file path, no options)")
+		}
+		return sqlite, "sqlite", sqliteDSN(path), nil
+	}
+	return 0, "", "", fmt.Errorf("database URL: unsupported scheme %q (use postgres://… or sqlite:PATH)", scheme)
+}
+
+// sqliteDSN turns on what concurrent use needs: WAL (readers do not block the
+// writer), a busy timeout (writers wait for each other instead of failing),
+// immediate transactions (a transaction takes the write lock at BEGIN, so two
+// read-then-write transactions cannot deadlock), and foreign keys.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
+}
+
+func (s *Store) configurePool(maxOpen int) {
+	if maxOpen <= 0 {
+		maxOpen = 25
+		if s.dialect == sqlite {
+			maxOpen = 8
+		}
+	}
+	s.db.SetMaxOpenConns(maxOpen)
+	s.db.SetMaxIdleConns(maxOpen)
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect.String() }
+
+// Statements returns how many SQL statements the store has sent: the
+// benchmarks divide it by the operations they ran.
+func (s *Store) Statements() uint64 { return s.statements.Load() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// In returns the view of one institution's records.
+func (s *Store) In(institutionID string) storage.Scoped {
+	return &scoped{Store: s, inst: institutionID}
+}
+
+// scoped binds every query to one institution.
+type scoped struct {
+	*Store
+	inst string
+}
+
+// clock returns the current time as stored: UTC, microseconds.
+func (s *Store) clock() time.Time { return norm(s.now()) }
+
+func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// queryer is what a *sqlx.DB and a *sqlx.Tx both offer.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// q returns the transaction carried by ctx, or the pool.
+func (s *Store) q(ctx context.Context) queryer {
+	if t := s.txFrom(ctx); t != nil {
+		return t.root.tx
+	}
+	return s.db
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s.statements.Add(1)
+	res, err := s.q(ctx).ExecContext(ctx, s.rebind(query), normArgs(args)...)
+	return res, s.mapErr(err)
+}
+
+// execN runs a statement and returns how many rows it changed.
+func (s *Store) execN(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return int(n), nil
+}
+
+// insert runs an INSERT … ON CONFLICT DO NOTHING and reports a taken unique
+// key as storage.ErrDuplicate. Unlike a unique violation, this leaves a
+// PostgreSQL transaction usable, so a flow can handle the duplicate.
+func (s *Store) insert(ctx context.Context, query string, args ...any) error {
+	n, err := s.execN(ctx, query+` ON CONFLICT DO NOTHING`, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrDuplicate
+	}
+	return nil
+}
+
+// get scans one row into dest; no row is storage.ErrNotFound.
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	s.statements.Add(1)
+	err := s.q(ctx).GetContext(ctx, dest, s.rebind(query), normArgs(args)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrNotFound
+	}
+	return s.mapErr(err)
+}
+
+// all scans every row into dest, a pointer to a slice.
+func (s *Store) all(ctx context.Context, dest any, query string, args ...any) error {
+	s.statements.Add(1)
+	return s.mapErr(s.q(ctx).SelectContext(ctx, dest, s.rebind(query), normArgs(args)...))
+}
+
+func (s *Store) rebind(query string) string {
+	if s.dialect != postgres {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	r := sqlx.Rebind(sqlx.DOLLAR, query)
+	s.rebound.Store(query, r)
+	return r
+}
+
+// normArgs stores every time in UTC with microseconds, the precision both
+// databases keep, so what is read back equals what was written.
+func normArgs(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = norm(v)
+		case *time.Time:
+			if v != nil {
+				args[i] = norm(*v)
+			} else {
+				args[i] = nil
+			}
+		}
+	}
+	return args
+}
+
+// normTime normalises an optional time held by a record.
+func normTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	n := norm(*t)
+	return &n
+}
+
+func limitOr(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return min(n, 1000)
+}
+
+// Now returns the store's clock reading, as it stores times.
+func (s *Store) Now() time.Time { return s.clock() }

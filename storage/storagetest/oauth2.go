@@ -1,0 +1,190 @@
+package storagetest
+
+import (
+	"time"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+func oauth2Tests() []test {
+	return []test{
+		{"RoundTripEveryKind", testOAuth2RoundTrip},
+		{"SameSignatureOtherKind", testOAuth2Kinds},
+		{"Duplicate", testOAuth2Duplicate},
+		{"NotFound", testOAuth2NotFound},
+		{"Deactivate", testOAuth2Deactivate},
+		{"Delete", testOAuth2Delete},
+		{"DeactivateFamily", testOAuth2Family},
+		{"DeactivateSubject", testOAuth2Subject},
+		{"JTI", testJTI},
+	}
+}
+
+// allKinds lists every OAuth2 record kind.
+var allKinds = []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh, storage.KindPKCE, storage.KindOIDC}
+
+// normOAuth2 returns a copy of r with its times as a backend stores them.
+func normOAuth2(r storage.OAuth2Record) storage.OAuth2Record {
+	r.RequestedAt, r.ExpiresAt, r.UsedAt = norm(r.RequestedAt), norm(r.ExpiresAt), normPtr(r.UsedAt)
+	return r
+}
+
+// getOAuth2 reads a record that must exist.
+func (e *env) getOAuth2(s storage.Scoped, kind storage.OAuth2Kind, sig string) storage.OAuth2Record {
+	e.t.Helper()
+	r, err := s.GetOAuth2(e.ctx, kind, sig)
+	must(e.t, "get "+string(kind)+" "+sig, err)
+	return *r
+}
+
+func testOAuth2RoundTrip(e *env) {
+	s, inst := e.scope("opera")
+	for i, kind := range allKinds {
+		r := e.oauth2Record(kind, "sig-"+string(kind), "req-1", "subject-1", time.Hour)
+		r.Active = i%2 == 0
+		r.UsedAt = ptr(odd(e.clock.Now().Add(-time.Minute)))
+		want := normOAuth2(*r)
+		want.InstitutionID = inst.ID
+		e.createOAuth2(s, r)
+		got := e.getOAuth2(s, kind, r.Signature)
+		mustEqual(e.t, "get "+string(kind), got, want)
+		mustNormalised(e.t, "get "+string(kind), got)
+	}
+}
+
+func testOAuth2Kinds(e *env) {
+	s, _ := e.scope("opera")
+	for _, kind := range allKinds {
+		r := e.oauth2Record(kind, "same-signature", "req-"+string(kind), "subject", time.Hour)
+		e.createOAuth2(s, r)
+	}
+	for _, kind := range allKinds {
+		if got := e.getOAuth2(s, kind, "same-signature"); got.Kind != kind || got.RequestID != "req-"+string(kind) {
+			e.t.Errorf("get %s: want its own record, got kind %s of request %s", kind, got.Kind, got.RequestID)
+		}
+	}
+}
+
+func testOAuth2Duplicate(e *env) {
+	s, _ := e.scope("opera")
+	e.createOAuth2(s, e.oauth2Record(storage.KindCode, "sig", "req-1", "subject", time.Hour))
+	dup := e.oauth2Record(storage.KindCode, "sig", "req-2", "other", time.Hour)
+	mustErr(e.t, "create the same kind and signature", s.CreateOAuth2(e.ctx, dup), storage.ErrDuplicate)
+	if got := e.getOAuth2(s, storage.KindCode, "sig"); got.RequestID != "req-1" {
+		e.t.Fatalf("after the refused create: want request req-1, got %s", got.RequestID)
+	}
+}
+
+func testOAuth2NotFound(e *env) {
+	s, _ := e.scope("opera")
+	e.createOAuth2(s, e.oauth2Record(storage.KindAccess, "sig", "req", "subject", time.Hour))
+	_, err := s.GetOAuth2(e.ctx, storage.KindAccess, "missing")
+	checkErr(e.t, "get a missing signature", err, storage.ErrNotFound)
+	_, err = s.GetOAuth2(e.ctx, storage.KindRefresh, "sig")
+	checkErr(e.t, "get with the wrong kind", err, storage.ErrNotFound)
+	checkErr(e.t, "deactivate", s.DeactivateOAuth2(e.ctx, storage.KindAccess, "missing"), storage.ErrNotFound)
+	checkErr(e.t, "delete", s.DeleteOAuth2(e.ctx, storage.KindAccess, "missing"), storage.ErrNotFound)
+	n, err := s.DeactivateOAuth2Family(e.ctx, storage.KindAccess, "missing")
+	mustCount(e.t, "deactivate a missing family", n, err, 0)
+	n, err = s.DeactivateOAuth2Subject(e.ctx, "missing")
+	mustCount(e.t, "deactivate a subject without grants", n, err, 0)
+}
+
+func testOAuth2Deactivate(e *env) {
+	s, _ := e.scope("opera")
+	r := e.oauth2Record(storage.KindCode, "code", "req", "subject", 10*time.Minute)
+	e.createOAuth2(s, r)
+	inactive := e.oauth2Record(storage.KindCode, "born-inactive", "req2", "subject", 10*time.Minute)
+	inactive.Active = false
+	e.createOAuth2(s, inactive)
+	e.clock.Advance(time.Minute)
+	must(e.t, "deactivate", s.DeactivateOAuth2(e.ctx, storage.KindCode, "code"))
+	want := normOAuth2(*r)
+	want.Active, want.UsedAt = false, ptr(e.now())
+	mustEqual(e.t, "after deactivate", e.getOAuth2(s, storage.KindCode, "code"), want)
+	e.clock.Advance(time.Minute)
+	mustErr(e.t, "deactivate again", s.DeactivateOAuth2(e.ctx, storage.KindCode, "code"), storage.ErrAlreadyUsed)
+	if got := e.getOAuth2(s, storage.KindCode, "code"); !got.UsedAt.Equal(*want.UsedAt) {
+		e.t.Fatalf("refused deactivate: want UsedAt kept at %s, got %s", fmtTime(*want.UsedAt), fmtTime(*got.UsedAt))
+	}
+	mustErr(e.t, "deactivate a record created inactive",
+		s.DeactivateOAuth2(e.ctx, storage.KindCode, "born-inactive"), storage.ErrAlreadyUsed)
+}
+
+func testOAuth2Delete(e *env) {
+	s, _ := e.scope("opera")
+	e.createOAuth2(s, e.oauth2Record(storage.KindCode, "sig", "req", "subject", time.Hour))
+	e.createOAuth2(s, e.oauth2Record(storage.KindPKCE, "sig", "req", "subject", time.Hour))
+	must(e.t, "delete the code", s.DeleteOAuth2(e.ctx, storage.KindCode, "sig"))
+	_, err := s.GetOAuth2(e.ctx, storage.KindCode, "sig")
+	checkErr(e.t, "get the deleted code", err, storage.ErrNotFound)
+	checkErr(e.t, "delete it again", s.DeleteOAuth2(e.ctx, storage.KindCode, "sig"), storage.ErrNotFound)
+	e.getOAuth2(s, storage.KindPKCE, "sig")
+}
+
+func testOAuth2Family(e *env) {
+	s, _ := e.scope("opera")
+	for _, sig := range []string{"r1", "r2"} {
+		e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, sig, "req-A", "subject", time.Hour))
+	}
+	used := e.oauth2Record(storage.KindRefresh, "r3", "req-A", "subject", time.Hour)
+	used.Active, used.UsedAt = false, ptr(e.clock.Now())
+	e.createOAuth2(s, used)
+	e.createOAuth2(s, e.oauth2Record(storage.KindAccess, "a1", "req-A", "subject", time.Hour))
+	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "other", "req-B", "subject", time.Hour))
+	e.clock.Advance(time.Minute)
+	n, err := s.DeactivateOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
+	mustCount(e.t, "deactivate the refresh tokens of req-A", n, err, 2)
+	for _, sig := range []string{"r1", "r2"} {
+		got := e.getOAuth2(s, storage.KindRefresh, sig)
+		if got.Active || got.UsedAt == nil || !got.UsedAt.Equal(e.now()) {
+			e.t.Errorf("%s: want inactive, used at %s, got active %v used at %v", sig, fmtTime(e.now()), got.Active, got.UsedAt)
+		}
+	}
+	if got := e.getOAuth2(s, storage.KindRefresh, "r3"); !got.UsedAt.Equal(e.now().Add(-time.Minute)) {
+		e.t.Errorf("r3 (already inactive): want its use time kept, got %s", fmtTime(*got.UsedAt))
+	}
+	if !e.getOAuth2(s, storage.KindAccess, "a1").Active || !e.getOAuth2(s, storage.KindRefresh, "other").Active {
+		e.t.Error("want the access token of req-A and the refresh token of req-B still active")
+	}
+	n, err = s.DeactivateOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
+	mustCount(e.t, "deactivate the family again", n, err, 0)
+}
+
+func testOAuth2Subject(e *env) {
+	s, _ := e.scope("opera")
+	for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
+		e.createOAuth2(s, e.oauth2Record(kind, "ann-"+string(kind), "req-ann", "ann", time.Hour))
+	}
+	inactive := e.oauth2Record(storage.KindAccess, "ann-old", "req-old", "ann", time.Hour)
+	inactive.Active = false
+	e.createOAuth2(s, inactive)
+	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "bob-refresh", "req-bob", "bob", time.Hour))
+	n, err := s.DeactivateOAuth2Subject(e.ctx, "ann")
+	mustCount(e.t, "deactivate ann's grants", n, err, 3)
+	for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
+		if got := e.getOAuth2(s, kind, "ann-"+string(kind)); got.Active || got.UsedAt == nil {
+			e.t.Errorf("ann's %s: want inactive with a use time, got active %v used at %v", kind, got.Active, got.UsedAt)
+		}
+	}
+	if !e.getOAuth2(s, storage.KindRefresh, "bob-refresh").Active {
+		e.t.Error("bob's refresh token: want it still active")
+	}
+	n, err = s.DeactivateOAuth2Subject(e.ctx, "ann")
+	mustCount(e.t, "deactivate ann's grants again", n, err, 0)
+}
+
+func testJTI(e *env) {
+	s, _ := e.scope("opera")
+	must(e.t, "check an unknown JWT ID", s.CheckJTI(e.ctx, "jti-1"))
+	must(e.t, "use", s.UseJTI(e.ctx, "jti-1", e.clock.Now().Add(time.Hour)))
+	checkErr(e.t, "check after use", s.CheckJTI(e.ctx, "jti-1"), storage.ErrAlreadyUsed)
+	checkErr(e.t, "use again", s.UseJTI(e.ctx, "jti-1", e.clock.Now().Add(2*time.Hour)), storage.ErrAlreadyUsed)
+	must(e.t, "use another JWT ID", s.UseJTI(e.ctx, "jti-2", e.clock.Now().Add(time.Hour)))
+	e.clock.Advance(time.Hour - time.Second)
+	checkErr(e.t, "check a second before expiry", s.CheckJTI(e.ctx, "jti-1"), storage.ErrAlreadyUsed)
+	e.clock.Advance(2 * time.Second)
+	must(e.t, "check a second after expiry", s.CheckJTI(e.ctx, "jti-1"))
+	must(e.t, "use again after expiry", s.UseJTI(e.ctx, "jti-1", e.clock.Now().Add(time.Hour)))
+	checkErr(e.t, "check after the second use", s.CheckJTI(e.ctx, "jti-1"), storage.ErrAlreadyUsed)
+}

@@ -1,0 +1,80 @@
+package storagetest
+
+import (
+	"time"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+func throttleTests() []test {
+	return []test{
+		{"CountsInWindow", testThrottleCounts},
+		{"NewWindowAfterTheOld", testThrottleWindow},
+		{"KeysAreSeparate", testThrottleKeys},
+		{"Reset", testThrottleReset},
+	}
+}
+
+// hit counts one event and checks the count returned.
+func (e *env) hit(s storage.Scoped, key string, window time.Duration, want int) {
+	e.t.Helper()
+	n, err := s.HitThrottle(e.ctx, key, window)
+	mustCount(e.t, "hit "+key, n, err, want)
+}
+
+// throttleCount checks the count of key.
+func (e *env) throttleCount(s storage.Scoped, key string, want int) {
+	e.t.Helper()
+	n, err := s.ThrottleCount(e.ctx, key)
+	mustCount(e.t, "count of "+key, n, err, want)
+}
+
+func testThrottleCounts(e *env) {
+	s, _ := e.scope("opera")
+	e.throttleCount(s, "ip:192.0.2.1", 0)
+	for want := 1; want <= 3; want++ {
+		e.hit(s, "ip:192.0.2.1", time.Minute, want)
+		e.clock.Advance(time.Second)
+	}
+	e.throttleCount(s, "ip:192.0.2.1", 3)
+}
+
+func testThrottleWindow(e *env) {
+	s, _ := e.scope("opera")
+	const window = 15 * time.Minute
+	e.hit(s, "k", window, 1)
+	e.clock.Advance(window - time.Second)
+	e.hit(s, "k", window, 2) // the window lasts from the first hit, not the last
+	e.throttleCount(s, "k", 2)
+	e.clock.Advance(time.Second)
+	e.throttleCount(s, "k", 0)
+	e.hit(s, "k", window, 1)
+	e.clock.Advance(window - time.Second)
+	e.hit(s, "k", window, 2)
+	e.throttleCount(s, "k", 2)
+	e.clock.Advance(time.Hour)
+	e.throttleCount(s, "k", 0)
+	e.hit(s, "k", window, 1)
+}
+
+func testThrottleKeys(e *env) {
+	s, _ := e.scope("opera")
+	e.hit(s, "a", time.Minute, 1)
+	e.hit(s, "a", time.Minute, 2)
+	e.hit(s, "b", time.Minute, 1)
+	e.throttleCount(s, "a", 2)
+	e.throttleCount(s, "b", 1)
+	e.throttleCount(s, "c", 0)
+}
+
+func testThrottleReset(e *env) {
+	s, _ := e.scope("opera")
+	e.hit(s, "a", time.Hour, 1)
+	e.hit(s, "a", time.Hour, 2)
+	e.hit(s, "b", time.Hour, 1)
+	must(e.t, "reset", s.ResetThrottle(e.ctx, "a"))
+	e.throttleCount(s, "a", 0)
+	e.throttleCount(s, "b", 1)
+	e.hit(s, "a", time.Hour, 1)
+	must(e.t, "reset an unknown key", s.ResetThrottle(e.ctx, "unknown"))
+}
