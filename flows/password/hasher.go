@@ -1,0 +1,165 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// MaxBytes is the length, in bytes, of the longest password that is hashed
+// or verified. Longer ones are refused before any work, as a guard against
+// denial of service.
+const MaxBytes = 1024
+
+// defaultMaxWait is how long an excess request waits for a hashing slot when
+// Config.MaxWait is zero.
+const defaultMaxWait = 2 * time.Second
+
+// Config configures a Hasher.
+type Config struct {
+	Params        Params        // zero value means DefaultParams()
+	MaxConcurrent int           // hashes running at once; 0 means runtime.GOMAXPROCS(0)
+	MaxWait       time.Duration // how long an excess request waits for a slot; 0 means 2s
+}
+
+// A Hasher hashes passwords with argon2id and verifies them against hashes of
+// every supported scheme. At most Config.MaxConcurrent hashing operations run
+// at once, each holding up to Params.Memory KiB; the others wait for a slot
+// for at most Config.MaxWait, then fail with ErrBusy.
+//
+// A Hasher is safe for concurrent use. It logs nothing.
+type Hasher struct {
+	params  Params
+	slots   chan struct{} // a token per running operation
+	maxWait time.Duration
+}
+
+// NewHasher returns a Hasher configured by cfg. It refuses argon2id
+// parameters below the OWASP minimum or above the bounds Verify accepts.
+func NewHasher(cfg Config) (*Hasher, error) {
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams()
+	}
+	if err := cfg.Params.validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.MaxConcurrent < 0:
+		return nil, fmt.Errorf("password: negative MaxConcurrent %d", cfg.MaxConcurrent)
+	case cfg.MaxConcurrent == 0:
+		cfg.MaxConcurrent = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case cfg.MaxWait < 0:
+		return nil, fmt.Errorf("password: negative MaxWait %v", cfg.MaxWait)
+	case cfg.MaxWait == 0:
+		cfg.MaxWait = defaultMaxWait
+	}
+	return &Hasher{
+		params:  cfg.Params,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		maxWait: cfg.MaxWait,
+	}, nil
+}
+
+// Hash returns the argon2id PHC string of password, with a fresh random salt.
+// It returns ErrTooLong for a password longer than MaxBytes, ErrBusy when no
+// hashing slot frees up within MaxWait, and ctx.Err() when ctx ends while it
+// waits for one.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if len(password) > MaxBytes {
+		return "", ErrTooLong
+	}
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password: reading salt: %w", err)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return newArgon2idHash(h.params, salt, password).String(), nil
+}
+
+// Verify checks password against an encoded hash of any supported scheme:
+// argon2id, bcrypt, passlib's PBKDF2 and Django's PBKDF2. ok is false for a
+// wrong password; rehash is true when ok and the hash is not argon2id with
+// h's current parameters (a legacy scheme, or other argon2id parameters):
+// the caller then stores Hash(password) on this sign-in.
+//
+// An encoded hash that cannot be parsed, or whose cost parameters are out of
+// bounds, yields an error wrapping ErrMalformedHash. Verify returns the other
+// errors of Hash in the same cases.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	if len(password) > MaxBytes {
+		return false, false, ErrTooLong
+	}
+	stored, err := parseHash(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	ok, err = stored.matches(password)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	return true, !h.isCurrent(stored), nil
+}
+
+// VerifyDummy spends the same time as a Verify of an argon2id hash with h's
+// parameters and returns nothing useful. It is used for unknown emails, so
+// that a wrong email and a wrong password take the same time. Like Verify, it
+// refuses a password longer than MaxBytes at once.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	if len(password) > MaxBytes {
+		return ErrTooLong
+	}
+	dummy := &argon2idHash{
+		params: h.params,
+		salt:   make([]byte, h.params.SaltLen),
+		key:    make([]byte, h.params.KeyLen),
+	}
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	defer h.release()
+	_, err := dummy.matches(password)
+	return err
+}
+
+// isCurrent reports whether s is an argon2id hash with h's parameters.
+func (h *Hasher) isCurrent(s storedHash) bool {
+	a, ok := s.(*argon2idHash)
+	return ok && a.params == h.params
+}
+
+// acquire takes a hashing slot, waiting at most h.maxWait for one. It
+// returns ErrBusy when the wait runs out and ctx.Err() when ctx ends first.
+func (h *Hasher) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(h.maxWait)
+	defer timer.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return ErrBusy
+	}
+}
+
+// release returns a slot taken by acquire.
+func (h *Hasher) release() { <-h.slots }
