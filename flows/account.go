@@ -1,0 +1,187 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/storage"
+)
+
+// Accounts is how the service team and operators create accounts and manage
+// their passwords. The password policy holds for them as for everyone.
+type Accounts struct {
+	Store   Stores
+	Hasher  *password.Hasher
+	Policy  *password.Checker
+	Now     func() time.Time
+	Locales func(tag string) string // the supported locale matching a tag, or ""
+}
+
+// NewAccount describes an account to create.
+type NewAccount struct {
+	Kind          storage.AccountKind
+	Email         string
+	GivenName     string
+	FamilyName    string
+	Locale        string
+	Password      string // "" creates an account without password (pending)
+	EmailVerified bool
+}
+
+// Create validates n, hashes its password and stores the account with an
+// audit event, atomically. An account with a password is active; one
+// without stays pending until it gets one.
+func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewAccount, actor Actor) (*storage.Account, error) {
+	n.Email = strings.TrimSpace(n.Email)
+	var v invalid
+	x.checkAccount(&v, n)
+	if n.Password != "" {
+		x.checkPassword(&v, inst, n.Password, n.Email)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	a := &storage.Account{
+		Kind: n.Kind, Email: n.Email, EmailVerified: n.EmailVerified, GivenName: n.GivenName,
+		FamilyName: n.FamilyName, Locale: n.Locale, Status: storage.Pending,
+		TwoFactorRequired: n.Kind == storage.Operator && inst.Settings.TwoFactor,
+	}
+	if n.Password != "" {
+		hash, err := x.Hasher.Hash(ctx, n.Password)
+		if err != nil {
+			return nil, fmt.Errorf("create account: %w", err)
+		}
+		now := x.Now()
+		a.PasswordHash, a.PasswordChangedAt, a.Status = hash, &now, storage.Active
+	}
+	err := x.Store.InTx(ctx, func(ctx context.Context) error {
+		s := x.Store.In(inst.ID)
+		if err := s.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "account_created",
+			Details: storage.Details{"kind": string(a.Kind), "status": string(a.Status)}})
+	})
+	if errors.Is(err, storage.ErrDuplicate) {
+		v.add("email", "account.email_taken", nil)
+		return nil, v.err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create account: %w", err)
+	}
+	return a, nil
+}
+
+func (x *Accounts) checkAccount(v *invalid, n NewAccount) {
+	if !n.Kind.Valid() {
+		v.add("kind", "account.kind_invalid", nil)
+	}
+	if !ValidEmail(n.Email) {
+		v.add("email", "account.email_invalid", nil)
+	}
+	if len(n.GivenName) > 200 {
+		v.add("given_name", "account.name_too_long", nil)
+	}
+	if len(n.FamilyName) > 200 {
+		v.add("family_name", "account.name_too_long", nil)
+	}
+	if n.Locale != "" && (x.Locales == nil || x.Locales(n.Locale) == "") {
+		v.add("locale", "account.locale_invalid", nil)
+	}
+}
+
+// checkPassword adds a problem for every rule of the institution's policy
+// that pw fails.
+func (x *Accounts) checkPassword(v *invalid, inst *storage.Institution, pw, email string) {
+	local, _, _ := strings.Cut(email, "@")
+	for _, id := range x.Policy.Check(inst.Settings.Password, pw, email, local) {
+		v.add("password", id, map[string]string{"min_length": strconv.Itoa(password.MinLength(inst.Settings.Password))})
+	}
+}
+
+// ValidEmail reports whether s is a bare address (no display name) of at most
+// 254 bytes with a domain part.
+func ValidEmail(s string) bool {
+	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return false
+	}
+	_, domain, ok := strings.Cut(s, "@")
+	return ok && domain != "" && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// SetPassword gives the account a new password chosen by someone else. A
+// temporary one stops working after the institution's temporary-password
+// lifetime and must be changed at the next sign-in. The account's browser
+// sessions and grants end, its pending links die, and a lock is lifted.
+func (x *Accounts) SetPassword(ctx context.Context, inst *storage.Institution, accountID, pw string, temporary bool, actor Actor) error {
+	s := x.Store.In(inst.ID)
+	a, err := s.GetAccount(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	var v invalid
+	x.checkPassword(&v, inst, pw, a.Email)
+	if err := v.err(); err != nil {
+		return err
+	}
+	hash, err := x.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	now := x.Now()
+	a.PasswordHash, a.PasswordChangedAt = hash, &now
+	a.PasswordExpiresAt, a.MustChangePassword = nil, temporary
+	if temporary {
+		expires := now.Add(inst.Settings.TemporaryPasswordTTL.Std())
+		a.PasswordExpiresAt = &expires
+	}
+	if a.Status == storage.Pending {
+		a.Status = storage.Active
+	}
+	return x.Store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.UpdateAccount(ctx, a); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if err := endAccess(ctx, s, a.ID); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "password_set",
+			Details: storage.Details{"temporary": strconv.FormatBool(temporary)}})
+	})
+}
+
+// endAccess ends everything that let the account in: browser sessions,
+// tokens, pending links, a lock.
+func endAccess(ctx context.Context, s storage.Scoped, accountID string) error {
+	if _, err := s.DeleteAccountSessions(ctx, accountID, ""); err != nil {
+		return err
+	}
+	if _, err := s.DeactivateOAuth2Subject(ctx, accountID); err != nil {
+		return err
+	}
+	if _, err := s.InvalidateActionTokens(ctx, accountID, ""); err != nil {
+		return err
+	}
+	return s.ResetSignInFailures(ctx, accountID)
+}
+
+// Unlock lifts a lockout and clears the failure count.
+func (x *Accounts) Unlock(ctx context.Context, inst *storage.Institution, accountID string, actor Actor) error {
+	return x.Store.InTx(ctx, func(ctx context.Context) error {
+		s := x.Store.In(inst.ID)
+		if err := s.ResetSignInFailures(ctx, accountID); err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: accountID, Actor: string(actor), Action: "account_unlocked"})
+	})
+}
