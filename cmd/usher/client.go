@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/usher-idp/usher/provider"
+	"github.com/usher-idp/usher/storage"
+)
+
+// usher client create --institution SLUG --name NAME …
+func (c *cli) clientCreate(ctx context.Context, args []string) error {
+	fs := newFlags("client create")
+	var spec provider.ClientSpec
+	var redirects, postLogout, grants stringList
+	institution := fs.String("institution", "", "institution slug (required)")
+	fs.StringVar(&spec.Name, "name", "", "display name (required)")
+	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	fs.Var(&grants, "grant", "authorization_code, refresh_token or client_credentials (repeatable)")
+	scope := fs.String("scope", "", `scopes, space-separated (default "openid email profile offline_access")`)
+	fs.BoolVar(&spec.Public, "public", false, "public client: no secret, PKCE required")
+	fs.BoolVar(&spec.FirstParty, "first-party", false, "no consent screen")
+	fs.BoolVar(&spec.PointOfSale, "point-of-sale", false, "a ticket shop customers return to after activation or reset")
+	fs.StringVar(&spec.HomeURL, "home-url", "", "home URL of the point of sale")
+	accounts := fs.String("accounts", "customer", "who signs in: customer or operator")
+	fs.BoolVar(&spec.RequireTwoFactor, "require-two-factor", false, "everyone signing in needs two-factor")
+	fs.BoolVar(&spec.Introspection, "introspection", false, "resource server: may introspect every token of the institution")
+	fs.BoolVar(&spec.DisablePKCE, "no-pkce", false, "do not require PKCE (confidential clients that cannot send it)")
+	fs.StringVar(&spec.IDTokenAlg, "id-token-alg", "RS256", "ID token signature: RS256 or ES256")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	spec.RedirectURIs, spec.PostLogoutRedirectURIs = redirects, postLogout
+	spec.AccountKind = storage.AccountKind(*accounts)
+	if len(grants) > 0 {
+		spec.GrantTypes = grants
+	}
+	if fs.isSet("scope") {
+		spec.Scopes = strings.Fields(*scope)
+	}
+	client, secret, err := provider.NewClient(spec)
+	if err != nil {
+		return fmt.Errorf("client not created:\n%w", err)
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inst, err := a.institution(ctx, *institution)
+	if err != nil {
+		return err
+	}
+	if err := a.store.In(inst.ID).CreateClient(ctx, client); err != nil {
+		return err
+	}
+	return printClientSecret(c, client, secret, *asJSON)
+}
+
+func printClientSecret(c *cli, client *storage.Client, secret string, asJSON bool) error {
+	if asJSON {
+		out := map[string]string{"client_id": client.ID}
+		if secret != "" {
+			out["client_secret"] = secret
+		}
+		return printJSON(c.stdout, out)
+	}
+	fmt.Fprintf(c.stdout, "client_id:     %s\n", client.ID)
+	if secret == "" {
+		_, err := fmt.Fprintln(c.stdout, "public client: no secret, PKCE required")
+		return err
+	}
+	_, err := fmt.Fprintf(c.stdout, "client_secret: %s\n(shown this once: Usher keeps only a hash)\n", secret)
+	return err
+}
+
+// clientJSON is how client list prints a client (never its secret hash).
+type clientJSON struct {
+	ID                     string   `json:"client_id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public"`
+	Accounts               string   `json:"accounts"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	FirstParty             bool     `json:"first_party"`
+	PointOfSale            bool     `json:"point_of_sale"`
+	HomeURL                string   `json:"home_url,omitempty"`
+	RequireTwoFactor       bool     `json:"require_two_factor"`
+	RequirePKCE            bool     `json:"require_pkce"`
+	Introspection          bool     `json:"introspection"`
+	IDTokenAlg             string   `json:"id_token_alg"`
+}
+
+// usher client list --institution SLUG [--json]
+func (c *cli) clientList(ctx context.Context, args []string) error {
+	fs := newFlags("client list")
+	institution := fs.String("institution", "", "institution slug (required)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inst, err := a.institution(ctx, *institution)
+	if err != nil {
+		return err
+	}
+	list, err := a.store.In(inst.ID).ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]clientJSON, len(list))
+		for i, cl := range list {
+			out[i] = clientJSON{cl.ID, cl.Name, cl.Public, string(cl.AccountKind), cl.RedirectURIs,
+				cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.Scopes, cl.FirstParty, cl.PointOfSale, cl.HomeURL,
+				cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg}
+		}
+		return printJSON(c.stdout, out)
+	}
+	t := newTable(c.stdout, "CLIENT_ID", "NAME", "TYPE", "ACCOUNTS", "GRANTS", "REDIRECT URIS")
+	for _, cl := range list {
+		kind := "confidential"
+		if cl.Public {
+			kind = "public"
+		}
+		t.row(cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), strings.Join(cl.RedirectURIs, " "))
+	}
+	return t.flush()
+}
+
+// usher client delete --institution SLUG CLIENT_ID
+func (c *cli) clientDelete(ctx context.Context, args []string) error {
+	fs := newFlags("client delete")
+	institution := fs.String("institution", "", "institution slug (required)")
+	pos, err := fs.parse(args, 1)
+	if err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inst, err := a.institution(ctx, *institution)
+	if err != nil {
+		return err
+	}
+	err = a.store.In(inst.ID).DeleteClient(ctx, pos[0])
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no client %q in institution %s", pos[0], inst.Slug)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.stdout, "deleted client %s\n", pos[0])
+	return err
+}

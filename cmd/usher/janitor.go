@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// The janitor deletes in small batches with a pause between them, so that
+// no statement holds locks long enough to stall the token endpoint.
+const (
+	janitorBatch = 1000
+	janitorPause = 20 * time.Millisecond
+)
+
+type purged struct {
+	what storage.Purge
+	n    int
+}
+
+// purgeExpired removes every expired record, kind by kind, batch by batch.
+func purgeExpired(ctx context.Context, j storage.Janitor, batch int, pause time.Duration) ([]purged, error) {
+	var out []purged
+	for _, what := range storage.Purges() {
+		total := 0
+		for {
+			n, err := j.PurgeExpired(ctx, what, batch)
+			total += n
+			if err != nil {
+				return append(out, purged{what, total}), err
+			}
+			if n < batch {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return append(out, purged{what, total}), ctx.Err()
+			case <-time.After(pause):
+			}
+		}
+		out = append(out, purged{what, total})
+	}
+	return out, nil
+}
+
+// runJanitorEvery purges expired records every interval until ctx ends;
+// interval 0 disables it. Every replica may run it: deletes are idempotent.
+func runJanitorEvery(ctx context.Context, a *app, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		removed, err := purgeExpired(ctx, a.store, janitorBatch, janitorPause)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("janitor", "error", err)
+		}
+		for _, r := range removed {
+			if r.n > 0 {
+				a.log.Info("janitor removed expired records", "kind", string(r.what), "count", r.n)
+			}
+		}
+	}
+}

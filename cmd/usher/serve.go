@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Server limits: generous for people, tight for slow or oversized requests.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	maxBodyBytes      = 64 << 10
+	shutdownTimeout   = 20 * time.Second
+)
+
+// usher serve [--config FILE] [--dev]
+func (c *cli) serve(ctx context.Context, args []string) error {
+	metrics := newMetrics() // first: it records the process start time
+	fs := newFlags("serve")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.dev {
+		demo, err := ensureDemo(ctx, a)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		demo.print(c.stdout, a.cfg.PublicURL)
+	}
+	handler := newHandler(a, metrics)
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if c.listening != nil {
+		c.listening(ln.Addr())
+	}
+	go runJanitorEvery(ctx, a, a.cfg.Janitor.Interval.Duration())
+	return serveUntilDone(ctx, a, ln, handler)
+}
+
+// serveUntilDone serves until ctx ends, then shuts down gracefully: requests
+// in flight finish, new connections are refused.
+func serveUntilDone(ctx context.Context, a *app, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slogErrorLog(a.log),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("serving", "address", ln.Addr().String(), "public_url", a.cfg.PublicURL, "database", a.store.Dialect())
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// usher migrate
+func (c *cli) migrate(ctx context.Context, args []string) error {
+	fs := newFlags("migrate")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	_, err = fmt.Fprintf(c.stdout, "database schema is up to date (%s)\n", a.store.Dialect())
+	return err
+}
+
+// usher janitor
+func (c *cli) janitor(ctx context.Context, args []string) error {
+	fs := newFlags("janitor")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	removed, err := purgeExpired(ctx, a.store, janitorBatch, janitorPause)
+	var parts []string
+	for _, r := range removed {
+		parts = append(parts, fmt.Sprintf("%s %d", r.what, r.n))
+	}
+	fmt.Fprintf(c.stdout, "removed: %s\n", strings.Join(parts, ", "))
+	return err
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"log"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// newHandler builds the whole HTTP handler graph: the same one in
+// production and in the end-to-end tests.
+func newHandler(a *app, m *Metrics) http.Handler {
+	mux := http.NewServeMux()
+	healthz, readyz := healthHandlers(a.store, a.log)
+	mux.Handle("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz)
+	mux.Handle("GET /metrics", m)
+	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
+	return mwChain(mux,
+		mwObserve(a.log, m),
+		mwSecurityHeaders(https),
+		mwRecover(a.log),
+		mwLimitBody(maxBodyBytes),
+	)
+}
+
+// slogErrorLog routes net/http's own complaints (TLS handshakes, broken
+// connections) to the structured log.
+func slogErrorLog(l *slog.Logger) *log.Logger {
+	return slog.NewLogLogger(l.Handler(), slog.LevelWarn)
+}
