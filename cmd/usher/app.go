@@ -34,7 +34,7 @@ type app struct {
 func (c *cli) open(ctx context.Context, fs *flags, migrate bool) (*app, error) {
 	cfg, notes, err := loadConfig(fs.config, c.env, fs.dev)
 	if err != nil {
-		return nil, fmt.Errorf("configuration:\n%w", err)
+		return nil, prefixLines("configuration: ", err)
 	}
 	log := newLogger(cfg.Log, c.stderr)
 	if notes.DevSecretCreated {

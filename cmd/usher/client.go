@@ -44,7 +44,7 @@ func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	}
 	client, secret, err := provider.NewClient(spec)
 	if err != nil {
-		return fmt.Errorf("client not created:\n%w", err)
+		return prefixLines("client not created: ", err)
 	}
 	a, err := c.open(ctx, fs, false)
 	if err != nil {

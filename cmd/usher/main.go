@@ -93,6 +93,23 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	return usageErr("unknown command %q (try usher help)", cmd)
 }
 
+// prefixLines puts prefix before every line of err's message: a list of
+// problems stays one line per problem, each saying what it concerns.
+func prefixLines(prefix string, err error) error {
+	return fmt.Errorf("%s%w", prefix, lineError{prefix, err})
+}
+
+type lineError struct {
+	prefix string
+	err    error
+}
+
+func (e lineError) Error() string {
+	return strings.ReplaceAll(e.err.Error(), "\n", "\n"+e.prefix)
+}
+
+func (e lineError) Unwrap() error { return e.err }
+
 // command is one subcommand, given the arguments after its name.
 type command func(ctx context.Context, args []string) error
 
