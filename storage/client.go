@@ -29,7 +29,8 @@ type Client struct {
 	UpdatedAt              time.Time   `db:"updated_at"`
 }
 
-// ClientStore keeps an institution's clients.
+// ClientStore keeps an institution's clients. Every write raises the
+// institution's version, so caches of its clients (in every replica) renew.
 type ClientStore interface {
 	// CreateClient stores c, assigning the timestamps; c.ID must be set.
 	// ErrDuplicate when the ID is taken.

@@ -26,6 +26,7 @@ type Scoped interface {
 	OutboxStore
 	AuditStore
 	ThrottleStore
+	ConsentStore
 }
 
 // Transactor runs work atomically. The transaction travels in the context:

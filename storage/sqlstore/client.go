@@ -18,15 +18,17 @@ func (s *scoped) CreateClient(ctx context.Context, c *storage.Client) error {
 	}
 	now := s.clock()
 	c.InstitutionID, c.CreatedAt, c.UpdatedAt = s.inst, now, now
-	err := s.insert(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.InstitutionID, c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs,
-		c.PostLogoutRedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE,
-		c.Introspection, c.PointOfSale, c.HomeURL, c.InitiateLoginURI, c.IDTokenAlg, c.CreatedAt, c.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("create client: %w", err)
-	}
-	return nil
+	return s.atomic(ctx, func(ctx context.Context) error {
+		err := s.insert(ctx, `INSERT INTO clients (`+clientColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.InstitutionID, c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs,
+			c.PostLogoutRedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE,
+			c.Introspection, c.PointOfSale, c.HomeURL, c.InitiateLoginURI, c.IDTokenAlg, c.CreatedAt, c.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("create client: %w", err)
+		}
+		return s.TouchInstitution(ctx, s.inst)
+	})
 }
 
 // GetClient implements storage.ClientStore.
@@ -50,14 +52,20 @@ func (s *scoped) ListClients(ctx context.Context) ([]storage.Client, error) {
 // UpdateClient implements storage.ClientStore.
 func (s *scoped) UpdateClient(ctx context.Context, c *storage.Client) error {
 	now := s.clock()
-	err := s.updateOne(ctx, "update client", `UPDATE clients SET name = ?, secret_hash = ?, public = ?,
+	err := s.atomic(ctx, func(ctx context.Context) error {
+		err := s.updateOne(ctx, "update client", `UPDATE clients SET name = ?, secret_hash = ?, public = ?,
 		account_kind = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
 		first_party = ?, require_two_factor = ?, require_pkce = ?, introspection = ?, point_of_sale = ?,
 		home_url = ?, initiate_login_uri = ?, id_token_alg = ?, updated_at = ?
 		WHERE institution_id = ? AND id = ?`,
-		c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes,
-		c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE, c.Introspection, c.PointOfSale, c.HomeURL,
-		c.InitiateLoginURI, c.IDTokenAlg, now, s.inst, c.ID)
+			c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes,
+			c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE, c.Introspection, c.PointOfSale, c.HomeURL,
+			c.InitiateLoginURI, c.IDTokenAlg, now, s.inst, c.ID)
+		if err != nil {
+			return err
+		}
+		return s.TouchInstitution(ctx, s.inst)
+	})
 	if err == nil {
 		c.UpdatedAt = now
 	}
@@ -66,5 +74,11 @@ func (s *scoped) UpdateClient(ctx context.Context, c *storage.Client) error {
 
 // DeleteClient implements storage.ClientStore.
 func (s *scoped) DeleteClient(ctx context.Context, id string) error {
-	return s.updateOne(ctx, "delete client", `DELETE FROM clients WHERE institution_id = ? AND id = ?`, s.inst, id)
+	return s.atomic(ctx, func(ctx context.Context) error {
+		err := s.updateOne(ctx, "delete client", `DELETE FROM clients WHERE institution_id = ? AND id = ?`, s.inst, id)
+		if err != nil {
+			return err
+		}
+		return s.TouchInstitution(ctx, s.inst)
+	})
 }

@@ -15,6 +15,34 @@ func clientTests() []test {
 		{"ListOrderedByNameThenID", testClientList},
 		{"UpdateEveryField", testClientUpdate},
 		{"Delete", testClientDelete},
+		{"WritesRaiseInstitutionVersion", testClientWritesRaiseVersion},
+	}
+}
+
+// testClientWritesRaiseVersion: caches of clients compare the institution's
+// version, so every client write must raise it (and a failed one must not).
+func testClientWritesRaiseVersion(e *env) {
+	s, inst := e.scope("opera")
+	version := func() int64 {
+		e.t.Helper()
+		v, err := e.store.InstitutionVersion(e.ctx, inst.ID)
+		must(e.t, "institution version", err)
+		return v
+	}
+	v0 := version()
+	c := fullClient("shop")
+	must(e.t, "create", s.CreateClient(e.ctx, c))
+	v1 := version()
+	mustErr(e.t, "create again", s.CreateClient(e.ctx, fullClient("shop")), storage.ErrDuplicate)
+	if v2 := version(); v1 <= v0 || v2 != v1 {
+		e.t.Errorf("versions: %d before, %d after create, %d after a failed create", v0, v1, v2)
+	}
+	c.Name = "Renamed"
+	must(e.t, "update", s.UpdateClient(e.ctx, c))
+	v3 := version()
+	must(e.t, "delete", s.DeleteClient(e.ctx, "shop"))
+	if v4 := version(); v3 <= v1 || v4 <= v3 {
+		e.t.Errorf("versions: %d after create, %d after update, %d after delete", v1, v3, v4)
 	}
 }
 

@@ -98,8 +98,9 @@ func (e *env) snapshot(w *world) snapshot {
 	snap.Email = e.getEmail(w.s, w.email)
 	snap.Audit, err = w.s.ListAudit(e.ctx, storage.AuditFilter{})
 	must(e.t, "list audit", err)
-	snap.Throttle, err = w.s.ThrottleCount(e.ctx, w.thr)
-	must(e.t, "throttle count", err)
+	th, err := w.s.GetThrottle(e.ctx, w.thr)
+	must(e.t, "get throttle", err)
+	snap.Throttle = th.Count
 	snap.RecoveryCodes, err = w.s.CountRecoveryCodes(e.ctx, w.account.ID)
 	must(e.t, "count recovery codes", err)
 	return snap
@@ -149,9 +150,9 @@ func testIsolationReads(e *env) {
 	empty("ListEmails", len(emails), err)
 	events, err := b.ListAudit(ctx, storage.AuditFilter{})
 	empty("ListAudit", len(events), err)
-	n, err := b.ThrottleCount(ctx, a.thr)
-	empty("ThrottleCount", n, err)
-	n, err = b.CountRecoveryCodes(ctx, a.account.ID)
+	th, err := b.GetThrottle(ctx, a.thr)
+	empty("GetThrottle", th.Count, err)
+	n, err := b.CountRecoveryCodes(ctx, a.account.ID)
 	if (err != nil && !errors.Is(err, storage.ErrNotFound)) || n != 0 {
 		e.t.Errorf("CountRecoveryCodes through B: want 0 or ErrNotFound, got %d, %v", n, err)
 	}

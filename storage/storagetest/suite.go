@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Outbox", outboxTests()},
 		{"Audit", auditTests()},
 		{"Throttle", throttleTests()},
+		{"Consent", consentTests()},
 		{"Janitor", janitorTests()},
 		{"Tx", txTests()},
 		{"Isolation", isolationTests()},

@@ -12,7 +12,29 @@ func throttleTests() []test {
 		{"NewWindowAfterTheOld", testThrottleWindow},
 		{"KeysAreSeparate", testThrottleKeys},
 		{"Reset", testThrottleReset},
+		{"WindowTimes", testThrottleTimes},
 	}
+}
+
+// testThrottleTimes: GetThrottle tells when the window started and ends and
+// when it was last hit, so callers can pace attempts (progressive delays).
+func testThrottleTimes(e *env) {
+	s, _ := e.scope("opera")
+	th, err := s.GetThrottle(e.ctx, "k")
+	must(e.t, "get throttle never hit", err)
+	mustEqual(e.t, "throttle never hit", th, storage.Throttle{})
+	start := e.now()
+	e.hit(s, "k", 15*time.Minute, 1)
+	e.clock.Advance(90 * time.Second)
+	e.hit(s, "k", 15*time.Minute, 2)
+	th, err = s.GetThrottle(e.ctx, "k")
+	must(e.t, "get throttle", err)
+	mustEqual(e.t, "throttle", th, storage.Throttle{Count: 2, WindowStart: start,
+		WindowEnd: start.Add(15 * time.Minute), LastHit: start.Add(90 * time.Second)})
+	e.clock.Advance(15 * time.Minute)
+	th, err = s.GetThrottle(e.ctx, "k")
+	must(e.t, "get ended throttle", err)
+	mustEqual(e.t, "ended throttle", th, storage.Throttle{})
 }
 
 // hit counts one event and checks the count returned.
@@ -25,8 +47,8 @@ func (e *env) hit(s storage.Scoped, key string, window time.Duration, want int) 
 // throttleCount checks the count of key.
 func (e *env) throttleCount(s storage.Scoped, key string, want int) {
 	e.t.Helper()
-	n, err := s.ThrottleCount(e.ctx, key)
-	mustCount(e.t, "count of "+key, n, err, want)
+	th, err := s.GetThrottle(e.ctx, key)
+	mustCount(e.t, "count of "+key, th.Count, err, want)
 }
 
 func testThrottleCounts(e *env) {
