@@ -166,7 +166,7 @@ func endAccess(ctx context.Context, s storage.Scoped, accountID string) error {
 	if _, err := s.DeleteAccountSessions(ctx, accountID, ""); err != nil {
 		return err
 	}
-	if _, err := s.DeactivateOAuth2Subject(ctx, accountID); err != nil {
+	if _, err := s.RevokeOAuth2Subject(ctx, accountID); err != nil {
 		return err
 	}
 	if _, err := s.InvalidateActionTokens(ctx, accountID, ""); err != nil {

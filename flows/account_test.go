@@ -167,8 +167,8 @@ func TestSetTemporaryPassword(t *testing.T) {
 		if _, err := s.GetSession(f.ctx, "sess"); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("browser session survived: %v", err)
 		}
-		if rt, _ := s.GetOAuth2(f.ctx, storage.KindRefresh, "rt"); rt.Active {
-			t.Error("refresh token survived")
+		if _, err := s.GetOAuth2(f.ctx, storage.KindRefresh, "rt"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("refresh token survived: %v", err)
 		}
 		if _, err := s.GetActionToken(f.ctx, storage.PurposeReset, []byte("h")); !errors.Is(err, storage.ErrAlreadyUsed) {
 			t.Errorf("reset link survived: %v", err)

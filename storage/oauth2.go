@@ -38,7 +38,7 @@ type OAuth2Record struct {
 	AccessSignature   string     `db:"access_signature"` // refresh tokens: the access token issued with it
 	Active            bool       `db:"active"`
 	ExpiresAt         time.Time  `db:"expires_at"`
-	UsedAt            *time.Time `db:"used_at"` // when it was first redeemed, rotated or revoked
+	UsedAt            *time.Time `db:"used_at"` // when it was redeemed or rotated
 }
 
 // OAuth2Store keeps an institution's codes and tokens.
@@ -48,19 +48,22 @@ type OAuth2Store interface {
 	CreateOAuth2(ctx context.Context, r *OAuth2Record) error
 	// GetOAuth2 returns the record, active or not, or ErrNotFound.
 	GetOAuth2(ctx context.Context, kind OAuth2Kind, signature string) (*OAuth2Record, error)
-	// DeactivateOAuth2 marks an active record inactive and sets UsedAt.
-	// Of concurrent calls exactly one succeeds; the others, and any call on an
-	// inactive record, get ErrAlreadyUsed. ErrNotFound when missing.
+	// DeactivateOAuth2 marks an active record used: inactive, with UsedAt set
+	// (a code redeemed, a refresh token rotated). Of concurrent calls exactly
+	// one succeeds; the others, and any call on an inactive record, get
+	// ErrAlreadyUsed. ErrNotFound when missing.
 	DeactivateOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
 	// DeleteOAuth2 removes the record; ErrNotFound when missing.
 	DeleteOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
-	// DeactivateOAuth2Family marks every active record of this kind and
-	// request ID inactive and returns how many it marked.
-	DeactivateOAuth2Family(ctx context.Context, kind OAuth2Kind, requestID string) (int, error)
-	// DeactivateOAuth2Subject marks every active record of the subject
-	// inactive (a password reset ends the account's grants) and returns how
-	// many it marked.
-	DeactivateOAuth2Subject(ctx context.Context, subject string) (int, error)
+	// RevokeOAuth2Family deletes every record of this kind and request ID (a
+	// revoked token family) and returns how many it deleted. Revocation
+	// deletes rather than deactivates, so that an inactive record always
+	// means "used", never "revoked".
+	RevokeOAuth2Family(ctx context.Context, kind OAuth2Kind, requestID string) (int, error)
+	// RevokeOAuth2Subject deletes every code, access token and refresh token
+	// of the subject (a password reset ends the account's grants) and
+	// returns how many it deleted.
+	RevokeOAuth2Subject(ctx context.Context, subject string) (int, error)
 
 	// CheckJTI returns ErrAlreadyUsed when the JWT ID was recorded and has not
 	// expired yet.

@@ -63,25 +63,25 @@ func (s *scoped) DeleteOAuth2(ctx context.Context, kind storage.OAuth2Kind, sign
 		WHERE signature = ? AND kind = ? AND institution_id = ?`, signature, kind, s.inst)
 }
 
-// DeactivateOAuth2Family implements storage.OAuth2Store.
-func (s *scoped) DeactivateOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error) {
-	n, err := s.execN(ctx, `UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
-		WHERE request_id = ? AND kind = ? AND institution_id = ? AND active = TRUE`, s.clock(), requestID, kind, s.inst)
+// RevokeOAuth2Family implements storage.OAuth2Store.
+func (s *scoped) RevokeOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error) {
+	n, err := s.execN(ctx, `DELETE FROM oauth2_tokens WHERE request_id = ? AND kind = ? AND institution_id = ?`,
+		requestID, kind, s.inst)
 	if err != nil {
-		return 0, fmt.Errorf("deactivate %s family: %w", kind, err)
+		return 0, fmt.Errorf("revoke %s family: %w", kind, err)
 	}
 	return n, nil
 }
 
-// DeactivateOAuth2Subject implements storage.OAuth2Store.
-func (s *scoped) DeactivateOAuth2Subject(ctx context.Context, subject string) (int, error) {
+// RevokeOAuth2Subject implements storage.OAuth2Store.
+func (s *scoped) RevokeOAuth2Subject(ctx context.Context, subject string) (int, error) {
 	if subject == "" {
-		return 0, fmt.Errorf("deactivate grants: empty subject")
+		return 0, fmt.Errorf("revoke grants: empty subject")
 	}
-	n, err := s.execN(ctx, `UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
-		WHERE institution_id = ? AND subject = ? AND active = TRUE`, s.clock(), s.inst, subject)
+	n, err := s.execN(ctx, `DELETE FROM oauth2_tokens WHERE institution_id = ? AND subject = ? AND kind IN (?, ?, ?)`,
+		s.inst, subject, storage.KindCode, storage.KindAccess, storage.KindRefresh)
 	if err != nil {
-		return 0, fmt.Errorf("deactivate grants: %w", err)
+		return 0, fmt.Errorf("revoke grants: %w", err)
 	}
 	return n, nil
 }

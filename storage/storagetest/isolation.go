@@ -194,7 +194,7 @@ func (e *env) crossWrites(a *world, b storage.Scoped) []crossWrite {
 		}},
 		{"DeleteSession", nil, func() (int, error) { return none(b.DeleteSession(ctx, a.session)) }},
 		{"DeleteAccountSessions", nil, func() (int, error) { return b.DeleteAccountSessions(ctx, id, "") }},
-		{"DeactivateOAuth2Subject", nil, func() (int, error) { return b.DeactivateOAuth2Subject(ctx, id) }},
+		{"RevokeOAuth2Subject", nil, func() (int, error) { return b.RevokeOAuth2Subject(ctx, id) }},
 		{"TransitionSigningKey", storage.ErrNotFound, func() (int, error) {
 			return none(b.TransitionSigningKey(ctx, a.key, storage.KeyNext, storage.KeyCurrent, nil))
 		}},
@@ -205,7 +205,7 @@ func (e *env) crossWrites(a *world, b storage.Scoped) []crossWrite {
 		sig := a.signature(kind)
 		writes = append(writes,
 			crossWrite{"DeactivateOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) { return none(b.DeactivateOAuth2(ctx, kind, sig)) }},
-			crossWrite{"DeactivateOAuth2Family " + string(kind), nil, func() (int, error) { return b.DeactivateOAuth2Family(ctx, kind, a.request) }},
+			crossWrite{"RevokeOAuth2Family " + string(kind), nil, func() (int, error) { return b.RevokeOAuth2Family(ctx, kind, a.request) }},
 			crossWrite{"DeleteOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) { return none(b.DeleteOAuth2(ctx, kind, sig)) }},
 		)
 	}
@@ -235,8 +235,8 @@ func testIsolationSameKeys(e *env) {
 	bAcct := e.account(b, storage.Operator, "ANN@x.org")
 	must(e.t, "store the same recovery code hash in B", b.ReplaceRecoveryCodes(e.ctx, bAcct.ID, [][]byte{a.code}))
 	must(e.t, "use it in B", b.UseRecoveryCode(e.ctx, bAcct.ID, a.code))
-	n, err := b.DeactivateOAuth2Subject(e.ctx, a.account.ID)
-	mustCount(e.t, "deactivate A's subject through B", n, err, 0)
+	n, err := b.RevokeOAuth2Subject(e.ctx, a.account.ID)
+	mustCount(e.t, "revoke A's subject through B", n, err, 0)
 	mustEqual(e.t, "A's records after B used the same keys", e.snapshot(a), before)
 	if err := a.s.UseRecoveryCode(e.ctx, a.account.ID, a.code); err != nil {
 		e.t.Fatal(fmt.Errorf("use A's recovery code after B used the same hash: %w", err))

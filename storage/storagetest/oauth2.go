@@ -84,10 +84,10 @@ func testOAuth2NotFound(e *env) {
 	checkErr(e.t, "get with the wrong kind", err, storage.ErrNotFound)
 	checkErr(e.t, "deactivate", s.DeactivateOAuth2(e.ctx, storage.KindAccess, "missing"), storage.ErrNotFound)
 	checkErr(e.t, "delete", s.DeleteOAuth2(e.ctx, storage.KindAccess, "missing"), storage.ErrNotFound)
-	n, err := s.DeactivateOAuth2Family(e.ctx, storage.KindAccess, "missing")
-	mustCount(e.t, "deactivate a missing family", n, err, 0)
-	n, err = s.DeactivateOAuth2Subject(e.ctx, "missing")
-	mustCount(e.t, "deactivate a subject without grants", n, err, 0)
+	n, err := s.RevokeOAuth2Family(e.ctx, storage.KindAccess, "missing")
+	mustCount(e.t, "revoke a missing family", n, err, 0)
+	n, err = s.RevokeOAuth2Subject(e.ctx, "missing")
+	mustCount(e.t, "revoke a subject without grants", n, err, 0)
 }
 
 func testOAuth2Deactivate(e *env) {
@@ -132,23 +132,17 @@ func testOAuth2Family(e *env) {
 	e.createOAuth2(s, used)
 	e.createOAuth2(s, e.oauth2Record(storage.KindAccess, "a1", "req-A", "subject", time.Hour))
 	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "other", "req-B", "subject", time.Hour))
-	e.clock.Advance(time.Minute)
-	n, err := s.DeactivateOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
-	mustCount(e.t, "deactivate the refresh tokens of req-A", n, err, 2)
-	for _, sig := range []string{"r1", "r2"} {
-		got := e.getOAuth2(s, storage.KindRefresh, sig)
-		if got.Active || got.UsedAt == nil || !got.UsedAt.Equal(e.now()) {
-			e.t.Errorf("%s: want inactive, used at %s, got active %v used at %v", sig, fmtTime(e.now()), got.Active, got.UsedAt)
-		}
-	}
-	if got := e.getOAuth2(s, storage.KindRefresh, "r3"); !got.UsedAt.Equal(e.now().Add(-time.Minute)) {
-		e.t.Errorf("r3 (already inactive): want its use time kept, got %s", fmtTime(*got.UsedAt))
+	n, err := s.RevokeOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
+	mustCount(e.t, "revoke the refresh tokens of req-A, used or not", n, err, 3)
+	for _, sig := range []string{"r1", "r2", "r3"} {
+		_, err := s.GetOAuth2(e.ctx, storage.KindRefresh, sig)
+		checkErr(e.t, "get revoked "+sig, err, storage.ErrNotFound)
 	}
 	if !e.getOAuth2(s, storage.KindAccess, "a1").Active || !e.getOAuth2(s, storage.KindRefresh, "other").Active {
 		e.t.Error("want the access token of req-A and the refresh token of req-B still active")
 	}
-	n, err = s.DeactivateOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
-	mustCount(e.t, "deactivate the family again", n, err, 0)
+	n, err = s.RevokeOAuth2Family(e.ctx, storage.KindRefresh, "req-A")
+	mustCount(e.t, "revoke the family again", n, err, 0)
 }
 
 func testOAuth2Subject(e *env) {
@@ -159,19 +153,23 @@ func testOAuth2Subject(e *env) {
 	inactive := e.oauth2Record(storage.KindAccess, "ann-old", "req-old", "ann", time.Hour)
 	inactive.Active = false
 	e.createOAuth2(s, inactive)
+	e.createOAuth2(s, e.oauth2Record(storage.KindPKCE, "ann-code", "req-ann", "ann", time.Hour))
 	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "bob-refresh", "req-bob", "bob", time.Hour))
-	n, err := s.DeactivateOAuth2Subject(e.ctx, "ann")
-	mustCount(e.t, "deactivate ann's grants", n, err, 3)
-	for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
-		if got := e.getOAuth2(s, kind, "ann-"+string(kind)); got.Active || got.UsedAt == nil {
-			e.t.Errorf("ann's %s: want inactive with a use time, got active %v used at %v", kind, got.Active, got.UsedAt)
+	n, err := s.RevokeOAuth2Subject(e.ctx, "ann")
+	mustCount(e.t, "revoke ann's codes and tokens", n, err, 4)
+	for _, sig := range []string{"ann-code", "ann-access", "ann-refresh", "ann-old"} {
+		for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
+			if _, err := s.GetOAuth2(e.ctx, kind, sig); err == nil {
+				e.t.Errorf("ann's %s %s survived", kind, sig)
+			}
 		}
 	}
+	e.getOAuth2(s, storage.KindPKCE, "ann-code") // request records of codes stay: the code is gone
 	if !e.getOAuth2(s, storage.KindRefresh, "bob-refresh").Active {
 		e.t.Error("bob's refresh token: want it still active")
 	}
-	n, err = s.DeactivateOAuth2Subject(e.ctx, "ann")
-	mustCount(e.t, "deactivate ann's grants again", n, err, 0)
+	n, err = s.RevokeOAuth2Subject(e.ctx, "ann")
+	mustCount(e.t, "revoke ann's grants again", n, err, 0)
 }
 
 func testJTI(e *env) {
