@@ -1,0 +1,72 @@
+package provider
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ory/fosite"
+)
+
+// tenantOrError resolves the request's institution, answering 404 (unknown
+// institution) or 500 itself when it cannot.
+func (p *Provider) tenantOrError(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
+	t, err := p.tenantFor(r)
+	switch {
+	case errors.Is(err, errNoInstitution):
+		writeJSONError(w, http.StatusNotFound, "not_found", "No such institution.")
+		return nil, false
+	case err != nil:
+		p.cfg.Log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
+		return nil, false
+	}
+	return t, true
+}
+
+// writeJSONError writes an RFC 6749 style error object.
+func writeJSONError(w http.ResponseWriter, status int, code, description string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+}
+
+// safeDescription is an error description fit for a redirect: printable
+// ASCII without " or \ (RFC 6749 §4.1.2.1).
+func safeDescription(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\'')
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// rfcError returns fosite's view of err, with the description a client sees.
+func rfcError(err error) *fosite.RFC6749Error {
+	e := fosite.ErrorToRFC6749Error(err)
+	return e
+}
+
+// tenantOrPage is tenantOrError for the endpoints browsers visit: it answers
+// with an error page.
+func (p *Provider) tenantOrPage(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
+	t, err := p.tenantFor(r)
+	switch {
+	case errors.Is(err, errNoInstitution):
+		p.cfg.Pages.Error(w, r, nil, http.StatusNotFound, "error.not_found.title", "error.not_found.message")
+		return nil, false
+	case err != nil:
+		p.cfg.Log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
+		p.cfg.Pages.Error(w, r, nil, http.StatusInternalServerError, "error.internal.title", "error.internal.message")
+		return nil, false
+	}
+	return t, true
+}

@@ -1,0 +1,360 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+	fositestorage "github.com/ory/fosite/storage"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// fositeStore is fosite's storage for one institution, over the storage
+// layer. It is built with the institution's provider and holds a cache of
+// the institution's clients: the provider is rebuilt whenever the
+// institution's version changes, which every client write raises.
+type fositeStore struct {
+	s       storage.Scoped
+	tx      storage.Transactor
+	life    Lifespans
+	now     func() time.Time
+	mu      sync.RWMutex
+	clients map[string]*storage.Client
+}
+
+var (
+	_ fosite.ClientManager               = (*fositeStore)(nil)
+	_ oauth2.CoreStorage                 = (*fositeStore)(nil)
+	_ oauth2.TokenRevocationStorage      = (*fositeStore)(nil)
+	_ pkce.PKCERequestStorage            = (*fositeStore)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*fositeStore)(nil)
+	_ fositestorage.Transactional        = (*fositeStore)(nil)
+)
+
+func newFositeStore(s storage.Scoped, tx storage.Transactor, life Lifespans, now func() time.Time) *fositeStore {
+	return &fositeStore{s: s, tx: tx, life: life, now: now, clients: map[string]*storage.Client{}}
+}
+
+// signatureKey is how a token signature is stored: its SHA-256, so that a
+// copy of the database holds no part of any token.
+func signatureKey(signature string) string {
+	sum := sha256.Sum256([]byte(signature))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// client returns the institution's client record, cached.
+func (f *fositeStore) client(ctx context.Context, id string) (*storage.Client, error) {
+	f.mu.RLock()
+	c, ok := f.clients[id]
+	f.mu.RUnlock()
+	if ok {
+		return c, nil
+	}
+	c, err := f.s.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.clients[id] = c
+	f.mu.Unlock()
+	return c, nil
+}
+
+// GetClient implements fosite.ClientManager.
+func (f *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := f.client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return fositeClient{c}, nil
+}
+
+// ClientAssertionJWTValid implements fosite.ClientManager.
+func (f *fositeStore) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	if err := f.s.CheckJTI(ctx, jti); errors.Is(err, storage.ErrAlreadyUsed) {
+		return fosite.ErrJTIKnown
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// SetClientAssertionJWT implements fosite.ClientManager; a concurrent use of
+// the same JWT ID loses.
+func (f *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	if err := f.s.UseJTI(ctx, jti, exp); errors.Is(err, storage.ErrAlreadyUsed) {
+		return fosite.ErrJTIKnown
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// create stores a record of a request under the key of signature.
+func (f *fositeStore) create(ctx context.Context, kind storage.OAuth2Kind, signature string, req fosite.Requester, accessSignature string) error {
+	sess, ok := req.GetSession().(*session)
+	if !ok {
+		return fmt.Errorf("store %s: unexpected session type %T", kind, req.GetSession())
+	}
+	body, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", kind, err)
+	}
+	rec := &storage.OAuth2Record{
+		Kind: kind, Signature: signatureKey(signature), RequestID: req.GetID(), RequestedAt: req.GetRequestedAt(),
+		ClientID: req.GetClient().GetID(), Subject: sess.GetSubject(),
+		RequestedScopes: storage.List(req.GetRequestedScopes()), GrantedScopes: storage.List(req.GetGrantedScopes()),
+		RequestedAudience: storage.List(req.GetRequestedAudience()), GrantedAudience: storage.List(req.GetGrantedAudience()),
+		Form: req.GetRequestForm().Encode(), Session: body, Active: true, ExpiresAt: f.expiry(kind, sess, req),
+	}
+	if accessSignature != "" {
+		rec.AccessSignature = signatureKey(accessSignature)
+	}
+	return f.s.CreateOAuth2(ctx, rec)
+}
+
+// expiry is when a record of this kind stops mattering, for the janitor.
+// Records attached to a code live as long as the code.
+func (f *fositeStore) expiry(kind storage.OAuth2Kind, sess *session, req fosite.Requester) time.Time {
+	now := f.now()
+	switch kind {
+	case storage.KindAccess:
+		return sess.expiry(fosite.AccessToken, now.Add(f.life.Access))
+	case storage.KindRefresh:
+		return sess.expiry(fosite.RefreshToken, now.Add(f.life.Refresh))
+	}
+	return sess.expiry(fosite.AuthorizeCode, req.GetRequestedAt().Add(f.life.Code))
+}
+
+// get rebuilds the stored request. The session is decoded into the one
+// fosite passes (it is the request's own session, filled on purpose), or a
+// fresh one when fosite passes none.
+func (f *fositeStore) get(ctx context.Context, kind storage.OAuth2Kind, signature string, sess fosite.Session) (*fosite.Request, *storage.OAuth2Record, error) {
+	rec, err := f.s.GetOAuth2(ctx, kind, signatureKey(signature))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, fosite.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := f.GetClient(ctx, rec.ClientID)
+	if err != nil {
+		return nil, nil, err // a deleted client's grants end with it
+	}
+	if sess == nil {
+		sess = newSession()
+	}
+	if err := json.Unmarshal(rec.Session, sess); err != nil {
+		return nil, nil, fmt.Errorf("decode %s session: %w", kind, err)
+	}
+	form, err := url.ParseQuery(rec.Form)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode %s form: %w", kind, err)
+	}
+	return &fosite.Request{
+		ID: rec.RequestID, RequestedAt: rec.RequestedAt, Client: client, Form: form, Session: sess,
+		RequestedScope: fosite.Arguments(rec.RequestedScopes), GrantedScope: fosite.Arguments(rec.GrantedScopes),
+		RequestedAudience: fosite.Arguments(rec.RequestedAudience), GrantedAudience: fosite.Arguments(rec.GrantedAudience),
+	}, rec, nil
+}
+
+// remove deletes a record; a missing one is fine.
+func (f *fositeStore) remove(ctx context.Context, kind storage.OAuth2Kind, signature string) error {
+	if err := f.s.DeleteOAuth2(ctx, kind, signatureKey(signature)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// CreateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage.
+func (f *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, signature string, req fosite.Requester) error {
+	return f.create(ctx, storage.KindCode, signature, req, "")
+}
+
+// GetAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. A used
+// code comes back WITH its request and ErrInvalidatedAuthorizeCode: fosite
+// then revokes the tokens issued from it.
+func (f *fositeStore) GetAuthorizeCodeSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
+	req, rec, err := f.get(ctx, storage.KindCode, signature, sess)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active {
+		return req, fosite.ErrInvalidatedAuthorizeCode
+	}
+	return req, nil
+}
+
+// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. Of
+// two concurrent redemptions one wins; the other's transaction rolls back.
+func (f *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
+	err := f.s.DeactivateOAuth2(ctx, storage.KindCode, signatureKey(signature))
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		return fosite.ErrInvalidatedAuthorizeCode
+	}
+	return err
+}
+
+// CreateAccessTokenSession implements oauth2.AccessTokenStorage.
+func (f *fositeStore) CreateAccessTokenSession(ctx context.Context, signature string, req fosite.Requester) error {
+	return f.create(ctx, storage.KindAccess, signature, req, "")
+}
+
+// GetAccessTokenSession implements oauth2.AccessTokenStorage.
+func (f *fositeStore) GetAccessTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
+	req, rec, err := f.get(ctx, storage.KindAccess, signature, sess)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active {
+		return req, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+// DeleteAccessTokenSession implements oauth2.AccessTokenStorage.
+func (f *fositeStore) DeleteAccessTokenSession(ctx context.Context, signature string) error {
+	return f.remove(ctx, storage.KindAccess, signature)
+}
+
+// CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (f *fositeStore) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, req fosite.Requester) error {
+	return f.create(ctx, storage.KindRefresh, signature, req, accessSignature)
+}
+
+// GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated
+// token comes back with its request and ErrInactiveToken, so fosite revokes
+// the family (reuse detection), unless it was rotated within the grace
+// period: several browser tabs refreshing at once all get tokens.
+func (f *fositeStore) GetRefreshTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
+	req, rec, err := f.get(ctx, storage.KindRefresh, signature, sess)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Active && !f.inGrace(rec) {
+		return req, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+func (f *fositeStore) inGrace(rec *storage.OAuth2Record) bool {
+	return f.life.RefreshGrace > 0 && rec.UsedAt != nil && f.now().Before(rec.UsedAt.Add(f.life.RefreshGrace))
+}
+
+// DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
+func (f *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
+	return f.remove(ctx, storage.KindRefresh, signature)
+}
+
+// RotateRefreshToken implements oauth2.RefreshTokenStorage: the refresh token
+// is marked used (its use starts the grace period) and the access token
+// issued with it ends. When another request rotated it first, that is a
+// concurrent refresh: within the grace period both go on; without one, the
+// loser is told to retry (fosite answers invalid_request).
+func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+	key := signatureKey(signature)
+	rec, err := f.s.GetOAuth2(ctx, storage.KindRefresh, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fosite.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	err = f.s.DeactivateOAuth2(ctx, storage.KindRefresh, key)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed) && f.inGrace(rec):
+	case errors.Is(err, storage.ErrAlreadyUsed), errors.Is(err, storage.ErrNotFound):
+		return fosite.ErrNotFound
+	case err != nil:
+		return err
+	}
+	if rec.AccessSignature == "" {
+		return nil
+	}
+	if err := f.s.DeleteOAuth2(ctx, storage.KindAccess, rec.AccessSignature); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole
+// family (every refresh token of the grant) ends.
+func (f *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	_, err := f.s.RevokeOAuth2Family(ctx, storage.KindRefresh, requestID)
+	return err
+}
+
+// RevokeAccessToken implements oauth2.TokenRevocationStorage.
+func (f *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	_, err := f.s.RevokeOAuth2Family(ctx, storage.KindAccess, requestID)
+	return err
+}
+
+// CreatePKCERequestSession implements pkce.PKCERequestStorage.
+func (f *fositeStore) CreatePKCERequestSession(ctx context.Context, signature string, req fosite.Requester) error {
+	return f.create(ctx, storage.KindPKCE, signature, req, "")
+}
+
+// GetPKCERequestSession implements pkce.PKCERequestStorage.
+func (f *fositeStore) GetPKCERequestSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
+	req, _, err := f.get(ctx, storage.KindPKCE, signature, sess)
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// DeletePKCERequestSession implements pkce.PKCERequestStorage by doing
+// nothing: fosite deletes the challenge before comparing the verifier, so a
+// failed attempt would leave the code redeemable without PKCE. The record
+// expires with its code and the janitor removes it.
+func (f *fositeStore) DeletePKCERequestSession(ctx context.Context, signature string) error {
+	return nil
+}
+
+// CreateOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+// fosite passes the whole authorization code here, hashed like a signature.
+func (f *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) error {
+	return f.create(ctx, storage.KindOIDC, code, req, "")
+}
+
+// GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (f *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) (fosite.Requester, error) {
+	got, _, err := f.get(ctx, storage.KindOIDC, code, req.GetSession())
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil, openid.ErrNoSessionFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return got, nil
+}
+
+// DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
+func (f *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	return f.remove(ctx, storage.KindOIDC, code)
+}
+
+// BeginTX implements fosite's storage.Transactional; inside the transaction
+// the token endpoint opens, it joins it.
+func (f *fositeStore) BeginTX(ctx context.Context) (context.Context, error) { return f.tx.BeginTx(ctx) }
+
+// Commit implements fosite's storage.Transactional.
+func (f *fositeStore) Commit(ctx context.Context) error { return f.tx.Commit(ctx) }
+
+// Rollback implements fosite's storage.Transactional.
+func (f *fositeStore) Rollback(ctx context.Context) error { return f.tx.Rollback(ctx) }

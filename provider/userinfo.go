@@ -1,0 +1,93 @@
+package provider
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/ory/fosite"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// userinfo serves the claims of the account an access token was issued for,
+// by granted scope: GET or POST, the token in the Authorization header or
+// (POST) in the form body.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	t, ok := p.tenantOrError(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	token := fosite.AccessTokenFromRequest(r)
+	if token == "" {
+		bearerError(w, t, http.StatusUnauthorized, "", "")
+		return
+	}
+	sess := newSession()
+	_, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if err != nil {
+		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The access token is not valid.")
+		return
+	}
+	if !ar.GetGrantedScopes().Has("openid") {
+		bearerError(w, t, http.StatusForbidden, "insufficient_scope", "The access token was not granted the openid scope.")
+		return
+	}
+	acct, err := t.store.s.GetAccount(ctx, sess.GetSubject())
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && acct.Status != storage.Active) {
+		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The account of this token no longer exists or is disabled.")
+		return
+	}
+	if err != nil {
+		p.cfg.Log.Error("userinfo", "error", err)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(claims(acct, ar.GetGrantedScopes(), t.inst.Settings.DefaultLocale()))
+}
+
+// claims are the account's standard claims for the granted scopes.
+func claims(a *storage.Account, scopes fosite.Arguments, defaultLocale string) map[string]any {
+	out := map[string]any{"sub": a.ID}
+	if scopes.Has("email") {
+		out["email"] = a.Email
+		out["email_verified"] = a.EmailVerified
+	}
+	if scopes.Has("profile") {
+		if name := a.Name(); name != "" {
+			out["name"] = name
+		}
+		if a.GivenName != "" {
+			out["given_name"] = a.GivenName
+		}
+		if a.FamilyName != "" {
+			out["family_name"] = a.FamilyName
+		}
+		locale := a.Locale
+		if locale == "" {
+			locale = defaultLocale
+		}
+		out["locale"] = locale
+		out["updated_at"] = a.UpdatedAt.Unix()
+	}
+	return out
+}
+
+// bearerError answers RFC 6750: the WWW-Authenticate header says what is wrong.
+func bearerError(w http.ResponseWriter, t *tenant, status int, code, description string) {
+	v := `Bearer realm="` + t.issuer + `"`
+	if code != "" {
+		v += `, error="` + code + `", error_description="` + description + `"`
+	}
+	w.Header().Set("WWW-Authenticate", v)
+	if code == "" {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		return
+	}
+	writeJSONError(w, status, code, description)
+}
