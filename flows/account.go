@@ -175,11 +175,21 @@ func endAccess(ctx context.Context, s storage.Scoped, accountID string) error {
 	return s.ResetSignInFailures(ctx, accountID)
 }
 
-// Unlock lifts a lockout and clears the failure count.
+// Unlock lifts a lockout and clears the failure count: the account's
+// mirror and the sign-in throttles of its kind and email (the failures, the
+// lock and the attempt keys of bruteforce.go; the source addresses' counts
+// stay, they are not the account's).
 func (x *Accounts) Unlock(ctx context.Context, inst *storage.Institution, accountID string, actor Actor) error {
 	return x.Store.InTx(ctx, func(ctx context.Context) error {
 		s := x.Store.In(inst.ID)
+		a, err := s.GetAccount(ctx, accountID)
+		if err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
 		if err := s.ResetSignInFailures(ctx, accountID); err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		if err := resetSignInKeys(ctx, s, a.Kind, a.Email); err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
 		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: accountID, Actor: string(actor), Action: "account_unlocked"})

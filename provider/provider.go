@@ -61,7 +61,7 @@ type Lifespans struct {
 	Access       time.Duration // access token, default 1h
 	IDToken      time.Duration // ID token, default 1h
 	Refresh      time.Duration // refresh token, sliding, default 30 days
-	RefreshGrace time.Duration // a rotated refresh token still works this long (tabs refreshing at once), default 15s
+	RefreshGrace time.Duration // a rotated refresh token still works this long (tabs refreshing at once), default 15s; negative: strict
 }
 
 func (l Lifespans) withDefaults() Lifespans {

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/templates"
@@ -20,11 +22,15 @@ import (
 type app struct {
 	cfg          Config
 	dev          bool
+	now          func() time.Time
 	log          *slog.Logger
 	store        *sqlstore.Store
+	metrics      *Metrics // nil outside serve: counts nothing
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
+	web          *flows.Web
+	provider     *provider.Provider
 }
 
 // open loads the configuration named by the shared flags, opens the database
@@ -32,6 +38,11 @@ type app struct {
 // development, by every command; otherwise a command on a schema that is
 // behind stops and says to run usher migrate.
 func (c *cli) open(ctx context.Context, fs *flags, migrate bool) (*app, error) {
+	return c.openWith(ctx, fs, migrate, nil)
+}
+
+// openWith is open with the metrics serve records.
+func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Metrics) (*app, error) {
 	cfg, notes, err := loadConfig(fs.config, c.env, fs.dev)
 	if err != nil {
 		return nil, prefixLines("configuration: ", err)
@@ -44,7 +55,7 @@ func (c *cli) open(ctx context.Context, fs *flags, migrate bool) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dev: fs.dev, log: log, store: store}
+	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()
 		return nil, err
@@ -70,9 +81,14 @@ func (a *app) prepareSchema(ctx context.Context, migrate bool) error {
 	return nil
 }
 
-// build creates the services every command shares.
+// build creates the services every command shares: the flows people go
+// through and the protocol, which meet through the browser sessions.
 func (a *app) build() error {
 	catalog, err := templates.NewCatalog()
+	if err != nil {
+		return err
+	}
+	pages, err := templates.NewPages(catalog)
 	if err != nil {
 		return err
 	}
@@ -80,12 +96,22 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
+	master, err := a.cfg.masterSecret()
+	if err != nil {
+		return err
+	}
+	policy := password.NewChecker()
 	a.catalog = catalog
 	a.institutions = &flows.Institutions{Store: a.store}
-	a.accounts = &flows.Accounts{
-		Store: a.store, Hasher: hasher, Policy: password.NewChecker(), Now: a.store.Now, Locales: catalog.Match,
-	}
-	return nil
+	a.accounts = &flows.Accounts{Store: a.store, Hasher: hasher, Policy: policy, Now: a.store.Now, Locales: catalog.Match}
+	sessions := &flows.BrowserSessions{Store: a.store, PublicURL: a.cfg.PublicURL, Now: a.now}
+	a.web = &flows.Web{Store: a.store, Sessions: sessions, Pages: pages, Catalog: catalog, Hasher: hasher,
+		Policy: policy, Now: a.now, Log: a.log, Metrics: a.metrics}
+	a.provider, err = provider.New(provider.Config{
+		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: sessions, Pages: a.web,
+		Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
+	})
+	return err
 }
 
 func (a *app) Close() { a.store.Close() }
@@ -100,6 +126,17 @@ func (a *app) institution(ctx context.Context, slug string) (*storage.Institutio
 		return nil, fmt.Errorf("no institution %q (usher institution list shows them)", slug)
 	}
 	return inst, err
+}
+
+// lifespans turns the token settings into the provider's, where a zero grace
+// means the default and a negative one strict rotation.
+func (c Config) lifespans() provider.Lifespans {
+	grace := c.Tokens.RefreshGrace.Duration()
+	if grace == 0 {
+		grace = -1
+	}
+	return provider.Lifespans{Access: c.Tokens.AccessTTL.Duration(), IDToken: c.Tokens.IDTokenTTL.Duration(),
+		Refresh: c.Tokens.RefreshTTL.Duration(), RefreshGrace: grace}
 }
 
 // explain renders the problems of a refused input in English, on one line.

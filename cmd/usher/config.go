@@ -47,6 +47,7 @@ const (
 	configDefaultLogLevel    = "info"
 	configDefaultLogFormat   = "text"
 	configDefaultJanitor     = 10 * time.Minute
+	configDefaultKeyRotation = 90 * 24 * time.Hour
 
 	configDevListen      = "127.0.0.1:8080"
 	configDevDatabaseURL = "sqlite:./usher-dev.db"
@@ -65,6 +66,21 @@ type Config struct {
 	SMTP        ConfigSMTP    `yaml:"smtp"`
 	Log         ConfigLog     `yaml:"log"`
 	Janitor     ConfigJanitor `yaml:"janitor"`
+	Keys        ConfigKeys    `yaml:"keys"`
+	Tokens      ConfigTokens  `yaml:"tokens"`
+}
+
+// ConfigTokens are the lifetimes of what the token endpoint issues.
+type ConfigTokens struct {
+	AccessTTL    configDuration `yaml:"access_ttl"`    // access tokens
+	IDTokenTTL   configDuration `yaml:"id_token_ttl"`  // ID tokens
+	RefreshTTL   configDuration `yaml:"refresh_ttl"`   // refresh tokens, renewed at each use
+	RefreshGrace configDuration `yaml:"refresh_grace"` // a rotated refresh token still works this long; 0 is strict
+}
+
+// ConfigKeys is the scheduled rotation of the institutions' signing keys.
+type ConfigKeys struct {
+	RotateEvery configDuration `yaml:"rotate_every"` // 0 disables scheduled rotation
 }
 
 // ConfigSMTP is how emails are sent.
@@ -190,6 +206,9 @@ func configDefaults(dev bool) Config {
 		},
 		Log:     ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor)},
+		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
+		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
+			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
 	}
 	if dev {
 		c.Listen = configDevListen

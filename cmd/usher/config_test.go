@@ -68,6 +68,8 @@ func TestConfigExampleLoads(t *testing.T) {
 		{"smtp.port", fmt.Sprint(c.SMTP.Port), "587"},
 		{"log.format", c.Log.Format, "json"},
 		{"janitor.interval", c.Janitor.Interval.String(), "10m0s"},
+		{"keys.rotate_every", c.Keys.RotateEvery.String(), "2160h0m0s"},
+		{"tokens.refresh_grace", c.Tokens.RefreshGrace.String(), "15s"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -148,13 +150,14 @@ func TestConfigKeys(t *testing.T) {
 		seen[k.Env] = k.Path
 	}
 	for _, want := range []string{"USHER_LISTEN", "USHER_PUBLIC_URL", "USHER_DATABASE_URL", "USHER_SECRET",
-		"USHER_SECRET_FILE", "USHER_SMTP_HOST", "USHER_SMTP_RETRY_FOR", "USHER_LOG_FORMAT", "USHER_JANITOR_INTERVAL"} {
+		"USHER_SECRET_FILE", "USHER_SMTP_HOST", "USHER_SMTP_RETRY_FOR", "USHER_LOG_FORMAT", "USHER_JANITOR_INTERVAL",
+		"USHER_KEYS_ROTATE_EVERY", "USHER_TOKENS_REFRESH_GRACE"} {
 		if _, ok := seen[want]; !ok {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 16 {
-		t.Errorf("got %d keys, want 16: %v", len(keys), seen)
+	if len(keys) != 21 {
+		t.Errorf("got %d keys, want 21: %v", len(keys), seen)
 	}
 }
 
@@ -182,22 +185,27 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 	}
 	// A value for each key, and how the field prints once set (fmt.Sprint).
 	samples := map[string][2]string{
-		"listen":           {"127.0.0.1:9999", "127.0.0.1:9999"},
-		"public_url":       {"https://sso.example.net/", "https://sso.example.net"},
-		"database_url":     {"postgresql://u@db/usher", "postgresql://u@db/usher"},
-		"secret":           {configTestSecret + "-env", configTestSecret + "-env"},
-		"secret_file":      {secretFile, secretFile},
-		"smtp.host":        {"mx.example.net", "mx.example.net"},
-		"smtp.port":        {"2525", "2525"},
-		"smtp.tls":         {"tls", "tls"},
-		"smtp.username":    {"mailer", "mailer"},
-		"smtp.password":    {"hunter2", "hunter2"},
-		"smtp.from":        {"a@example.net", "a@example.net"},
-		"smtp.timeout":     {"3s", "3s"},
-		"smtp.retry_for":   {"2h", "2h0m0s"},
-		"log.level":        {"error", "error"},
-		"log.format":       {"json", "json"},
-		"janitor.interval": {"0", "0s"},
+		"listen":               {"127.0.0.1:9999", "127.0.0.1:9999"},
+		"public_url":           {"https://sso.example.net/", "https://sso.example.net"},
+		"database_url":         {"postgresql://u@db/usher", "postgresql://u@db/usher"},
+		"secret":               {configTestSecret + "-env", configTestSecret + "-env"},
+		"secret_file":          {secretFile, secretFile},
+		"smtp.host":            {"mx.example.net", "mx.example.net"},
+		"smtp.port":            {"2525", "2525"},
+		"smtp.tls":             {"tls", "tls"},
+		"smtp.username":        {"mailer", "mailer"},
+		"smtp.password":        {"hunter2", "hunter2"},
+		"smtp.from":            {"a@example.net", "a@example.net"},
+		"smtp.timeout":         {"3s", "3s"},
+		"smtp.retry_for":       {"2h", "2h0m0s"},
+		"log.level":            {"error", "error"},
+		"log.format":           {"json", "json"},
+		"janitor.interval":     {"0", "0s"},
+		"keys.rotate_every":    {"720h", "720h0m0s"},
+		"tokens.access_ttl":    {"15m", "15m0s"},
+		"tokens.id_token_ttl":  {"30m", "30m0s"},
+		"tokens.refresh_ttl":   {"24h", "24h0m0s"},
+		"tokens.refresh_grace": {"0s", "0s"},
 	}
 	keys := configKeys()
 	if len(samples) != len(keys) {
@@ -483,6 +491,9 @@ func TestConfigDefaults(t *testing.T) {
 					Timeout: configDuration(10 * time.Second), RetryFor: configDuration(24 * time.Hour)},
 				Log:     ConfigLog{Level: "info", Format: "text"},
 				Janitor: ConfigJanitor{Interval: configDuration(10 * time.Minute)},
+				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
+				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
+					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
 			}
 			if !reflect.DeepEqual(c, want) {
 				return fmt.Sprintf("got %+v, want %+v", c, want)

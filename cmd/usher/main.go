@@ -46,6 +46,7 @@ const usage = `usage: usher COMMAND [ARGS]
   client create|list|delete           manage relying applications
   account create|list|set-password|unlock
                                       manage accounts
+  keys rotate                         rotate an institution's signing keys
   janitor                             remove expired tokens, sessions and links
 
 Every command takes --config FILE and --dev. Settings can also come from
@@ -84,6 +85,8 @@ func (c *cli) run(ctx context.Context, args []string) error {
 			"create": c.accountCreate, "list": c.accountList, "set-password": c.accountSetPassword,
 			"unlock": c.accountUnlock,
 		})
+	case "keys":
+		return c.sub(ctx, "keys", rest, map[string]command{"rotate": c.keysRotate})
 	case "janitor":
 		return c.janitor(ctx, rest)
 	case "help", "-h", "--help":

@@ -28,7 +28,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, true)
+	a, err := c.openWith(ctx, fs, true, metrics)
 	if err != nil {
 		return err
 	}
@@ -49,6 +49,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		c.listening(ln.Addr())
 	}
 	go runJanitorEvery(ctx, a, a.cfg.Janitor.Interval.Duration())
+	go rotateKeysEvery(ctx, a, time.Hour, a.cfg.Keys.RotateEvery.Duration())
 	return serveUntilDone(ctx, a, ln, handler)
 }
 

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/usher-idp/usher/templates"
 )
 
 // newHandler builds the whole HTTP handler graph: the same one in
@@ -15,6 +17,9 @@ func newHandler(a *app, m *Metrics) http.Handler {
 	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz)
 	mux.Handle("GET /metrics", m)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
+	a.provider.Routes(mux)
+	a.web.Routes(mux)
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	return mwChain(mux,
 		mwObserve(a.log, m),

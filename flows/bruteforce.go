@@ -1,0 +1,169 @@
+package flows
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// Brute-force protection of the sign-in form. It is kept in the storage
+// throttles, so every replica sees the same counts, and it is keyed by the
+// account kind and the SHA-256 of the lower-cased email, whether or not an
+// account has that email: an unknown email is throttled and locked exactly
+// like a known one, so the protection reveals nothing.
+//
+// The policy is the institution's Settings.Lockout:
+//   - FreeFailures failures are answered without delay; after them each
+//     attempt must wait min(2^(failures-FreeFailures) s, 60 s) after the last
+//     failure. An attempt made too soon is refused without being counted
+//     and without its password being checked; attempts that race each other
+//     across replicas are let through one per delay (the attempt key).
+//   - At LockAfter failures the lock key is hit with a window of
+//     LockDuration: while it lasts every attempt is refused. The lock lifts
+//     itself; the failures stay counted for failureWindow, so after the lock
+//     a further failure locks again at once, while the right password (or
+//     Accounts.Unlock) clears everything.
+//   - A source address (an IPv4 address, an IPv6 /64) with AddressFailures
+//     failures in its window of LockDuration is refused likewise, whatever
+//     the email.
+//
+// A zero LockAfter or AddressFailures switches that limit off.
+
+// failureWindow is how long an email's failures are remembered after the
+// first of them, unless a success or an unlock clears them.
+const failureWindow = 12 * time.Hour
+
+// maxDelay caps the wait between attempts after the free failures.
+const maxDelay = 60 * time.Second
+
+// signInKeys are the throttle keys of one (kind, email).
+type signInKeys struct {
+	failures string // failed sign-ins, window failureWindow
+	lock     string // hit when locked, window LockDuration
+	attempt  string // one attempt per delay, window the delay
+}
+
+// keysFor returns the throttle keys of an email of a kind.
+func keysFor(kind storage.AccountKind, email string) signInKeys {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	id := string(kind) + ":" + hex.EncodeToString(sum[:])
+	return signInKeys{failures: "signin:failures:" + id, lock: "signin:lock:" + id, attempt: "signin:attempt:" + id}
+}
+
+// resetSignInKeys forgets the failures and the lock of an email.
+func resetSignInKeys(ctx context.Context, s storage.ThrottleStore, kind storage.AccountKind, email string) error {
+	k := keysFor(kind, email)
+	for _, key := range []string{k.failures, k.lock, k.attempt} {
+		if err := s.ResetThrottle(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guard applies the policy to one sign-in attempt.
+type guard struct {
+	s       storage.ThrottleStore
+	policy  storage.LockoutPolicy
+	now     time.Time
+	keys    signInKeys
+	address string // the address key
+}
+
+// refusal is why an attempt is refused before its password is checked.
+type refusal struct {
+	locked bool          // locked (the key or the address); else too soon
+	wait   time.Duration // until the next attempt may be made
+}
+
+// check refuses an attempt that the policy does not allow now.
+func (g *guard) check(ctx context.Context) (*refusal, error) {
+	lock, err := g.s.GetThrottle(ctx, g.keys.lock)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in guard: %w", err)
+	}
+	if lock.Count > 0 {
+		return &refusal{locked: true, wait: lock.WindowEnd.Sub(g.now)}, nil
+	}
+	if g.policy.AddressFailures > 0 {
+		addr, err := g.s.GetThrottle(ctx, g.address)
+		if err != nil {
+			return nil, fmt.Errorf("sign-in guard: %w", err)
+		}
+		if addr.Count >= g.policy.AddressFailures {
+			return &refusal{locked: true, wait: addr.WindowEnd.Sub(g.now)}, nil
+		}
+	}
+	return g.checkDelay(ctx)
+}
+
+// checkDelay refuses an attempt made too soon after the last failure, and
+// lets one attempt per delay through.
+func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
+	f, err := g.s.GetThrottle(ctx, g.keys.failures)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in guard: %w", err)
+	}
+	if f.Count < g.policy.FreeFailures {
+		return nil, nil
+	}
+	delay := g.delay(f.Count)
+	if next := f.LastHit.Add(delay); g.now.Before(next) {
+		return &refusal{wait: next.Sub(g.now)}, nil
+	}
+	n, err := g.s.HitThrottle(ctx, g.keys.attempt, delay)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in guard: %w", err)
+	}
+	if n > 1 { // another attempt took this delay's turn
+		return &refusal{wait: delay}, nil
+	}
+	return nil, nil
+}
+
+// delay is the wait after the last of failures failures.
+func (g *guard) delay(failures int) time.Duration {
+	exp := failures - g.policy.FreeFailures
+	if exp >= 6 { // 2^6 s is past the cap
+		return maxDelay
+	}
+	return min(time.Duration(1<<exp)*time.Second, maxDelay)
+}
+
+// fail counts a failed attempt and reports the failures counted so far and
+// whether this one locked the email.
+func (g *guard) fail(ctx context.Context) (failures int, locked bool, err error) {
+	failures, err = g.s.HitThrottle(ctx, g.keys.failures, failureWindow)
+	if err != nil {
+		return 0, false, fmt.Errorf("sign-in guard: %w", err)
+	}
+	if g.policy.AddressFailures > 0 {
+		if _, err := g.s.HitThrottle(ctx, g.address, g.policy.LockDuration.Std()); err != nil {
+			return 0, false, fmt.Errorf("sign-in guard: %w", err)
+		}
+	}
+	if g.policy.LockAfter <= 0 || failures < g.policy.LockAfter {
+		return failures, false, nil
+	}
+	if _, err := g.s.HitThrottle(ctx, g.keys.lock, g.policy.LockDuration.Std()); err != nil {
+		return 0, false, fmt.Errorf("sign-in guard: %w", err)
+	}
+	return failures, true, nil
+}
+
+// succeed forgets the email's failures after the right password. The
+// address count stays: one known password must not clear an address that
+// guesses others.
+func (g *guard) succeed(ctx context.Context) error {
+	for _, key := range []string{g.keys.failures, g.keys.lock, g.keys.attempt} {
+		if err := g.s.ResetThrottle(ctx, key); err != nil {
+			return fmt.Errorf("sign-in guard: %w", err)
+		}
+	}
+	return nil
+}

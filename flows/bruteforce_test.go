@@ -1,0 +1,193 @@
+package flows_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/storage"
+)
+
+// outcome names an answer of the sign-in form, for comparing scripts.
+func (e *webEnv) outcome(got response) string {
+	for _, m := range []struct{ id, name string }{
+		{"signin.failed", "failed"}, {"signin.wait_one", "wait 1s"}, {"signin.locked_one", "locked 1min"},
+	} {
+		if strings.Contains(got.body, e.message("en", m.id, nil)) {
+			return fmt.Sprintf("%d %s", got.status, m.name)
+		}
+	}
+	for _, n := range []int{2, 3, 4, 5, 7, 8, 16, 32, 60} {
+		if strings.Contains(got.body, e.message("en", "signin.wait", map[string]string{"seconds": fmt.Sprint(n)})) {
+			return fmt.Sprintf("%d wait %ds", got.status, n)
+		}
+	}
+	for n := 2; n <= 15; n++ {
+		if strings.Contains(got.body, e.message("en", "signin.locked", map[string]string{"minutes": fmt.Sprint(n)})) {
+			return fmt.Sprintf("%d locked %dmin", got.status, n)
+		}
+	}
+	if got.status == http.StatusSeeOther {
+		return "303 signed in"
+	}
+	return fmt.Sprintf("%d ?", got.status)
+}
+
+// lockScript drives the progressive delay to the lock and past it, with
+// wrong passwords, and returns every answer.
+func (e *webEnv) lockScript(t *testing.T, email string) []string {
+	t.Helper()
+	b := e.browser(t)
+	var answers []string
+	try := func(pw string) { answers = append(answers, e.outcome(b.signIn("opera", email, pw, ""))) }
+	for range 5 {
+		try("wrong guess") // free
+	}
+	try(goodPassword) // at once: refused unchecked, even the right password
+	e.clock.Advance(time.Second)
+	try("wrong guess") // checked: 6 failures
+	try("wrong guess") // too soon: 2 s now
+	for failures := 6; failures < 20; failures++ {
+		e.clock.Advance(min(time.Duration(1<<(failures-5))*time.Second, time.Minute))
+		try("wrong guess") // the 20th locks
+	}
+	try("wrong guess") // locked: every attempt refused
+	e.clock.Advance(14 * time.Minute)
+	try(goodPassword) // still locked, one minute left
+	e.clock.Advance(time.Minute)
+	return answers
+}
+
+// Five failures pass freely; then each attempt waits, doubling to a minute;
+// twenty lock for fifteen minutes; the lock lifts itself. An unknown email
+// goes through exactly the same.
+func TestProgressiveDelayAndLock(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		ann := e.customer(t, e.opera, "ann@example.org")
+		known := e.lockScript(t, "ann@example.org")
+		want := []string{"400 failed", "400 failed", "400 failed", "400 failed", "400 failed",
+			"429 wait 1s", "400 failed", "429 wait 2s"}
+		for range 13 {
+			want = append(want, "400 failed")
+		}
+		want = append(want, "429 locked 15min", "429 locked 15min", "429 locked 1min")
+		if strings.Join(known, ", ") != strings.Join(want, ", ") {
+			t.Fatalf("answers\n got %v\nwant %v", known, want)
+		}
+		got, _ := e.store.In(e.opera.ID).GetAccount(e.ctx, ann.ID)
+		if got.FailedSignIns != 20 || got.LockedUntil == nil {
+			t.Errorf("account mirror: %d failures, locked until %v", got.FailedSignIns, got.LockedUntil)
+		}
+		if n := len(e.auditActions(t, e.opera, ann.ID, "sign_in_failed")); n != 20 {
+			t.Errorf("%d sign_in_failed events", n)
+		}
+		if n := len(e.auditActions(t, e.opera, ann.ID, "lockout")); n != 1 {
+			t.Errorf("%d lockout events", n)
+		}
+		if e.metrics.get("lockout") != 1 || e.metrics.get("sign_in:throttled") != 2 || e.metrics.get("sign_in:locked") != 2 {
+			t.Errorf("metrics %v", e.metrics.counts)
+		}
+		// The lock lifted itself: the right password signs in.
+		if ok := e.outcome(e.browser(t).signIn("opera", "ann@example.org", goodPassword, "")); ok != "303 signed in" {
+			t.Errorf("after the lock: %s", ok)
+		}
+
+		before := len(e.auditActions(t, e.opera, "", ""))
+		unknown := e.lockScript(t, "nobody@example.org")
+		if strings.Join(unknown, ", ") != strings.Join(known, ", ") {
+			t.Errorf("an unknown email is treated differently:\n%v\n%v", unknown, known)
+		}
+		if after := len(e.auditActions(t, e.opera, "", "")); after != before {
+			t.Errorf("an unknown email wrote %d audit events", after-before)
+		}
+		// After the lock a further failure locks again at once.
+		b := e.browser(t)
+		if got := e.outcome(b.signIn("opera", "nobody@example.org", "wrong guess", "")); got != "429 locked 15min" {
+			t.Errorf("failure after the lock: %s", got)
+		}
+	})
+}
+
+// Accounts.Unlock lifts the lock and forgets the failures at once.
+func TestUnlockLiftsSignInLock(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.setSettings(t, e.opera, func(s *storage.Settings) { s.Lockout.FreeFailures, s.Lockout.LockAfter = 3, 3 })
+		ann := e.customer(t, e.opera, "Ann@Example.org")
+		b := e.browser(t)
+		for range 3 {
+			b.signIn("opera", "ann@example.org", "wrong guess", "")
+		}
+		if got := e.outcome(b.signIn("opera", "ann@example.org", goodPassword, "")); got != "429 locked 15min" {
+			t.Fatalf("not locked: %s", got)
+		}
+		must(t, e.accounts.Unlock(e.ctx, e.opera, ann.ID, flows.ActorCLI))
+		if got := e.outcome(b.signIn("opera", "ANN@example.org", goodPassword, "")); got != "303 signed in" {
+			t.Errorf("after unlock: %s", got)
+		}
+	})
+}
+
+// One source address is refused after AddressFailures failures, whatever
+// the emails; other addresses are not.
+func TestAddressLimit(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.setSettings(t, e.opera, func(s *storage.Settings) { s.Lockout.AddressFailures = 3 })
+		e.customer(t, e.opera, "ann@example.org")
+		b := e.browser(t)
+		for i := range 3 {
+			if got := e.outcome(b.signIn("opera", fmt.Sprintf("guess%d@example.org", i), "wrong guess", "")); got != "400 failed" {
+				t.Fatalf("failure %d: %s", i, got)
+			}
+		}
+		if got := e.outcome(b.signIn("opera", "ann@example.org", goodPassword, "")); got != "429 locked 15min" {
+			t.Errorf("address over its limit: %s", got)
+		}
+		e.clock.Advance(15 * time.Minute)
+		if got := e.outcome(b.signIn("opera", "ann@example.org", goodPassword, "")); got != "303 signed in" {
+			t.Errorf("after the address window: %s", got)
+		}
+	})
+}
+
+// Attempts sent together after the free failures are let through one per
+// delay, across concurrent requests.
+func TestConcurrentAttemptsShareTheDelay(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.setSettings(t, e.opera, func(s *storage.Settings) { s.Lockout.FreeFailures = 1 })
+		b := e.browser(t)
+		b.signIn("opera", "ann@example.org", "wrong guess", "")
+		e.clock.Advance(time.Second)
+		form := url.Values{"email": {"ann@example.org"}, "password": {"wrong guess"}}
+		answers := make(chan string, 4)
+		for range 4 {
+			b := e.browser(t)
+			go func() {
+				got, err := b.try(http.MethodPost, "/institutions/opera/login", form, nil)
+				if err != nil {
+					answers <- err.Error()
+					return
+				}
+				answers <- e.outcome(got)
+			}()
+		}
+		checked := 0
+		for range 4 {
+			if a := <-answers; a == "400 failed" {
+				checked++
+			} else if !strings.HasPrefix(a, "429 wait") {
+				t.Errorf("simultaneous attempt: %s", a)
+			}
+		}
+		if checked != 1 {
+			t.Errorf("%d of 4 simultaneous attempts were checked, want 1", checked)
+		}
+	})
+}

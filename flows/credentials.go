@@ -1,0 +1,232 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/storage"
+)
+
+// verdict is what checking a sign-in attempt decided: the account when it
+// may go on, else the message, field and status to answer with.
+type verdict struct {
+	account    *storage.Account
+	status     int
+	field      string
+	message    string
+	args       map[string]string
+	retryAfter time.Duration
+}
+
+// authenticate checks an attempt: the brute-force guard first, then the
+// password (the same work for an unknown email, an account without password
+// and a wrong password), and only after the right password the account's
+// status. Nothing it answers before the password is right depends on
+// whether the account exists.
+func (x *Web) authenticate(r *http.Request, a attempt) (verdict, error) {
+	ctx, s := r.Context(), x.Store.In(a.inst.ID)
+	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: x.now(), keys: keysFor(a.kind, a.email),
+		address: addressKey(a.address)}
+	ref, err := g.check(ctx)
+	if err != nil {
+		return verdict{}, err
+	}
+	if ref != nil {
+		return x.refused(ref), nil
+	}
+	acct, ok, rehash, err := x.verifyPassword(ctx, s, a)
+	if errors.Is(err, password.ErrBusy) {
+		return verdict{status: http.StatusServiceUnavailable, message: "password.busy", retryAfter: time.Second}, nil
+	}
+	if err != nil {
+		return verdict{}, err
+	}
+	if !ok {
+		return x.failed(r, s, g, a, acct)
+	}
+	if err := g.succeed(ctx); err != nil {
+		return verdict{}, err
+	}
+	if err := x.clearFailures(ctx, s, acct); err != nil {
+		return verdict{}, err
+	}
+	if v, refused := x.checkStatus(a, acct); refused {
+		x.signInOutcome(OutcomeRefused)
+		x.log().InfoContext(ctx, "sign-in refused", "institution", a.inst.Slug, "account", acct.ID, "reason", v.message)
+		return v, nil
+	}
+	if rehash {
+		x.rehash(ctx, s, acct, a.password)
+	}
+	return verdict{account: acct}, nil
+}
+
+// verifyPassword finds the account and checks the password. An unknown
+// email, or an account without password, costs a dummy verification, so
+// that it takes as long as a wrong password.
+func (x *Web) verifyPassword(ctx context.Context, s storage.Scoped, a attempt) (acct *storage.Account, ok, rehash bool, err error) {
+	acct, err = s.GetAccountByEmail(ctx, a.kind, a.email)
+	if errors.Is(err, storage.ErrNotFound) {
+		acct, err = nil, nil
+	}
+	if err != nil {
+		return nil, false, false, fmt.Errorf("sign in: %w", err)
+	}
+	if acct == nil || acct.PasswordHash == "" {
+		return acct, false, false, x.dummyVerify(ctx, a.password)
+	}
+	ok, rehash, err = x.Hasher.Verify(ctx, a.password, acct.PasswordHash)
+	switch {
+	case errors.Is(err, password.ErrTooLong):
+		return acct, false, false, nil // no stored password is that long
+	case errors.Is(err, password.ErrMalformedHash):
+		x.log().ErrorContext(ctx, "stored password hash unreadable", "account", acct.ID, "err", err)
+		return acct, false, false, x.dummyVerify(ctx, a.password)
+	case err != nil:
+		return acct, false, false, fmt.Errorf("sign in: %w", err)
+	}
+	return acct, ok, rehash, nil
+}
+
+// dummyVerify spends the time of a verification.
+func (x *Web) dummyVerify(ctx context.Context, pw string) error {
+	err := x.Hasher.VerifyDummy(ctx, pw)
+	if errors.Is(err, password.ErrTooLong) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	return nil
+}
+
+// refused is the verdict of an attempt the guard refused before checking it.
+func (x *Web) refused(ref *refusal) verdict {
+	if ref.locked {
+		x.signInOutcome(OutcomeLocked)
+		return lockedVerdict(ref.wait)
+	}
+	x.signInOutcome(OutcomeThrottled)
+	seconds := max(1, int(math.Ceil(ref.wait.Seconds())))
+	v := verdict{status: http.StatusTooManyRequests, field: "password", message: "signin.wait",
+		args: map[string]string{"seconds": strconv.Itoa(seconds)}, retryAfter: time.Duration(seconds) * time.Second}
+	if seconds == 1 {
+		v.message = "signin.wait_one"
+	}
+	return v
+}
+
+// lockedVerdict refuses every attempt for wait.
+func lockedVerdict(wait time.Duration) verdict {
+	minutes := max(1, int(math.Ceil(wait.Minutes())))
+	v := verdict{status: http.StatusTooManyRequests, field: "password", message: "signin.locked",
+		args: map[string]string{"minutes": strconv.Itoa(minutes)}, retryAfter: max(wait, time.Second)}
+	if minutes == 1 {
+		v.message = "signin.locked_one"
+	}
+	return v
+}
+
+// failed counts a wrong password (or unknown email) and answers with the
+// one message both get; the failure that locks answers with the lock.
+//
+// Every write of a failure is one transaction, for a known account as for
+// an unknown email: both pay for one commit, so the time does not tell them
+// apart.
+func (x *Web) failed(r *http.Request, s storage.Scoped, g *guard, a attempt, acct *storage.Account) (verdict, error) {
+	var locked bool
+	err := x.Store.InTx(r.Context(), func(ctx context.Context) error {
+		failures, l, err := g.fail(ctx)
+		if locked = l; err != nil || acct == nil {
+			return err
+		}
+		return x.recordFailure(ctx, r, s, a, acct, failures, locked)
+	})
+	if err != nil {
+		return verdict{}, err
+	}
+	x.signInOutcome(OutcomeFailure)
+	if locked {
+		x.lockout()
+	}
+	x.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)
+	if locked {
+		return lockedVerdict(a.inst.Settings.Lockout.LockDuration.Std()), nil
+	}
+	return verdict{status: http.StatusBadRequest, field: "password", message: "signin.failed"}, nil
+}
+
+// recordFailure mirrors a failure on a real account (the counters `usher
+// account list` shows) and writes its audit events.
+func (x *Web) recordFailure(ctx context.Context, r *http.Request, s storage.Scoped, a attempt, acct *storage.Account, failures int, locked bool) error {
+	if _, err := s.RecordSignInFailure(ctx, acct.ID); err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	details := storage.Details{"failures": strconv.Itoa(failures), "client_id": a.rt.clientID()}
+	if err := x.audit(ctx, s, r, acct.ID, "sign_in_failed", details); err != nil {
+		return fmt.Errorf("record sign-in failure: %w", err)
+	}
+	if !locked {
+		return nil
+	}
+	until := x.now().Add(a.inst.Settings.Lockout.LockDuration.Std())
+	if err := s.LockAccount(ctx, acct.ID, &until); err != nil {
+		return fmt.Errorf("lock account: %w", err)
+	}
+	return x.audit(ctx, s, r, acct.ID, "lockout", storage.Details{"until": until.Format(time.RFC3339)})
+}
+
+// clearFailures resets the account's mirror of failures after the right
+// password, when there is something to reset.
+func (x *Web) clearFailures(ctx context.Context, s storage.Scoped, acct *storage.Account) error {
+	if acct.FailedSignIns == 0 && acct.LockedUntil == nil {
+		return nil
+	}
+	if err := s.ResetSignInFailures(ctx, acct.ID); err != nil {
+		return fmt.Errorf("reset sign-in failures: %w", err)
+	}
+	return nil
+}
+
+// checkStatus refuses an account that gave the right password but may not
+// sign in: not activated, disabled, temporary password expired, or a second
+// factor required (this flow has no second-factor step yet).
+func (x *Web) checkStatus(a attempt, acct *storage.Account) (verdict, bool) {
+	inst := map[string]string{"institution": x.frame(a.inst, "").Brand.Name}
+	v := verdict{status: http.StatusForbidden, args: inst}
+	switch {
+	case acct.Status == storage.Pending:
+		v.message, v.args = "signin.pending", nil
+	case acct.Status != storage.Active:
+		v.message = "signin.disabled"
+	case acct.PasswordExpiresAt != nil && !x.now().Before(*acct.PasswordExpiresAt):
+		v.message = "signin.password_expired"
+	case acct.TwoFactorRequired || (a.client != nil && a.client.RequireTwoFactor):
+		v.message = "signin.two_factor_unavailable"
+	default:
+		return verdict{}, false
+	}
+	return v, true
+}
+
+// rehash replaces a hash of an older scheme or cost by a current one. It
+// is done on the side: a failure is logged, the sign-in goes on.
+func (x *Web) rehash(ctx context.Context, s storage.Scoped, acct *storage.Account, pw string) {
+	hash, err := x.Hasher.Hash(ctx, pw)
+	if err == nil {
+		old := acct.PasswordHash
+		acct.PasswordHash = hash
+		if err = s.UpdateAccount(ctx, acct); err != nil {
+			acct.PasswordHash = old
+		}
+	}
+	if err != nil {
+		x.log().WarnContext(ctx, "rehash password", "account", acct.ID, "err", err)
+	}
+}

@@ -1,0 +1,91 @@
+package flows
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// maxReturnToBytes bounds a return_to: an authorization request fits.
+const maxReturnToBytes = 4096
+
+// paramConsentDenied is added to return_to when the person denies consent
+// (provider/sessions.go).
+const paramConsentDenied = "usher_consent"
+
+// returnTo is the authorization request a page resumes when it is done
+// (provider/sessions.go): a relative URL of this server, exactly the path of
+// the institution's authorization endpoint followed by its query. Nothing
+// else is accepted — no scheme, no host, no "//" or "\", no other path, no
+// other institution — so the pages cannot be made to redirect elsewhere.
+// The zero value is "no return_to".
+type returnTo struct {
+	raw   string // as given, and as redirected to
+	query url.Values
+}
+
+// parseReturnTo validates raw for the institution with this slug; ok is
+// false (and the zero returnTo returned) for anything but a valid one.
+func parseReturnTo(slug, raw string) (rt returnTo, ok bool) {
+	endpoint := issuerPath(slug) + "/oauth2/authorize"
+	if len(raw) > maxReturnToBytes || !strings.HasPrefix(raw, endpoint+"?") || !printableASCII(raw) ||
+		strings.ContainsAny(raw, `\#`) {
+		return returnTo{}, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		u.Path != endpoint || u.RawPath != "" {
+		return returnTo{}, false
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return returnTo{}, false
+	}
+	return returnTo{raw: raw, query: q}, true
+}
+
+// printableASCII reports whether s has only visible ASCII characters (a
+// URL's own; no spaces, controls or raw Unicode).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func (rt returnTo) valid() bool       { return rt.raw != "" }
+func (rt returnTo) clientID() string  { return rt.query.Get("client_id") }
+func (rt returnTo) loginHint() string { return rt.query.Get("login_hint") }
+func (rt returnTo) uiLocales() string { return rt.query.Get("ui_locales") }
+
+// scopes are the scopes the request asks for, each once, in its order.
+func (rt returnTo) scopes() []string {
+	var out []string
+	for _, s := range strings.Fields(rt.query.Get("scope")) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// denied is where to send the browser when the person denies consent.
+func (rt returnTo) denied() string { return rt.raw + "&" + paramConsentDenied + "=denied" }
+
+// after is where to go once signed in: the request, or the account page.
+func (rt returnTo) after(slug string) string {
+	if rt.valid() {
+		return rt.raw
+	}
+	return issuerPath(slug) + "/account"
+}
+
+// loginURL is the sign-in page that resumes rt.
+func loginURL(slug string, rt returnTo) string {
+	if !rt.valid() {
+		return issuerPath(slug) + "/login"
+	}
+	return issuerPath(slug) + "/login?return_to=" + url.QueryEscape(rt.raw)
+}

@@ -1,0 +1,106 @@
+package templates
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/usher-idp/usher/storage"
+)
+
+// FrameFor is the frame of an institution's pages in a locale: its display
+// name (or name), its logo when the URL is https (the pages' CSP allows no
+// other remote image), its brand stylesheet when it has a valid colour, and
+// its issuer path. A nil institution (an unknown slug) gets a bare frame.
+func FrameFor(inst *storage.Institution, locale string) Frame {
+	f := Frame{Locale: locale}
+	if inst == nil {
+		return f
+	}
+	f.Base = "/institutions/" + inst.Slug
+	f.Brand.Name = inst.Settings.DisplayName
+	if f.Brand.Name == "" {
+		f.Brand.Name = inst.Name
+	}
+	if logo := inst.Settings.LogoURL; strings.HasPrefix(logo, "https://") && len(logo) <= 2048 {
+		f.Brand.LogoURL = logo
+	}
+	if _, ok := ParseColour(inst.Settings.Colour); ok {
+		f.Brand.Stylesheet = f.Base + "/brand.css?v=" + strconv.FormatInt(inst.Version, 10)
+	}
+	return f
+}
+
+// The brand colour. The pages' Content-Security-Policy forbids inline
+// styles, so a colour cannot be written into a page; an institution with a
+// colour gets a tiny stylesheet of its own ({issuer}/brand.css, served by
+// package flows) that sets the custom properties usher.css uses. Its URL
+// carries the institution's version, so it may be cached: another colour is
+// another URL.
+
+// Colour is an sRGB colour.
+type Colour [3]uint8
+
+// ParseColour parses "#rgb" or "#rrggbb"; nothing else reaches a stylesheet.
+func ParseColour(s string) (Colour, bool) {
+	hex, ok := strings.CutPrefix(s, "#")
+	if !ok || (len(hex) != 3 && len(hex) != 6) {
+		return Colour{}, false
+	}
+	if len(hex) == 3 {
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
+	}
+	var c Colour
+	for i := range c {
+		v, err := strconv.ParseUint(hex[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return Colour{}, false
+		}
+		c[i] = uint8(v)
+	}
+	return c, true
+}
+
+// String is the colour as "#rrggbb".
+func (c Colour) String() string { return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2]) }
+
+// defaultInk is usher.css's own brand colour, used for text when the
+// institution's colour is too light to read on white.
+const defaultInk = "#1f4e8c"
+
+// BrandStylesheet is the stylesheet of a brand colour: the colour itself
+// (--brand, for borders and button backgrounds), the text on it
+// (--brand-text, black or white, whichever reads better) and the colour of
+// links and secondary buttons on white (--brand-ink: the brand colour when
+// it meets WCAG AA contrast for text, else the default).
+func BrandStylesheet(c Colour) string {
+	text, ink := "#ffffff", c.String()
+	if contrast(c, Colour{255, 255, 255}) < 4.5 {
+		text, ink = "#000000", defaultInk
+	}
+	return ":root{--brand:" + c.String() + ";--brand-text:" + text + ";--brand-ink:" + ink + "}\n"
+}
+
+// contrast is the WCAG contrast ratio of two colours.
+func contrast(a, b Colour) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is the WCAG relative luminance of a colour.
+func luminance(c Colour) float64 {
+	var l [3]float64
+	for i, v := range c {
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			l[i] = s / 12.92
+		} else {
+			l[i] = math.Pow((s+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+}

@@ -1,0 +1,47 @@
+package templates
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// messageID is what a literal message id looks like in Go code.
+var messageID = regexp.MustCompile(`^(error|signin|password_change|consent|scope|logout|signed_out|account|form)\.[a-z_.]+$`)
+
+// Every message id that the Go code of the pages' users (flows, provider)
+// names literally is in the catalogue: a missing one would show as its id.
+func TestCodeUsesKnownMessageIDs(t *testing.T) {
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"../flows", "../provider"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset := token.NewFileSet()
+		for _, name := range files {
+			f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				lit, ok := n.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return true
+				}
+				s, err := strconv.Unquote(lit.Value)
+				if err == nil && messageID.MatchString(s) && !c.Has(s) {
+					t.Errorf("%s: unknown message id %q", fset.Position(lit.Pos()), s)
+				}
+				return true
+			})
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package templates
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Brand is how an institution presents itself on its pages.
+type Brand struct {
+	Name    string // the display name, shown in the header and in messages
+	LogoURL string // an https URL, or "" for none; the logo is decorative (the name is beside it)
+	// Stylesheet is the URL of a stylesheet carrying the brand colour, or ""
+	// for none. The colour cannot be written into the page: the
+	// Content-Security-Policy refuses inline styles, so it travels as a
+	// stylesheet of its own (see flows, brand.css).
+	Stylesheet string
+}
+
+// Frame is what every page needs: its language, the institution's brand,
+// and Base, the path under which the institution's pages live
+// ("/institutions/opera"); forms post to Base + their path.
+type Frame struct {
+	Locale string
+	Brand  Brand
+	Base   string
+}
+
+// Text is a message of the catalogue with the values it needs.
+type Text struct {
+	ID   string
+	Args map[string]string
+}
+
+// Problem is a message about a form field ("" for the whole form).
+type Problem struct {
+	Field string
+	ID    string
+	Args  map[string]string
+}
+
+// Form is the state every form shares: the authorization request to return
+// to, and the problems found with what was sent.
+//
+// Problems are listed in an element with role="alert" before the form; a
+// field with problems gets aria-invalid and aria-describedby pointing at
+// them (ids "problem-0", "problem-1", …).
+type Form struct {
+	ReturnTo string
+	Problems []Problem
+}
+
+// Invalid reports whether the field has a problem.
+func (f Form) Invalid(field string) bool {
+	for _, p := range f.Problems {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// DescribedBy returns the ids of the problems of the field, space-separated.
+func (f Form) DescribedBy(field string) string {
+	var ids []string
+	for i, p := range f.Problems {
+		if p.Field == field {
+			ids = append(ids, problemAnchor(i))
+		}
+	}
+	return strings.Join(ids, " ")
+}
+
+// problemAnchor is the id of the i-th problem's element.
+func problemAnchor(i int) string { return "problem-" + strconv.Itoa(i) }
+
+// SignInPage is the email and password form.
+type SignInPage struct {
+	Frame
+	Form
+	ClientName string // the application the person signs in to, "" if unknown
+	Email      string // pre-filled: login_hint, or what was typed
+	// ForgotPassword shows the "Forgot password?" link. Keep it false until
+	// the /password/forgot page exists.
+	ForgotPassword bool
+}
+
+// ChangePasswordPage replaces a temporary password.
+type ChangePasswordPage struct {
+	Frame
+	Form
+	Rules []Text // the institution's password policy, one rule per item
+}
+
+// ConsentPage asks to let an application have scopes.
+type ConsentPage struct {
+	Frame
+	Form
+	ClientName string
+	Email      string // who is signed in
+	Scopes     []Text // what the application asks for, in words
+}
+
+// LogoutConfirmPage asks whether to sign out.
+type LogoutConfirmPage struct {
+	Frame
+}
+
+// SignedOutPage tells that the person has signed out.
+type SignedOutPage struct {
+	Frame
+}
+
+// SignedInPage is the minimal account page.
+type SignedInPage struct {
+	Frame
+	Email string
+}
+
+// ErrorPage explains that something went wrong, in words for people: a
+// title and a message id of the catalogue, with their values. Status is set
+// by Pages.Error.
+type ErrorPage struct {
+	Frame
+	Title   string
+	Message string
+	Args    map[string]string
+	Status  int
+}
+
+// MessagePage tells something: a title and a message id.
+type MessagePage struct {
+	Frame
+	Title   string
+	Message string
+	Args    map[string]string
+}

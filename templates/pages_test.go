@@ -1,0 +1,241 @@
+package templates
+
+import (
+	"bytes"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"unicode"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/golden")
+
+// frame is the fixed frame of the golden pages.
+func frame(locale string) Frame {
+	return Frame{
+		Locale: locale,
+		Brand: Brand{Name: "City Opera", LogoURL: "https://cdn.example/opera.png",
+			Stylesheet: "/institutions/city-opera/brand.css?v=3"},
+		Base: "/institutions/city-opera",
+	}
+}
+
+const goldenReturnTo = "/institutions/city-opera/oauth2/authorize?client_id=shop&scope=openid+email&state=x%3Cy"
+
+// renderers draws every page with fixed data: one entry per page, named as
+// its golden file.
+func renderers(p *Pages) map[string]func(w http.ResponseWriter, locale string) error {
+	return map[string]func(http.ResponseWriter, string) error{
+		pageSignIn: func(w http.ResponseWriter, l string) error {
+			return p.SignIn(w, http.StatusBadRequest, SignInPage{Frame: frame(l), ClientName: "Ticket <Shop>",
+				Email: "ann@example.org", Form: Form{ReturnTo: goldenReturnTo,
+					Problems: []Problem{{Field: "password", ID: "signin.failed"}}}})
+		},
+		pageChangePassword: func(w http.ResponseWriter, l string) error {
+			return p.ChangePassword(w, http.StatusBadRequest, ChangePasswordPage{Frame: frame(l),
+				Rules: []Text{{ID: "password.too_short", Args: map[string]string{"min_length": "10"}},
+					{ID: "password.needs_digit"}, {ID: "password_change.rule_common"}, {ID: "password.same_as_identity"}},
+				Form: Form{Problems: []Problem{
+					{Field: "password", ID: "password.too_short", Args: map[string]string{"min_length": "10"}},
+					{Field: "password", ID: "password.needs_digit"},
+					{Field: "password_confirm", ID: "password_change.mismatch"}}}})
+		},
+		pageConsent: func(w http.ResponseWriter, l string) error {
+			return p.Consent(w, http.StatusOK, ConsentPage{Frame: frame(l), ClientName: "Ticket Shop",
+				Email: "ann@example.org", Form: Form{ReturnTo: goldenReturnTo},
+				Scopes: []Text{{ID: "scope.openid"}, {ID: "scope.email"}, {ID: "scope.profile"},
+					{ID: "scope.offline_access"}, {ID: "scope.other", Args: map[string]string{"scope": "seats:read"}}}})
+		},
+		pageLogoutConfirm: func(w http.ResponseWriter, l string) error {
+			return p.LogoutConfirm(w, http.StatusOK, LogoutConfirmPage{Frame: frame(l)})
+		},
+		pageSignedOut: func(w http.ResponseWriter, l string) error {
+			return p.SignedOut(w, http.StatusOK, SignedOutPage{Frame: frame(l)})
+		},
+		pageSignedIn: func(w http.ResponseWriter, l string) error {
+			return p.SignedIn(w, http.StatusOK, SignedInPage{Frame: frame(l), Email: "ann@example.org"})
+		},
+		pageError: func(w http.ResponseWriter, l string) error {
+			return p.Error(w, http.StatusBadRequest, ErrorPage{Frame: frame(l),
+				Title: "error.oauth.title", Message: "error.oauth.redirect_uri"})
+		},
+		pageMessage: func(w http.ResponseWriter, l string) error {
+			return p.Message(w, http.StatusOK, MessagePage{Frame: frame(l),
+				Title: "password_change.title", Message: "password_change.done"})
+		},
+	}
+}
+
+func newTestPages(t *testing.T) (*Pages, *Catalog) {
+	t.Helper()
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPages(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, c
+}
+
+// rendered is one page drawn in one locale.
+type rendered struct {
+	page, locale string
+	rec          *httptest.ResponseRecorder
+}
+
+func renderAll(t *testing.T) []rendered {
+	t.Helper()
+	p, c := newTestPages(t)
+	var out []rendered
+	for _, page := range pageNames() {
+		render, ok := renderers(p)[page]
+		if !ok {
+			t.Fatalf("no test data for page %s", page)
+		}
+		for _, locale := range c.Locales() {
+			rec := httptest.NewRecorder()
+			if err := render(rec, locale); err != nil {
+				t.Fatalf("%s.%s: %v", page, locale, err)
+			}
+			out = append(out, rendered{page, locale, rec})
+		}
+	}
+	return out
+}
+
+// Every page in every locale matches its golden file byte for byte; run
+// `go test ./templates -update` to accept a change.
+func TestPagesGolden(t *testing.T) {
+	for _, r := range renderAll(t) {
+		path := filepath.Join("testdata", "golden", r.page+"."+r.locale+".html")
+		got := r.rec.Body.Bytes()
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./templates -update)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from its golden file (run go test ./templates -update and review the diff):\n%s", path, got)
+		}
+	}
+}
+
+func TestPagesHeaders(t *testing.T) {
+	for _, r := range renderAll(t) {
+		h := r.rec.Header()
+		if h.Get("Content-Type") != "text/html; charset=utf-8" || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s.%s: headers %v", r.page, r.locale, h)
+		}
+	}
+	p, _ := newTestPages(t)
+	rec := httptest.NewRecorder()
+	if err := p.Error(rec, http.StatusNotFound, ErrorPage{Frame: frame("de"), Title: "error.not_found.title",
+		Message: "error.not_found.message"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Fehler 404") {
+		t.Errorf("error page: status %d, body %s", rec.Code, rec.Body)
+	}
+}
+
+// The pages speak the language asked for: the same page differs per locale
+// and carries its words, not the English ones.
+func TestPagesAreTranslated(t *testing.T) {
+	p, _ := newTestPages(t)
+	for _, tt := range []struct{ locale, want string }{
+		{"en", "Sign in to City Opera"}, {"fr", "Connexion à City Opera"},
+		{"de", "Bei City Opera anmelden"}, {"it", "Accedi a City Opera"},
+		{"pt", "Sign in to City Opera"}, // unsupported: English
+	} {
+		rec := httptest.NewRecorder()
+		if err := p.SignIn(rec, http.StatusOK, SignInPage{Frame: frame(tt.locale)}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s: no %q in\n%s", tt.locale, tt.want, rec.Body)
+		}
+	}
+}
+
+// Data is escaped: a client name or an email cannot inject markup.
+func TestPagesEscapeData(t *testing.T) {
+	p, _ := newTestPages(t)
+	rec := httptest.NewRecorder()
+	err := p.SignIn(rec, http.StatusOK, SignInPage{Frame: frame("en"), ClientName: `<script>alert(1)</script>`,
+		Email: `"><script>x</script>`, Form: Form{ReturnTo: `"><b>`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := rec.Body.String(); strings.Contains(body, "<script>") || strings.Contains(body, `"><b>`) {
+		t.Errorf("unescaped data:\n%s", body)
+	}
+}
+
+func TestNewPagesRefusesMissingPage(t *testing.T) {
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	for _, name := range append(pageNames(), layoutFile) {
+		if name == pageConsent {
+			continue
+		}
+		b, err := pageFiles.ReadFile("pages/" + name + ".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys["pages/"+name+".html"] = &fstest.MapFile{Data: b}
+	}
+	if _, err := newPages(c, fsys); err == nil || !strings.Contains(err.Error(), "consent") {
+		t.Errorf("a missing page gave %v", err)
+	}
+	fsys["pages/consent.html"] = &fstest.MapFile{Data: []byte(`{{define "title"}}{{t "no.such.id"}}{{end}}{{define "content"}}{{end}}`)}
+	if _, err := newPages(c, fsys); err == nil || !strings.Contains(err.Error(), "no.such.id") {
+		t.Errorf("an unknown message id gave %v", err)
+	}
+}
+
+var (
+	templateAction = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	markupTag      = regexp.MustCompile(`(?s)<[^>]*>`)
+	visibleAttr    = regexp.MustCompile(`\b(alt|title|placeholder|aria-label)="[^"{]*\pL`)
+)
+
+// Templates hold no words: every text people read comes from the catalogue.
+func TestTemplatesHaveNoLiteralText(t *testing.T) {
+	entries, err := pageFiles.ReadDir("pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := pageFiles.ReadFile("pages/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := templateAction.ReplaceAllString(string(b), "")
+		if m := visibleAttr.FindString(src); m != "" {
+			t.Errorf("%s: literal text in an attribute: %s", e.Name(), m)
+		}
+		text := markupTag.ReplaceAllString(src, "")
+		if i := strings.IndexFunc(text, unicode.IsLetter); i >= 0 {
+			t.Errorf("%s: literal text %q", e.Name(), strings.TrimSpace(text[i:min(len(text), i+40)]))
+		}
+	}
+}
