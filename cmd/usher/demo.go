@@ -127,6 +127,8 @@ func (d *demoData) print(w io.Writer, publicURL string) {
   Demo customer      %s  password %s
   Demo operator      %s  password %s
 
+  Try it: %s/demo/
+
 `, d.issuer, demoShopID, d.shopSecret, demoBoxOfficeID, d.boxOfficeSecret,
-		demoCustomerEmail, d.customerPassword, demoOperatorEmail, d.operatorPw)
+		demoCustomerEmail, d.customerPassword, demoOperatorEmail, d.operatorPw, publicURL)
 }

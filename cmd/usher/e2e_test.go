@@ -63,7 +63,7 @@ func startUsher(t *testing.T, db sqltest.DB, env ...string) *usherServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(a, m)}}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(a, m, nil)}}
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	u := &usherServer{t: t, a: a, url: base}

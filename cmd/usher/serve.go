@@ -33,14 +33,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	var demo *demoData
 	if a.dev {
-		demo, err := ensureDemo(ctx, a)
-		if err != nil {
+		if demo, err = ensureDemo(ctx, a); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		demo.print(c.stdout, a.cfg.PublicURL)
 	}
-	handler := newHandler(a, metrics)
+	handler := newHandler(a, metrics, demo)
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

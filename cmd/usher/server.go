@@ -11,7 +11,8 @@ import (
 
 // newHandler builds the whole HTTP handler graph: the same one in
 // production and in the end-to-end tests.
-func newHandler(a *app, m *Metrics) http.Handler {
+// demo, when set (--dev), adds the demo relying party at /demo/.
+func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
 	healthz, readyz := healthHandlers(a.store, a.log)
 	mux.Handle("GET /healthz", healthz)
@@ -20,6 +21,9 @@ func newHandler(a *app, m *Metrics) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.web.Routes(mux)
+	if demo != nil {
+		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
+	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	return mwChain(mux,
 		mwObserve(a.log, m),

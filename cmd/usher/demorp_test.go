@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
+)
+
+// The newcomer's path: serve --dev, open /demo/, sign in as the demo
+// customer whose password serve printed, and see what the application got.
+func TestDemoRelyingParty(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // serve listens on it; the public URL is derived from it, as in --dev
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut bytes.Buffer
+	ready := make(chan net.Addr, 1)
+	c := &cli{env: []string{"USHER_LISTEN=" + addr, "USHER_DATABASE_URL=" + sqltest.SQLite(t).URL},
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, now: time.Now,
+		listening: func(a net.Addr) { ready <- a }}
+	done := make(chan error, 1)
+	go func() { done <- c.run(ctx, []string{"serve", "--dev"}) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v\n%s", err, errOut.String())
+	}
+	m := regexp.MustCompile(`customer@example.org  password (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("serve --dev did not print the demo customer's password:\n%s", out.String())
+	}
+
+	b := newBrowser(t)
+	base := "http://" + addr
+	resp, body := b.visit(base + "/demo/login?client=shop")
+	if !strings.HasSuffix(resp.Request.URL.Path, "/login") {
+		t.Fatalf("signing in to the demo shop did not show Usher's sign-in page: %s", resp.Request.URL)
+	}
+	resp, body = b.submit(resp, body, url.Values{"email": {"customer@example.org"}, "password": {m[1]}})
+	if resp.Request.URL.Path != "/demo/" || resp.StatusCode != 200 {
+		t.Fatalf("after sign-in: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	for _, want := range []string{"ID token claims", "customer@example.org", `&#34;amr&#34;`, "Userinfo"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the demo page does not show %q:\n%s", want, body)
+		}
+	}
+	resp, body = b.submit(resp, body, url.Values{}) // the refresh form
+	if resp.Request.URL.Path != "/demo/" || !strings.Contains(body, "customer@example.org") {
+		t.Errorf("refresh: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
