@@ -248,13 +248,15 @@ func (s *InstitutionSessions) load(ctx context.Context, token string) (*storage.
 		}
 		return nil, nil
 	}
-	// The touch rewrites the whole record (SaveSession is an upsert): a
-	// sign-out that lands between the read above and this write would be
-	// undone. The window is one statement wide and opens once a minute per
-	// session; an update-only touch in storage would close it.
+	// The touch only updates: a sign-out that lands between the read above
+	// and this write is not undone.
 	if now.Sub(rec.UpdatedAt) >= touchInterval {
 		rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
-		if err := s.scoped().SaveSession(ctx, rec); err != nil {
+		err := s.scoped().UpdateSession(ctx, rec)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil // signed out meanwhile
+		}
+		if err != nil {
 			return nil, fmt.Errorf("touch session: %w", err)
 		}
 	}
@@ -295,12 +297,26 @@ func (s *InstitutionSessions) persist(ctx context.Context, sess *sessions.Sessio
 	now, token := s.b.now(), ""
 	if old := loadedRecord(sess); old != nil && sess.ID != "" {
 		rec.ID, rec.CreatedAt = old.ID, old.CreatedAt
-	} else {
-		if token, rec.ID, err = newSessionToken(); err != nil {
+		rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
+		err := s.scoped().UpdateSession(ctx, rec)
+		if err == nil {
+			sess.Values[recordKey{}] = rec
+			return "", nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return "", fmt.Errorf("save session: %w", err)
+		}
+		// Ended meanwhile (signed out in another tab): start a new session
+		// that keeps the flow state but never the sign-in.
+		forgetSignIn(sess.Values)
+		if rec, err = encodeValues(sess.Values); err != nil {
 			return "", err
 		}
-		rec.CreatedAt = now
 	}
+	if token, rec.ID, err = newSessionToken(); err != nil {
+		return "", err
+	}
+	rec.CreatedAt = now
 	rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
 	if err := s.scoped().SaveSession(ctx, rec); err != nil {
 		return "", fmt.Errorf("save session: %w", err)
@@ -308,6 +324,16 @@ func (s *InstitutionSessions) persist(ctx context.Context, sess *sessions.Sessio
 	sess.ID, sess.IsNew = rec.ID, false
 	sess.Values[recordKey{}] = rec
 	return token, nil
+}
+
+// forgetSignIn removes the sign-in from a session's values.
+func forgetSignIn(values map[any]any) {
+	delete(values, ValueAccountID)
+	delete(values, ValueAuthTime)
+	delete(values, ValueAMR)
+	if st, _ := values[ValueState].(SignInState); st == SignedIn {
+		values[ValueState] = Anonymous
+	}
 }
 
 // delete removes the session's record and clears the cookie.

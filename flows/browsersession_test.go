@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/storage"
 )
 
 // A session lasts IdleTimeout without use and Lifetime in all; use moves
@@ -145,6 +146,61 @@ func TestSessionValues(t *testing.T) {
 		}
 		if _, err := store.Get(next, "other"); err == nil {
 			t.Error("another cookie name was accepted")
+		}
+	})
+}
+
+// A session ended elsewhere (signed out in another tab, on another replica)
+// does not come back when this request touches or saves it.
+func TestSessionEndedElsewhereStaysEnded(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.customer(t, e.opera, "ann@example.org")
+		b := e.browser(t)
+		b.signIn("opera", "ann@example.org", goodPassword, "")
+		c := b.cookie("opera")
+		s := e.store.In(e.opera.ID)
+
+		// Save: a request loaded the session, then it was signed out.
+		r := httptest.NewRequest(http.MethodGet, "/institutions/opera/login", nil)
+		r.AddCookie(c)
+		sessions := e.sessions.For(e.opera)
+		sess, err := sessions.Get(r, flows.CookieName)
+		if err != nil || sess.Values[flows.ValueAccountID] == nil {
+			t.Fatalf("load the signed-in session: %v %v", err, sess.Values)
+		}
+		if err := s.DeleteSession(e.ctx, recordID(c.Value)); err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		sess.Values[flows.ValueReturnTo] = "/institutions/opera/oauth2/authorize?client_id=x"
+		if err := sessions.Save(r, w, sess); err != nil {
+			t.Fatal(err)
+		}
+		if e.authenticated(t, e.opera, c) != nil {
+			t.Error("the old cookie authenticates again after a save")
+		}
+		for _, nc := range w.Result().Cookies() {
+			if bs := e.authenticated(t, e.opera, nc); bs != nil {
+				t.Errorf("the save started a session that is signed in: %+v", bs)
+			}
+		}
+
+		// Touch: a session signed out before its touch is due stays ended.
+		// (The race between a request's read and its touch is closed by the
+		// touch only ever updating: storage conformance UpdateNeverCreates.)
+		b2 := e.browser(t)
+		b2.signIn("opera", "ann@example.org", goodPassword, "")
+		c2 := b2.cookie("opera")
+		e.clock.Advance(2 * time.Minute)
+		if err := s.DeleteSession(e.ctx, recordID(c2.Value)); err != nil {
+			t.Fatal(err)
+		}
+		if e.authenticated(t, e.opera, c2) != nil {
+			t.Error("a signed-out session authenticates")
+		}
+		if _, err := s.GetSession(e.ctx, recordID(c2.Value)); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the signed-out session's record is back: %v", err)
 		}
 	})
 }

@@ -26,6 +26,10 @@ type SessionStore interface {
 	// SaveSession creates or replaces the session with s.ID, setting the
 	// timestamps (CreatedAt is kept on replace).
 	SaveSession(ctx context.Context, s *BrowserSession) error
+	// UpdateSession writes s over the stored session with s.ID (CreatedAt is
+	// kept, UpdatedAt set) and never creates one: ErrNotFound when it is gone
+	// (signed out, expired and purged), so an ended session cannot come back.
+	UpdateSession(ctx context.Context, s *BrowserSession) error
 	// GetSession returns the session, or ErrNotFound when there is none or it
 	// has expired.
 	GetSession(ctx context.Context, id string) (*BrowserSession, error)

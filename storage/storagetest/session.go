@@ -14,6 +14,7 @@ func sessionTests() []test {
 		{"Expiry", testSessionExpiry},
 		{"NotFound", testSessionNotFound},
 		{"Delete", testSessionDelete},
+		{"UpdateNeverCreates", testSessionUpdate},
 		{"DeleteAccountSessions", testSessionDeleteAccount},
 	}
 }
@@ -103,6 +104,37 @@ func testSessionDelete(e *env) {
 	checkErr(e.t, "get the deleted session", err, storage.ErrNotFound)
 	must(e.t, "delete it again", s.DeleteSession(e.ctx, "one"))
 	e.getSession(s, "two")
+}
+
+// testSessionUpdate: an update writes over a live session and keeps its
+// creation time, but a session deleted meanwhile (signed out) stays deleted,
+// and another institution's session cannot be reached.
+func testSessionUpdate(e *env) {
+	s, _ := e.scope("opera")
+	other, _ := e.scope("ballet")
+	a := e.account(s, storage.Customer, "ann@x.org")
+	created := e.session(s, "one", "", time.Hour)
+	e.clock.Advance(time.Minute)
+	upd := *created
+	upd.AccountID, upd.AMR, upd.Data = a.ID, storage.List{"pwd"}, []byte(`{}`)
+	upd.ExpiresAt = e.clock.Now().Add(2 * time.Hour)
+	must(e.t, "update", s.UpdateSession(e.ctx, &upd))
+	got := e.getSession(s, "one")
+	if got.AccountID != a.ID || !got.CreatedAt.Equal(created.CreatedAt) || !got.UpdatedAt.Equal(e.now()) ||
+		!got.ExpiresAt.Equal(norm(upd.ExpiresAt)) || len(got.AMR) != 1 {
+		e.t.Errorf("after update: %+v", got)
+	}
+	must(e.t, "delete", s.DeleteSession(e.ctx, "one"))
+	checkErr(e.t, "update a deleted session", s.UpdateSession(e.ctx, &upd), storage.ErrNotFound)
+	_, err := s.GetSession(e.ctx, "one")
+	checkErr(e.t, "the deleted session after an update", err, storage.ErrNotFound)
+	theirs := e.session(other, "theirs", "", time.Hour)
+	hijack := *theirs
+	hijack.AccountID = a.ID
+	checkErr(e.t, "update another institution's session", s.UpdateSession(e.ctx, &hijack), storage.ErrNotFound)
+	if got := e.getSession(other, "theirs"); got.AccountID != "" {
+		e.t.Errorf("another institution's session changed: %+v", got)
+	}
 }
 
 func testSessionDeleteAccount(e *env) {
