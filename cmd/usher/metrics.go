@@ -74,7 +74,14 @@ type Metrics struct {
 	codes   []string // codes[i] is the decimal text of status code 100+i
 	started time.Time
 	version string
+	// statements reads the number of SQL statements sent so far (the
+	// benchmarks divide it by the operations they ran); nil: not exposed.
+	statements func() uint64
 }
+
+// CountStatements exposes the database's statement counter as
+// usher_db_statements_total. Call it before serving.
+func (m *Metrics) CountStatements(read func() uint64) { m.statements = read }
 
 // newMetrics returns an empty registry. Its creation time is exposed as
 // process_start_time_seconds, so main creates it first thing.
@@ -307,6 +314,12 @@ func (m *Metrics) writeProcess(b *bytes.Buffer) {
 	metricWriteGauge(b, "usher_go_memstats_heap_inuse_bytes", "Bytes in in-use heap spans.", float64(ms.HeapInuse))
 	if rss, ok := metricResidentBytes(); ok {
 		metricWriteGauge(b, "process_resident_memory_bytes", "Resident memory size in bytes.", float64(rss))
+	}
+	if m.statements != nil {
+		metricWriteHeader(b, "usher_db_statements_total", "SQL statements sent to the database.", "counter")
+		b.WriteString("usher_db_statements_total ")
+		b.WriteString(strconv.FormatUint(m.statements(), 10))
+		b.WriteByte('\n')
 	}
 	start := float64(m.started.UnixNano()) / 1e9
 	metricWriteGauge(b, "process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.", start)

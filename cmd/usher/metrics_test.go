@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -559,4 +560,25 @@ func BenchmarkObserveRequest(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// The statement counter is exposed once wired, as a counter, and read at
+// scrape time.
+func TestMetricStatements(t *testing.T) {
+	m := newMetrics()
+	var b bytes.Buffer
+	m.write(&b)
+	if strings.Contains(b.String(), "usher_db_statements_total") {
+		t.Fatal("statements exposed before CountStatements")
+	}
+	n := uint64(41)
+	m.CountStatements(func() uint64 { return n })
+	n++
+	b.Reset()
+	m.write(&b)
+	for _, want := range []string{"# TYPE usher_db_statements_total counter\n", "\nusher_db_statements_total 42\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
 }

@@ -40,6 +40,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		demo.print(c.stdout, a.cfg.PublicURL)
 	}
+	metrics.CountStatements(a.store.Statements)
 	handler := newHandler(a, metrics, demo)
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
