@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -58,16 +59,20 @@ const (
 // Config is every setting of `usher serve` (and of the other commands that open the database).
 // See config.example.yaml for the documentation of each key.
 type Config struct {
-	Listen      string        `yaml:"listen"`       // address to listen on, host:port
-	PublicURL   string        `yaml:"public_url"`   // absolute http(s) URL, no trailing slash
-	DatabaseURL string        `yaml:"database_url"` // postgres://…, postgresql://… or sqlite:PATH
-	Secret      string        `yaml:"secret"`       // master secret, at least 32 bytes
-	SecretFile  string        `yaml:"secret_file"`  // or a file holding it; exactly one of the two
-	SMTP        ConfigSMTP    `yaml:"smtp"`
-	Log         ConfigLog     `yaml:"log"`
-	Janitor     ConfigJanitor `yaml:"janitor"`
-	Keys        ConfigKeys    `yaml:"keys"`
-	Tokens      ConfigTokens  `yaml:"tokens"`
+	Listen    string `yaml:"listen"`     // address to listen on, host:port
+	PublicURL string `yaml:"public_url"` // absolute http(s) URL, no trailing slash
+	// TrustedProxies are the addresses (CIDRs or IPs, separated by commas or
+	// spaces) of the load balancers in front of Usher, whose X-Forwarded-For
+	// tells the client's address.
+	TrustedProxies string        `yaml:"trusted_proxies"`
+	DatabaseURL    string        `yaml:"database_url"` // postgres://…, postgresql://… or sqlite:PATH
+	Secret         string        `yaml:"secret"`       // master secret, at least 32 bytes
+	SecretFile     string        `yaml:"secret_file"`  // or a file holding it; exactly one of the two
+	SMTP           ConfigSMTP    `yaml:"smtp"`
+	Log            ConfigLog     `yaml:"log"`
+	Janitor        ConfigJanitor `yaml:"janitor"`
+	Keys           ConfigKeys    `yaml:"keys"`
+	Tokens         ConfigTokens  `yaml:"tokens"`
 }
 
 // ConfigTokens are the lifetimes of what the token endpoint issues.
@@ -476,6 +481,9 @@ func configSetValue(v reflect.Value, raw string) error {
 // development default, which loadConfig creates when it is missing.
 func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configProblems) {
 	configValidateListen(c.Listen, p)
+	if _, err := configTrustedProxies(c.TrustedProxies); err != nil {
+		p.add("trusted_proxies", "%v", err)
+	}
 	configValidatePublicURL(c.PublicURL, p)
 	configValidateDatabaseURL(c.DatabaseURL, p)
 	configValidateSecret(c, devSecret, p)
@@ -485,6 +493,23 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 }
 
 // configValidateListen checks that listen is host:port with a numeric port.
+// configTrustedProxies parses trusted_proxies: CIDRs or single addresses.
+func configTrustedProxies(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if pfx, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out, nil
+}
+
 func configValidateListen(listen string, p *configProblems) {
 	if listen == "" {
 		p.add("listen", "required, e.g. :8080 or 127.0.0.1:8080")

@@ -156,8 +156,8 @@ func TestConfigKeys(t *testing.T) {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 21 {
-		t.Errorf("got %d keys, want 21: %v", len(keys), seen)
+	if len(keys) != 22 {
+		t.Errorf("got %d keys, want 22: %v", len(keys), seen)
 	}
 }
 
@@ -202,6 +202,7 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 		"log.format":           {"json", "json"},
 		"janitor.interval":     {"0", "0s"},
 		"keys.rotate_every":    {"720h", "720h0m0s"},
+		"trusted_proxies":      {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
 		"tokens.access_ttl":    {"15m", "15m0s"},
 		"tokens.id_token_ttl":  {"30m", "30m0s"},
 		"tokens.refresh_ttl":   {"24h", "24h0m0s"},

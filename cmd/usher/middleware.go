@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -329,4 +331,57 @@ func (w *mwResponseWriter) statusCode() int {
 		return http.StatusOK
 	}
 	return w.status
+}
+
+// mwClientAddress sets r.RemoteAddr to the client's address when the
+// request came through a trusted proxy: the rightmost X-Forwarded-For entry
+// that is not itself a trusted proxy. Entries further left were written by
+// the client and are not believed. Without trusted proxies it does nothing.
+func mwClientAddress(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if len(trusted) == 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if client, ok := mwForwardedClient(r, trusted); ok {
+				r2 := *r
+				r2.RemoteAddr = netip.AddrPortFrom(client, 0).String()
+				r = &r2
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// mwForwardedClient finds the client behind trusted proxies.
+func mwForwardedClient(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !mwTrusted(peer.Addr(), trusted) {
+		return netip.Addr{}, false
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		addr, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return netip.Addr{}, false // a garbled header: keep the proxy's address
+		}
+		addr = addr.Unmap()
+		if !mwTrusted(addr, trusted) {
+			return addr, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func mwTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -495,3 +495,41 @@ func TestMwObserveInformationalStatus(t *testing.T) {
 		t.Errorf("status %d, log %s", resp.StatusCode, sink.String())
 	}
 }
+
+func TestMwClientAddress(t *testing.T) {
+	trusted, err := configTrustedProxies("10.0.0.0/8, 192.0.2.7, fd00::/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"direct client, no header", "203.0.113.5:4000", nil, "203.0.113.5:4000"},
+		{"direct client forging the header", "203.0.113.5:4000", []string{"198.51.100.1"}, "203.0.113.5:4000"},
+		{"through the load balancer", "10.1.2.3:5000", []string{"198.51.100.1"}, "198.51.100.1:0"},
+		{"the client prepends a lie", "10.1.2.3:5000", []string{"1.1.1.1, 198.51.100.1"}, "198.51.100.1:0"},
+		{"two trusted hops", "10.1.2.3:5000", []string{"198.51.100.1, 192.0.2.7"}, "198.51.100.1:0"},
+		{"header split over two lines", "10.1.2.3:5000", []string{"198.51.100.1", "10.9.9.9"}, "198.51.100.1:0"},
+		{"IPv6 client", "[fd00::1]:443", []string{"2001:db8::5"}, "[2001:db8::5]:0"},
+		{"garbled header", "10.1.2.3:5000", []string{"not-an-ip"}, "10.1.2.3:5000"},
+		{"only proxies", "10.1.2.3:5000", []string{"10.4.4.4"}, "10.1.2.3:5000"},
+	}
+	for _, tt := range tests {
+		var seen string
+		h := mwClientAddress(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }))
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tt.remote
+		for _, v := range tt.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if seen != tt.want {
+			t.Errorf("%s: client %q, want %q", tt.name, seen, tt.want)
+		}
+	}
+	if _, err := configTrustedProxies("10.0.0.0/8, example.org"); err == nil {
+		t.Error("a host name was accepted as a trusted proxy")
+	}
+}

@@ -25,7 +25,9 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
+	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
 	return mwChain(mux,
+		mwClientAddress(trusted),
 		mwObserve(a.log, m),
 		mwSecurityHeaders(https),
 		mwRecover(a.log),
