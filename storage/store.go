@@ -27,6 +27,7 @@ type Scoped interface {
 	AuditStore
 	ThrottleStore
 	ConsentStore
+	TemplateStore
 }
 
 // Transactor runs work atomically. The transaction travels in the context:

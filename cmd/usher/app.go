@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
@@ -31,6 +32,12 @@ type app struct {
 	accounts     *flows.Accounts
 	web          *flows.Web
 	provider     *provider.Provider
+	// Email: the outbox (queued in the transaction of their cause), the
+	// institutions' template overrides, and where the log sender prints
+	// (--dev without smtp.host). See mailcmd.go.
+	outbox        *mail.Outbox
+	mailTemplates *mail.Templates
+	console       io.Writer
 }
 
 // open loads the configuration named by the shared flags, opens the database
@@ -47,7 +54,8 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 	if err != nil {
 		return nil, prefixLines("configuration: ", err)
 	}
-	log := newLogger(cfg.Log, c.stderr)
+	console := &lockedWriter{w: c.stderr} // the log and the emails printed in --dev share it
+	log := newLogger(cfg.Log, console)
 	if notes.DevSecretCreated {
 		log.Warn("created a master secret for development; never use it in production", "file", cfg.SecretFile)
 	}
@@ -55,7 +63,7 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics}
+	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()
 		return nil, err
@@ -102,6 +110,9 @@ func (a *app) build() error {
 	}
 	policy := password.NewChecker()
 	a.catalog = catalog
+	if err := a.buildMail(catalog); err != nil {
+		return err
+	}
 	a.institutions = &flows.Institutions{Store: a.store}
 	a.accounts = &flows.Accounts{Store: a.store, Hasher: hasher, Policy: policy, Now: a.store.Now, Locales: catalog.Match}
 	sessions := &flows.BrowserSessions{Store: a.store, PublicURL: a.cfg.PublicURL, Now: a.now}

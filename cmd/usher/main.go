@@ -47,6 +47,9 @@ const usage = `usage: usher COMMAND [ARGS]
   account create|list|set-password|unlock
                                       manage accounts
   keys rotate                         rotate an institution's signing keys
+  outbox list|retry                   see the emails of an institution, queue one again
+  mail test                           queue a sample email (checks SMTP and templates)
+  template set|list|show|delete       an institution's email templates
   janitor                             remove expired tokens, sessions and links
 
 Every command takes --config FILE and --dev. Settings can also come from
@@ -87,6 +90,14 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		})
 	case "keys":
 		return c.sub(ctx, "keys", rest, map[string]command{"rotate": c.keysRotate})
+	case "outbox":
+		return c.sub(ctx, "outbox", rest, map[string]command{"list": c.outboxList, "retry": c.outboxRetry})
+	case "mail":
+		return c.sub(ctx, "mail", rest, map[string]command{"test": c.mailTest})
+	case "template":
+		return c.sub(ctx, "template", rest, map[string]command{
+			"set": c.templateSet, "list": c.templateList, "show": c.templateShow, "delete": c.templateDelete,
+		})
 	case "janitor":
 		return c.janitor(ctx, rest)
 	case "help", "-h", "--help":

@@ -41,6 +41,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		demo.print(c.stdout, a.cfg.PublicURL)
 	}
 	metrics.CountStatements(a.store.Statements)
+	stopMail, err := a.startMail(ctx) // this replica's outbox worker
+	if err != nil {
+		return err
+	}
+	defer stopMail() // before the store closes: the email being sent is recorded
 	handler := newHandler(a, metrics, demo)
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {

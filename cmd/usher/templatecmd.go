@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
+)
+
+// An email template file holds the parts of an override, each after a
+// line that names it:
+//
+//	# Lines starting with # before the first part are comments.
+//	[subject]
+//	{{.Institution}}: choose a new password
+//	[text]
+//	{{template "greeting" .}}
+//
+//	Open {{.Link}} within {{duration .ValidFor}}.
+//	[html]
+//	{{template "greeting" .}}
+//	<p><a href="{{.Link}}">Choose a new password</a></p>
+//
+// A part may be left out: the built-in one is kept. The subject is one line
+// (text/template); the text and HTML parts (text/template and html/template)
+// are the content drawn inside Usher's email layout; blank lines around a
+// part are dropped. `usher template show` prints the templates in force in
+// this format, to start from.
+const (
+	templateMarkSubject = "[subject]"
+	templateMarkText    = "[text]"
+	templateMarkHTML    = "[html]"
+	maxTemplateFile     = 256 << 10
+)
+
+// parseTemplateFile reads an email template file.
+func parseTemplateFile(r io.Reader) (templates.EmailSource, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxTemplateFile+1))
+	if err != nil {
+		return templates.EmailSource{}, err
+	}
+	if len(data) > maxTemplateFile {
+		return templates.EmailSource{}, fmt.Errorf("longer than %d bytes", maxTemplateFile)
+	}
+	if !utf8.Valid(data) {
+		return templates.EmailSource{}, errors.New("not UTF-8")
+	}
+	parts := map[string]*strings.Builder{}
+	var current string
+	for i, line := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		switch mark := strings.TrimSpace(line); mark {
+		case templateMarkSubject, templateMarkText, templateMarkHTML:
+			if parts[mark] != nil {
+				return templates.EmailSource{}, fmt.Errorf("line %d: %s appears twice", i+1, mark)
+			}
+			current = mark
+			parts[mark] = &strings.Builder{}
+			continue
+		}
+		if current == "" {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+				return templates.EmailSource{}, fmt.Errorf("line %d: text before the first part; start a part with %s, %s or %s",
+					i+1, templateMarkSubject, templateMarkText, templateMarkHTML)
+			}
+			continue
+		}
+		parts[current].WriteString(line + "\n")
+	}
+	if len(parts) == 0 {
+		return templates.EmailSource{}, fmt.Errorf("no part: write %s, %s or %s on a line of its own before each part",
+			templateMarkSubject, templateMarkText, templateMarkHTML)
+	}
+	var src templates.EmailSource
+	if b := parts[templateMarkSubject]; b != nil {
+		src.Subject = strings.TrimSpace(b.String())
+		if src.Subject == "" || strings.Contains(src.Subject, "\n") {
+			return templates.EmailSource{}, errors.New("the subject must be one line that is not empty")
+		}
+	}
+	for mark, dst := range map[string]*string{templateMarkText: &src.Text, templateMarkHTML: &src.HTML} {
+		if b := parts[mark]; b != nil {
+			*dst = strings.Trim(b.String(), "\n") + "\n"
+			if strings.TrimSpace(*dst) == "" {
+				return templates.EmailSource{}, fmt.Errorf("the %s part is empty (leave it out to keep the built-in one)", mark)
+			}
+		}
+	}
+	return src, nil
+}
+
+// formatTemplateFile writes src in the template file format.
+func formatTemplateFile(w io.Writer, comment string, src templates.EmailSource) error {
+	var b strings.Builder
+	for _, line := range strings.Split(comment, "\n") {
+		b.WriteString("# " + line + "\n")
+	}
+	for _, p := range []struct{ mark, body string }{
+		{templateMarkSubject, src.Subject}, {templateMarkText, src.Text}, {templateMarkHTML, src.HTML}} {
+		if p.body == "" {
+			continue
+		}
+		b.WriteString(p.mark + "\n" + strings.Trim(p.body, "\n") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// templateFlags are the flags that name an override.
+type templateFlags struct {
+	institution, class, locale *string
+}
+
+func addTemplateFlags(fs *flags) templateFlags {
+	return templateFlags{
+		institution: fs.String("institution", "", "institution slug (required)"),
+		class:       fs.String("class", "", "document class (required): "+classNames()),
+		locale:      fs.String("locale", "", "language (required): en, fr, de or it"),
+	}
+}
+
+// check validates the class and locale flags.
+func (f templateFlags) check(a *app, cmd string) error {
+	if !templates.EmailClass(*f.class).Valid() {
+		return usageErr("usher template %s: --class: want one of %s, got %q", cmd, classNames(), *f.class)
+	}
+	if a.catalog.Match(*f.locale) != *f.locale || *f.locale == "" {
+		return usageErr("usher template %s: --locale: want one of %s, got %q", cmd, strings.Join(a.catalog.Locales(), ", "), *f.locale)
+	}
+	return nil
+}
+
+// usher template set --institution SLUG --class C --locale L --file F
+func (c *cli) templateSet(ctx context.Context, args []string) error {
+	fs := newFlags("template set")
+	tf := addTemplateFlags(fs)
+	file := fs.String("file", "", "the template file (required; - reads standard input)")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	if *file == "" {
+		return usageErr("usher template set: --file is required")
+	}
+	src, err := c.readTemplateFile(*file)
+	if err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := tf.check(a, "set"); err != nil {
+		return err
+	}
+	inst, err := a.institution(ctx, *tf.institution)
+	if err != nil {
+		return err
+	}
+	if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.locale, src); err != nil {
+		return fmt.Errorf("template refused, nothing stored: %w", err)
+	}
+	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s set: %s\n", *tf.class, *tf.locale, inst.Slug,
+		strings.Join(sourceParts(src.Subject, src.Text, src.HTML), ", "))
+	return err
+}
+
+func (c *cli) readTemplateFile(name string) (templates.EmailSource, error) {
+	r := c.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return templates.EmailSource{}, fmt.Errorf("template file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	src, err := parseTemplateFile(r)
+	if err != nil {
+		return src, fmt.Errorf("template file %s: %w", name, err)
+	}
+	return src, nil
+}
+
+// sourceParts names the parts that are set.
+func sourceParts(subject, text, html string) []string {
+	var parts []string
+	for _, p := range [][2]string{{"subject", subject}, {"text", text}, {"html", html}} {
+		if p[1] != "" {
+			parts = append(parts, p[0])
+		}
+	}
+	return parts
+}
+
+// usher template list --institution SLUG [--json]
+func (c *cli) templateList(ctx context.Context, args []string) error {
+	fs := newFlags("template list")
+	institution := fs.String("institution", "", "institution slug (required)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	inst, err := a.institution(ctx, *institution)
+	if err != nil {
+		return err
+	}
+	list, err := a.mailTemplates.List(ctx, inst)
+	if err != nil {
+		return err
+	}
+	type overrideJSON struct {
+		Class     string    `json:"class"`
+		Locale    string    `json:"locale"`
+		Parts     []string  `json:"parts"`
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	out := make([]overrideJSON, len(list))
+	for i, t := range list {
+		out[i] = overrideJSON{t.Class, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
+	}
+	if *asJSON {
+		return printJSON(c.stdout, out)
+	}
+	t := newTable(c.stdout, "CLASS", "LOCALE", "PARTS", "UPDATED")
+	for _, o := range out {
+		t.row(o.Class, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339))
+	}
+	return t.flush()
+}
+
+// usher template show --institution SLUG --class C --locale L [--builtin]
+func (c *cli) templateShow(ctx context.Context, args []string) error {
+	fs := newFlags("template show")
+	tf := addTemplateFlags(fs)
+	builtin := fs.Bool("builtin", false, "show the built-in templates, not the institution's")
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := tf.check(a, "show"); err != nil {
+		return err
+	}
+	class := templates.EmailClass(*tf.class)
+	src, _ := a.mailTemplates.Emails.Source(class)
+	what := "built-in"
+	if !*builtin {
+		inst, err := a.institution(ctx, *tf.institution)
+		if err != nil {
+			return err
+		}
+		var overridden bool
+		if src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.locale); err != nil {
+			return err
+		}
+		if overridden {
+			what = "overridden by " + inst.Slug
+		}
+	}
+	return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s, %s (%s)\n"+
+		"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", class, *tf.locale, what), src)
+}
+
+// usher template delete --institution SLUG --class C --locale L
+func (c *cli) templateDelete(ctx context.Context, args []string) error {
+	fs := newFlags("template delete")
+	tf := addTemplateFlags(fs)
+	if _, err := fs.parse(args, 0); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := tf.check(a, "delete"); err != nil {
+		return err
+	}
+	inst, err := a.institution(ctx, *tf.institution)
+	if err != nil {
+		return err
+	}
+	err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.locale)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%s has no template for %s (%s)", inst.Slug, *tf.class, *tf.locale)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s deleted: the built-in one applies\n", *tf.class, *tf.locale, inst.Slug)
+	return err
+}
