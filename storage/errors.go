@@ -25,4 +25,8 @@ var (
 	ErrAlreadyUsed = errors.New("storage: already used")
 	// ErrExpired: a one-time record is past its expiry.
 	ErrExpired = errors.New("storage: expired")
+	// ErrInvalidText: a write carried text no record may hold (a NUL byte or
+	// invalid UTF-8). Reads with such text find nothing (ErrNotFound). Both
+	// dialects behave alike; PostgreSQL would otherwise refuse the statement.
+	ErrInvalidText = errors.New("storage: text with a NUL byte or invalid UTF-8")
 )

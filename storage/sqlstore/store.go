@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
@@ -158,6 +160,9 @@ func (s *Store) q(ctx context.Context) queryer {
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !textOK(args) {
+		return nil, storage.ErrInvalidText
+	}
 	s.statements.Add(1)
 	res, err := s.q(ctx).ExecContext(ctx, s.rebind(query), normArgs(args)...)
 	return res, s.mapErr(err)
@@ -192,6 +197,9 @@ func (s *Store) insert(ctx context.Context, query string, args ...any) error {
 
 // get scans one row into dest; no row is storage.ErrNotFound.
 func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	if !textOK(args) {
+		return s.readInvalid(query)
+	}
 	s.statements.Add(1)
 	err := s.q(ctx).GetContext(ctx, dest, s.rebind(query), normArgs(args)...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -202,8 +210,43 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 
 // all scans every row into dest, a pointer to a slice.
 func (s *Store) all(ctx context.Context, dest any, query string, args ...any) error {
+	if !textOK(args) {
+		return nil // nothing stored matches such text: an empty list
+	}
 	s.statements.Add(1)
 	return s.mapErr(s.q(ctx).SelectContext(ctx, dest, s.rebind(query), normArgs(args)...))
+}
+
+// textOK reports whether every text argument could be stored: no NUL byte,
+// valid UTF-8. PostgreSQL refuses anything else (SQLite stores it), and
+// such text reaches queries from hostile requests (a slug, a client_id).
+func textOK(args []any) bool {
+	for _, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case nil, []byte, bool, int, int64, time.Time, *time.Time:
+			continue
+		default:
+			if rv := reflect.ValueOf(a); rv.Kind() == reflect.String { // named string types
+				s = rv.String()
+			}
+		}
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// readInvalid answers a read whose text no record can hold: not found, or,
+// for a statement that writes and returns (UPDATE … RETURNING), invalid.
+func (s *Store) readInvalid(query string) error {
+	if strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
+		return storage.ErrNotFound
+	}
+	return storage.ErrInvalidText
 }
 
 func (s *Store) rebind(query string) string {

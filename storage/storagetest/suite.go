@@ -93,6 +93,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Audit", auditTests()},
 		{"Throttle", throttleTests()},
 		{"Consent", consentTests()},
+		{"Text", textTests()},
+		{"Template", templateTests()},
 		{"Janitor", janitorTests()},
 		{"Tx", txTests()},
 		{"Isolation", isolationTests()},
