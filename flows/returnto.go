@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxReturnToBytes bounds a return_to: an authorization request fits.
@@ -56,9 +57,25 @@ func printableASCII(s string) bool {
 }
 
 func (rt returnTo) valid() bool       { return rt.raw != "" }
-func (rt returnTo) clientID() string  { return rt.query.Get("client_id") }
 func (rt returnTo) loginHint() string { return rt.query.Get("login_hint") }
 func (rt returnTo) uiLocales() string { return rt.query.Get("ui_locales") }
+
+// clientID is the request's client_id, or "" when it cannot be the id of any
+// client: a NUL byte or invalid UTF-8 (which PostgreSQL refuses to compare)
+// is answered like an unknown client, not with a database error.
+func (rt returnTo) clientID() string {
+	if id := rt.query.Get("client_id"); storableText(id) {
+		return id
+	}
+	return ""
+}
+
+// storableText reports whether s can be compared with stored text on every
+// database: valid UTF-8 without NUL bytes. Input that is not matches no
+// record.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
 
 // scopes are the scopes the request asks for, each once, in its order.
 func (rt returnTo) scopes() []string {

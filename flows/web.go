@@ -52,10 +52,17 @@ type Web struct {
 type handler func(w http.ResponseWriter, r *http.Request, inst *storage.Institution)
 
 // institution resolves the {slug} of the path; an unknown institution gets
-// the localized 404 page.
+// the localized 404 page. A path segment that is no slug at all (say, with a
+// NUL byte or invalid UTF-8, which PostgreSQL refuses to compare) names no
+// institution and is not looked up.
 func (x *Web) institution(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		inst, err := x.Store.GetInstitutionBySlug(r.Context(), r.PathValue("slug"))
+		slug := r.PathValue("slug")
+		var inst *storage.Institution
+		err := storage.ErrNotFound
+		if slugPattern.MatchString(slug) {
+			inst, err = x.Store.GetInstitutionBySlug(r.Context(), slug)
+		}
 		if errors.Is(err, storage.ErrNotFound) {
 			x.Error(w, r, nil, http.StatusNotFound, "error.not_found.title", "error.not_found.message")
 			return

@@ -45,7 +45,21 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if tooLarge, _ := parseForm(r); tooLarge {
+		p.cfg.Pages.Error(w, r, t.inst, http.StatusRequestEntityTooLarge, "error.oauth.title", "error.oauth.invalid_request")
+		return
+	}
+	if param := repeatedParam(r.Form, destinationParams...); param != "" {
+		// Which client or redirect URI would count is ambiguous: no redirect.
+		p.authorizeError(w, r, t, nil, errRepeated(param))
+		return
+	}
 	ar, err := t.oauth2.NewAuthorizeRequest(ctx, r)
+	if err == nil {
+		if param := repeatedParam(r.Form, protocolParams...); param != "" {
+			err = errRepeated(param)
+		}
+	}
 	if err != nil {
 		p.authorizeError(w, r, t, ar, err)
 		return
@@ -77,6 +91,11 @@ func (p *Provider) newAuthorization(ctx context.Context, r *http.Request, t *ten
 	client := ar.GetClient().(fositeClient).c
 	if client.RequirePKCE && form.Get("code_challenge") == "" {
 		return nil, fosite.ErrInvalidRequest.WithHint("This client must use PKCE: send code_challenge with code_challenge_method S256.")
+	}
+	// fosite checks the method only when it issues the code, after the
+	// sign-in: refuse plain (or no method, which means plain) before it.
+	if form.Get("code_challenge") != "" && form.Get("code_challenge_method") != "S256" {
+		return nil, fosite.ErrInvalidRequest.WithHint("Use code_challenge_method S256: the plain method is not supported.")
 	}
 	if n := form.Get("nonce"); n != "" && len(n) < fosite.MinParameterEntropy {
 		return nil, fosite.ErrInsufficientEntropy.WithHintf("The nonce must be at least %d characters long.", fosite.MinParameterEntropy)
@@ -182,6 +201,10 @@ func (p *Provider) sendTo(w http.ResponseWriter, r *http.Request, a *authorizati
 	form := requestParams(a.ar.GetRequestForm())
 	form.Set(paramResume, a.t.resumeToken(a.requestedAt, form))
 	returnTo := "/institutions/" + a.t.inst.Slug + "/oauth2/authorize?" + form.Encode()
+	if len(returnTo) > maxReturnTo {
+		p.authorizeError(w, r, a.t, a.ar, fosite.ErrInvalidRequest.WithHint("The authorization request is too long."))
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, a.t.issuer+page+"?"+url.Values{"return_to": {returnTo}}.Encode(), http.StatusSeeOther)
 }
@@ -267,11 +290,12 @@ func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, t *ten
 	if e.CodeField >= http.StatusInternalServerError {
 		p.cfg.Log.Error("authorization request", "error", e.Error(), "cause", errors.Unwrap(err))
 	}
-	if ar == nil || !ar.IsRedirectURIValid() {
+	redirectURI, ok := trustedRedirectURI(ar)
+	if !ok {
 		p.cfg.Pages.Error(w, r, t.inst, pageStatus(e), "error.oauth.title", authorizePageMessage(e))
 		return
 	}
-	u := *ar.GetRedirectURI()
+	u := *redirectURI
 	q := u.Query()
 	q.Set("error", e.ErrorField)
 	if d := safeDescription(e.GetDescription()); d != "" {
@@ -284,6 +308,27 @@ func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, t *ten
 	u.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// trustedRedirectURI is where an error may be redirected: the request's
+// redirect URI once fosite has matched it with the client's, or, for the
+// errors fosite finds before it matches it (a request object, a response
+// mode), the request's redirect_uri when it is one the client registered.
+func trustedRedirectURI(ar fosite.AuthorizeRequester) (*url.URL, bool) {
+	if ar == nil {
+		return nil, false
+	}
+	if ar.IsRedirectURIValid() {
+		return ar.GetRedirectURI(), true
+	}
+	if ar.GetClient() == nil || ar.GetRedirectURI() != nil {
+		return nil, false // fosite matched it and refused it
+	}
+	u, err := fosite.MatchRedirectURIWithClientRedirectURIs(ar.GetRequestForm().Get("redirect_uri"), ar.GetClient())
+	if err != nil || !fosite.IsValidRedirectURI(u) {
+		return nil, false
+	}
+	return u, true
 }
 
 // authorizePageMessage explains, without technical detail, why a request
@@ -300,8 +345,11 @@ func authorizePageMessage(e *fosite.RFC6749Error) string {
 	return "error.oauth.invalid_request"
 }
 
+// pageStatus is the status of the error page: the error's own, except that
+// an unknown client (fosite's 401 invalid_client) is a bad request: a 401
+// would need a WWW-Authenticate challenge the browser cannot answer.
 func pageStatus(e *fosite.RFC6749Error) int {
-	if e.CodeField >= 400 && e.CodeField < 600 {
+	if e.CodeField >= 400 && e.CodeField < 600 && e.CodeField != http.StatusUnauthorized {
 		return e.CodeField
 	}
 	return http.StatusBadRequest

@@ -275,6 +275,14 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 		return err
 	}
 	err = f.s.DeactivateOAuth2(ctx, storage.KindRefresh, key)
+	if errors.Is(err, storage.ErrAlreadyUsed) {
+		// Rotated by a concurrent request after rec was read (on PostgreSQL
+		// the update waited for that request to commit): its use started
+		// the grace period, so judge by the record as it is now.
+		if now, getErr := f.s.GetOAuth2(ctx, storage.KindRefresh, key); getErr == nil {
+			rec = now
+		}
+	}
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed) && f.inGrace(rec):
 	case errors.Is(err, storage.ErrAlreadyUsed), errors.Is(err, storage.ErrNotFound):

@@ -98,5 +98,9 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	err := t.oauth2.NewRevocationRequest(ctx, r)
+	if err != nil && noClientCredentials(r) {
+		err = errNoClientCredentials
+	}
+	challengeClient(w, r, t, err)
 	t.oauth2.WriteRevocationResponse(ctx, w, err)
 }

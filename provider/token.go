@@ -16,10 +16,25 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if _, err := parseForm(r); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
+		return
+	}
+	if param := repeatedParam(r.PostForm, protocolParams...); param != "" {
+		p.tokenError(w, r, t, nil, errRepeated(param))
+		return
+	}
+	if twoClientAuthentications(r) {
+		p.tokenError(w, r, t, nil, fosite.ErrInvalidRequest.WithHint("Authenticate the client with one method only."))
+		return
+	}
 	sess := newSession()
 	ar, err := t.oauth2.NewAccessRequest(ctx, r, sess)
 	if err != nil {
-		p.tokenError(ctx, w, t, ar, err)
+		if noClientCredentials(r) {
+			err = errNoClientCredentials
+		}
+		p.tokenError(w, r, t, ar, err)
 		return
 	}
 	grant := "authorization_code"
@@ -40,7 +55,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		p.tokenError(ctx, w, t, ar, err)
+		p.tokenError(w, r, t, ar, err)
 		return
 	}
 	p.cfg.Metrics.TokenIssued(grant)
@@ -62,12 +77,40 @@ func grantClientCredentials(ar fosite.AccessRequester, sess *session) {
 
 // tokenError answers with the RFC 6749 error. A code redeemed by a
 // concurrent request is invalid_grant, as a replay is, not a server error.
-func (p *Provider) tokenError(ctx context.Context, w http.ResponseWriter, t *tenant, ar fosite.AccessRequester, err error) {
+func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, err error) {
+	ctx := r.Context()
 	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	}
+	// fosite answers a public client's client_credentials request
+	// invalid_grant, but there is no grant to be invalid: the client may not
+	// use this grant type (RFC 6749 §4.4 allows confidential clients only).
+	if ar != nil && ar.GetClient() != nil && ar.GetClient().IsPublic() && ar.GetGrantTypes().ExactOne("client_credentials") {
+		err = fosite.ErrUnauthorizedClient.WithHint("A public client may not use the client_credentials grant.")
 	}
 	if e := rfcError(err); e.CodeField >= http.StatusInternalServerError {
 		p.cfg.Log.Error("token request", "error", e.Error(), "cause", errors.Unwrap(err))
 	}
+	challengeClient(w, r, t, err)
 	t.oauth2.WriteAccessError(ctx, w, ar, err)
+}
+
+// errNoClientCredentials answers a request to the token or revocation
+// endpoint that authenticates no client: invalid_client (RFC 6749 §5.2: "no
+// client authentication included"), where fosite says invalid_request.
+var errNoClientCredentials = fosite.ErrInvalidClient.WithHint("The request carries no client credentials.")
+
+// noClientCredentials reports whether r (its form parsed) names no client:
+// neither HTTP Basic credentials nor a client_id in the body.
+func noClientCredentials(r *http.Request) bool {
+	_, _, basic := r.BasicAuth()
+	return !basic && r.PostForm.Get("client_id") == ""
+}
+
+// challengeClient adds the challenge RFC 6749 §5.2 requires when a client
+// that sent HTTP Basic credentials is refused as invalid_client.
+func challengeClient(w http.ResponseWriter, r *http.Request, t *tenant, err error) {
+	if _, _, basic := r.BasicAuth(); basic && errors.Is(err, fosite.ErrInvalidClient) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.issuer+`"`)
+	}
 }

@@ -19,14 +19,16 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	token := fosite.AccessTokenFromRequest(r)
+	token := bearerToken(r)
 	if token == "" {
 		bearerError(w, t, http.StatusUnauthorized, "", "")
 		return
 	}
 	sess := newSession()
-	_, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.AccessToken, sess)
-	if err != nil {
+	// The type is only a hint to fosite, which also accepts a refresh
+	// token: only an access token is a bearer token here.
+	use, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	if err != nil || use != fosite.AccessToken {
 		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The access token is not valid.")
 		return
 	}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/usher-idp/usher/provider"
+	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
+)
+
+// A code redeemed twice: the second exchange is invalid_grant, and the
+// tokens of the first one are revoked (introspection inactive, userinfo
+// 401, refresh invalid_grant).
+func TestE2ECodeReplayRevokesTokens(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.shop()
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		shop := newRP(t, u.issuer, id, secret)
+		code, f := shop.code(newBrowser(t), "ann@example.org")
+
+		first := wantTokens(t, "first exchange", u.redeem(t, id, secret, code, f.verifier))
+		if u.userinfoStatus(t, first.str("access_token")) != http.StatusOK {
+			t.Fatal("the first access token does not work")
+		}
+		wantError(t, "second exchange", u.redeem(t, id, secret, code, f.verifier), http.StatusBadRequest, "invalid_grant")
+
+		for _, token := range []string{first.str("access_token"), first.str("refresh_token")} {
+			if u.active(t, id, secret, token) {
+				t.Error("a token of the replayed code is still active")
+			}
+		}
+		if s := u.userinfoStatus(t, first.str("access_token")); s != http.StatusUnauthorized {
+			t.Errorf("userinfo with the replayed code's access token: %d, want 401", s)
+		}
+		wantError(t, "refresh with the replayed code's refresh token", u.refresh(t, id, secret, first.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
+		// And a third time is still just invalid_grant.
+		wantError(t, "third exchange", u.redeem(t, id, secret, code, f.verifier), http.StatusBadRequest, "invalid_grant")
+	})
+}
+
+// A code is bound to its redirect URI and its client: another redirect URI
+// (even one registered) or another client is invalid_grant, and the code
+// still works for the right request afterwards.
+func TestE2ECodeBoundToRedirectAndClient(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		const second = "https://shop.example/other-callback"
+		id, secret := u.client(u.inst, provider.ClientSpec{RedirectURIs: []string{testRedirectURI, second}, FirstParty: true})
+		otherID, otherSecret := u.client(u.inst, provider.ClientSpec{Name: "Other shop",
+			RedirectURIs: []string{testRedirectURI}, FirstParty: true})
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		shop := newRP(t, u.issuer, id, secret)
+		code, f := shop.code(newBrowser(t), "ann@example.org")
+
+		for _, redirect := range []string{second, "https://shop.example/callback/", "https://evil.example/callback", ""} {
+			form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {f.verifier}}
+			if redirect != "" {
+				form.Set("redirect_uri", redirect)
+			}
+			wantError(t, "exchange with redirect_uri "+redirect, u.tokenRequest(t, id, secret, form), http.StatusBadRequest, "invalid_grant")
+		}
+		wantError(t, "exchange by another client", u.redeem(t, otherID, otherSecret, code, f.verifier),
+			http.StatusBadRequest, "invalid_grant")
+		wantError(t, "exchange with another client's secret", u.redeem(t, id, otherSecret, code, f.verifier),
+			http.StatusUnauthorized, "invalid_client")
+		wantTokens(t, "exchange by the client, with its redirect URI", u.redeem(t, id, secret, code, f.verifier))
+	})
+}
+
+// Two exchanges of one code at once: one gets tokens, the other
+// invalid_grant (not a server error).
+func TestE2ECodeConcurrentExchange(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.shop()
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		shop := newRP(t, u.issuer, id, secret)
+		b := newBrowser(t)
+		for round := range 3 {
+			code, f := shop.code(b, "ann@example.org")
+			results := parallel(2, func(int) apiResponse { return u.redeem(t, id, secret, code, f.verifier) })
+			ok := 0
+			for i, r := range results {
+				switch {
+				case r.status == http.StatusOK:
+					ok++
+				case r.status == http.StatusBadRequest && r.str("error") == "invalid_grant":
+				default:
+					t.Errorf("round %d: concurrent exchange %d: %d %s, want 200 or 400 invalid_grant", round, i, r.status, r.raw)
+				}
+			}
+			if ok != 1 {
+				t.Errorf("round %d: %d of 2 concurrent exchanges succeeded, want exactly 1", round, ok)
+			}
+		}
+	})
+}
