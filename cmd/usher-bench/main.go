@@ -1,0 +1,182 @@
+// Command usher-bench measures a running Usher over HTTP: requests per
+// second, latency percentiles, errors, the server's memory (RSS, read from
+// /proc) and the database statements each operation costs (from the
+// server's /metrics). It sets up what it needs itself (an institution,
+// clients and accounts) through the storage layer, with the server's
+// database URL and master secret.
+//
+//	usher-bench [flags] SCENARIO...
+//	usher-bench seed [flags]
+//
+// See BENCHMARKS.md at the root of the repository for the commands that
+// produced the published figures.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "usher-bench: "+strings.ReplaceAll(err.Error(), "\n", "\nusher-bench: "))
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: usher-bench [flags] SCENARIO...
+       usher-bench seed [flags]
+
+Drives a running Usher over HTTP and prints, per scenario, complete
+operations per second, p50/p90/p99 latency, errors, the server's RSS, the
+database statements per operation (from the server's /metrics) and the CPU
+per operation of the server, PostgreSQL and the load generator (from /proc).
+It creates its own institution, clients and accounts in the server's database
+(--database-url and --secret must be the server's). "seed" fills a database
+with many accounts and token rows (usher-bench seed -h).
+
+Scenarios:
+  client-credentials  POST token, grant client_credentials
+  introspect          POST introspect of pre-issued access tokens (resource server)
+  refresh             POST token, grant refresh_token, scope without openid; each
+                      worker rotates its own refresh chain
+  refresh-openid      the same with openid (a new ID token each time)
+  sso-code-flow       authorize with an existing browser session -> code -> token,
+                      ID token verified (signature, nonce, at_hash)
+  userinfo            GET userinfo with an access token
+  discovery           GET the discovery document
+  jwks                GET the JWKS
+  password-login      a new browser each time: authorize -> sign-in page -> POST
+                      email+password (argon2id) -> authorize -> code -> token, ID
+                      token verified; also measures this machine's argon2id hash
+                      rate (server idle) and prints the ratio
+  all                 every scenario above, in that order
+
+Memory: "RSS start" is the server's VmRSS before the run, "RSS before" just
+before a scenario's warm-up, "RSS peak" the highest of the samples taken every
+100 ms during its measurement (VmHWM, the kernel's high-water mark, is in --json).
+
+Flags:
+`
+
+// options are the flags of a benchmark run.
+type options struct {
+	target       string
+	databaseURL  string
+	secret       string
+	concurrency  int
+	duration     time.Duration
+	warmup       time.Duration
+	json         bool
+	pid          int
+	institution  string
+	hashDuration time.Duration
+	idTokenAlg   string
+	tokens       int
+	during       string
+	duringDelay  time.Duration
+	pause        time.Duration
+	cpuprofile   string
+	jsonFile     string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "seed" {
+		return seedCommand(ctx, args[1:], stdout, stderr)
+	}
+	var o options
+	fs := flag.NewFlagSet("usher-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the running Usher (its public_url)")
+	fs.StringVar(&o.databaseURL, "database-url", os.Getenv("USHER_DATABASE_URL"),
+		"the server's database URL, for setup only (default $USHER_DATABASE_URL)")
+	fs.StringVar(&o.secret, "secret", os.Getenv("USHER_SECRET"),
+		"the server's master secret, for setup only (default $USHER_SECRET)")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent workers (each its own account and browser)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time per scenario before the measurement")
+	fs.BoolVar(&o.json, "json", false, "print one JSON document instead of the table")
+	fs.StringVar(&o.jsonFile, "json-file", "", "also write the JSON document to this file")
+	fs.IntVar(&o.pid, "pid", 0, "the server's process ID (default: found by the target's listening port)")
+	fs.StringVar(&o.institution, "institution", "",
+		"run in this institution (created when missing); default: a new one, bench-<time>")
+	fs.DurationVar(&o.hashDuration, "hash-duration", 3*time.Second, "how long password-login measures the argon2id hash rate")
+	fs.StringVar(&o.idTokenAlg, "id-token-alg", "RS256", "ID token algorithm of the benchmark's shop client: RS256 or ES256")
+	fs.IntVar(&o.tokens, "tokens", 1000, "access tokens the introspect scenario issues beforehand and cycles through")
+	fs.StringVar(&o.during, "during", "",
+		"a shell command (e.g. \"usher janitor\") started during each measurement; latency is then also "+
+			"reported split into while it ran and outside, and the measurement lasts until it has ended")
+	fs.DurationVar(&o.duringDelay, "during-delay", 5*time.Second,
+		"with --during: measured time before the command starts and after it ends")
+	fs.DurationVar(&o.pause, "pause", time.Second, "idle time between a scenario's preparation and its warm-up (RSS before is read after it)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the load generator (this process) to this file")
+	scenarios, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(scenarios) == 0 {
+		fs.Usage()
+		return errors.New("name at least one scenario")
+	}
+	names, err := expandScenarios(scenarios)
+	if err != nil {
+		return err
+	}
+	if o.concurrency < 1 || o.duration <= 0 || o.warmup < 0 || o.tokens < 1 {
+		return errors.New("--concurrency and --duration must be positive, --warmup not negative, --tokens at least 1")
+	}
+	if o.idTokenAlg != "RS256" && o.idTokenAlg != "ES256" {
+		return errors.New("--id-token-alg: RS256 or ES256")
+	}
+	if o.databaseURL == "" || o.secret == "" {
+		return errors.New("--database-url and --secret (or USHER_DATABASE_URL and USHER_SECRET) must be the server's")
+	}
+	o.target = strings.TrimSuffix(o.target, "/")
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return bench(ctx, o, names, stdout, stderr)
+}
+
+// parseInterleaved parses flags wherever they appear among the positional
+// arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// scenario is one kind of operation. prepare builds the state of n workers
+// (unmeasured); op runs one complete operation of worker i, on the
+// worker's own connection e.raw[i] for the back channel.
+type scenario interface {
+	prepare(ctx context.Context, e *env, n int) error
+	op(ctx context.Context, e *env, i int) error
+}
+
+// scenarioNames lists the scenarios in the order "all" runs them.
+// password-login comes last: argon2id's memory stays in the server's RSS
+// for a while and would be counted in the next scenario's.
+var scenarioNames = []string{"client-credentials", "introspect", "refresh", "refresh-openid",
+	"sso-code-flow", "userinfo", "discovery", "jwks", "password-login"}
+
+func newScenario(name string) scenario {
+	switch name {
+	case "client-credentials":
+		return &clientCredentials{}
+	case "introspect":
+		return &introspect{}
+	case "refresh":
+		return &refresh{scope: "offline_access"}
+	case "refresh-openid":
+		return &refresh{scope: "openid offline_access", openid: true}
+	case "sso-code-flow":
+		return &ssoCodeFlow{}
+	case "password-login":
+		return &passwordLogin{}
+	case "userinfo":
+		return &userinfo{}
+	case "discovery":
+		return &document{path: "/.well-known/openid-configuration", field: []byte(`"issuer"`)}
+	case "jwks":
+		return &document{path: "/jwks", field: []byte(`"keys"`)}
+	}
+	return nil
+}
+
+func expandScenarios(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if a == "all" {
+			out = append(out, scenarioNames...)
+			continue
+		}
+		if newScenario(a) == nil {
+			return nil, fmt.Errorf("unknown scenario %q (one of %s, all)", a, strings.Join(scenarioNames, ", "))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// clientCredentials: a back end gets an access token.
+type clientCredentials struct{}
+
+func (*clientCredentials) prepare(context.Context, *env, int) error { return nil }
+
+func (*clientCredentials) op(_ context.Context, e *env, i int) error {
+	_, err := e.clientCredentials(e.raw[i])
+	return err
+}
+
+// introspect: a resource server asks about access tokens issued
+// beforehand (client credentials tokens of another client).
+type introspect struct {
+	bodies [][]byte // the request bodies, one per token
+	next   []int    // per worker: the index of its next token
+}
+
+func (s *introspect) prepare(ctx context.Context, e *env, n int) error {
+	s.bodies = make([][]byte, e.o.tokens)
+	s.next = make([]int, n)
+	for i := range s.next {
+		s.next[i] = i * len(s.bodies) / n // each worker walks the tokens from its own offset
+	}
+	return parallelSetup(ctx, len(s.bodies), func(ctx context.Context, i int) error {
+		c := e.newRaw()
+		defer c.close()
+		tok, err := e.clientCredentials(c)
+		s.bodies[i] = []byte(url.Values{"token": {tok}, "token_type_hint": {"access_token"}}.Encode())
+		return err
+	})
+}
+
+var activeTrue = []byte(`"active":true`)
+
+func (s *introspect) op(_ context.Context, e *env, i int) error {
+	body := s.bodies[s.next[i]]
+	s.next[i] = (s.next[i] + 1) % len(s.bodies)
+	path := e.base + "/oauth2/introspect"
+	a, err := e.raw[i].do("POST", path, body, formHeader, e.resourceAuth)
+	if err != nil {
+		return err
+	}
+	if a.status != 200 {
+		return rawError("introspect", path, a)
+	}
+	if !bytes.Contains(a.body, activeTrue) {
+		return fmt.Errorf("introspect: a live token is not active: %.200s", a.body)
+	}
+	return nil
+}
+
+// refresh: each worker signed in once with offline_access and rotates its
+// own refresh token at every operation.
+type refresh struct {
+	scope  string
+	openid bool
+	chains []string
+}
+
+func (s *refresh) prepare(ctx context.Context, e *env, n int) error {
+	s.chains = make([]string, n)
+	return parallelSetup(ctx, n, func(ctx context.Context, i int) error {
+		f := newFlow()
+		code, err := e.signIn(ctx, e.browsers[i], e.accounts[i], f, s.scope)
+		if err != nil {
+			return err
+		}
+		c := e.newRaw()
+		defer c.close()
+		t, err := e.exchange(ctx, c, code, f, s.openid)
+		if err != nil {
+			return err
+		}
+		if t.RefreshToken == "" {
+			return errors.New("code exchange: no refresh token although offline_access was asked")
+		}
+		s.chains[i] = t.RefreshToken
+		return nil
+	})
+}
+
+func (s *refresh) op(ctx context.Context, e *env, i int) error {
+	path := e.base + "/oauth2/token"
+	body := "grant_type=refresh_token&refresh_token=" + url.QueryEscape(s.chains[i])
+	a, err := e.raw[i].do("POST", path, []byte(body), formHeader, e.shopAuth)
+	if err != nil {
+		return err
+	}
+	t, err := tokensOf("refresh", path, a)
+	if err != nil {
+		return err
+	}
+	if t.RefreshToken == "" {
+		return errors.New("refresh: no new refresh token")
+	}
+	s.chains[i] = t.RefreshToken
+	if s.openid {
+		return e.verifyIDToken(ctx, t, "")
+	}
+	return nil
+}
+
+// ssoCodeFlow: each worker's browser is signed in; every operation is an
+// authorization request answered from that session (no page), the code
+// exchange and the ID token verification.
+type ssoCodeFlow struct{}
+
+const fullScope = "openid email profile"
+
+func (s *ssoCodeFlow) prepare(context.Context, *env, int) error { return nil }
+
+func (s *ssoCodeFlow) op(ctx context.Context, e *env, i int) error {
+	f := newFlow()
+	cb, page, err := e.browsers[i].follow(ctx, e.authURL(f, fullScope))
+	if err != nil {
+		return err
+	}
+	if cb == nil {
+		return statusError("authorize with a session: expected the redirect to the shop", page)
+	}
+	code, err := callbackCode(cb, f, e.issuer)
+	if err != nil {
+		return err
+	}
+	_, err = e.exchange(ctx, e.raw[i], code, f, true)
+	return err
+}
+
+// passwordLogin: a new browser every time, the whole sign-in with the
+// password, the code exchange and the ID token verification.
+type passwordLogin struct{}
+
+func (*passwordLogin) prepare(context.Context, *env, int) error { return nil }
+
+func (*passwordLogin) op(ctx context.Context, e *env, i int) error {
+	b := newBrowser(e.transport)
+	f := newFlow()
+	code, err := e.signIn(ctx, b, e.accounts[i], f, fullScope)
+	if err != nil {
+		return err
+	}
+	_, err = e.exchange(ctx, e.raw[i], code, f, true)
+	return err
+}
+
+// userinfo: each worker holds an access token with openid email profile.
+type userinfo struct {
+	auth []header // Authorization: Bearer …, per worker
+	sub  [][]byte // "sub":"<account id>", per worker
+}
+
+func (s *userinfo) prepare(ctx context.Context, e *env, n int) error {
+	s.auth, s.sub = make([]header, n), make([][]byte, n)
+	return parallelSetup(ctx, n, func(ctx context.Context, i int) error {
+		f := newFlow()
+		code, err := e.signIn(ctx, e.browsers[i], e.accounts[i], f, fullScope)
+		if err != nil {
+			return err
+		}
+		c := e.newRaw()
+		defer c.close()
+		t, err := e.exchange(ctx, c, code, f, true)
+		s.auth[i] = header{"Authorization", "Bearer " + t.AccessToken}
+		s.sub[i] = []byte(`"sub":"` + e.accounts[i].id + `"`)
+		return err
+	})
+}
+
+func (s *userinfo) op(_ context.Context, e *env, i int) error {
+	path := e.base + "/oauth2/userinfo"
+	a, err := e.raw[i].do("GET", path, nil, s.auth[i])
+	if err != nil {
+		return err
+	}
+	if a.status != 200 {
+		return rawError("userinfo", path, a)
+	}
+	if !bytes.Contains(a.body, s.sub[i]) {
+		return fmt.Errorf("userinfo: not the account's claims: %.200s", a.body)
+	}
+	return nil
+}
+
+// document: a public JSON document (discovery, JWKS).
+type document struct {
+	path  string
+	field []byte
+}
+
+func (*document) prepare(context.Context, *env, int) error { return nil }
+
+func (s *document) op(_ context.Context, e *env, i int) error {
+	path := e.base + s.path
+	a, err := e.raw[i].do("GET", path, nil)
+	if err != nil {
+		return err
+	}
+	if a.status != 200 || !bytes.Contains(a.body, s.field) {
+		return rawError(strings.TrimPrefix(s.path, "/"), path, a)
+	}
+	return nil
+}
