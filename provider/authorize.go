@@ -215,7 +215,14 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, a *authoriz
 	for _, s := range a.ar.GetRequestedScopes() {
 		a.ar.GrantScope(s)
 	}
-	resp, err := a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, p.authorizeSession(a))
+	// The code, PKCE and OpenID Connect records are written together: one
+	// commit instead of three.
+	var resp fosite.AuthorizeResponder
+	err := p.cfg.Store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, p.authorizeSession(a))
+		return err
+	})
 	if err != nil {
 		p.authorizeError(w, r, a.t, a.ar, err)
 		return

@@ -140,11 +140,53 @@ func (f *fositeStore) expiry(kind storage.OAuth2Kind, sess *session, req fosite.
 	return sess.expiry(fosite.AuthorizeCode, req.GetRequestedAt().Add(f.life.Code))
 }
 
+// The token endpoint reads the same record twice within one request: fosite
+// reads the code in HandleTokenEndpointRequest and again in
+// PopulateTokenEndpointResponse, and a refresh token is read, then rotated.
+// A cache carried by the request's context keeps the first read; a write to
+// the record drops it. It lives as long as the request.
+type recordCacheKey struct{}
+
+type recordCache map[string]*storage.OAuth2Record
+
+func withRecordCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, recordCacheKey{}, recordCache{})
+}
+
+func cacheKey(kind storage.OAuth2Kind, key string) string { return string(kind) + "\x00" + key }
+
+// lookup reads a record through the request's cache.
+func (f *fositeStore) lookup(ctx context.Context, kind storage.OAuth2Kind, key string) (*storage.OAuth2Record, error) {
+	c, _ := ctx.Value(recordCacheKey{}).(recordCache)
+	if rec, ok := c[cacheKey(kind, key)]; ok {
+		return rec, nil
+	}
+	rec, err := f.s.GetOAuth2(ctx, kind, key)
+	if err == nil && c != nil {
+		c[cacheKey(kind, key)] = rec
+	}
+	return rec, err
+}
+
+// forget drops a record the request is about to change from its cache.
+func forget(ctx context.Context, kind storage.OAuth2Kind, key string) {
+	if c, _ := ctx.Value(recordCacheKey{}).(recordCache); c != nil {
+		delete(c, cacheKey(kind, key))
+	}
+}
+
+// forgetAll empties the request's cache (a whole family is revoked).
+func forgetAll(ctx context.Context) {
+	if c, _ := ctx.Value(recordCacheKey{}).(recordCache); c != nil {
+		clear(c)
+	}
+}
+
 // get rebuilds the stored request. The session is decoded into the one
 // fosite passes (it is the request's own session, filled on purpose), or a
 // fresh one when fosite passes none.
 func (f *fositeStore) get(ctx context.Context, kind storage.OAuth2Kind, signature string, sess fosite.Session) (*fosite.Request, *storage.OAuth2Record, error) {
-	rec, err := f.s.GetOAuth2(ctx, kind, signatureKey(signature))
+	rec, err := f.lookup(ctx, kind, signatureKey(signature))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, fosite.ErrNotFound
 	}
@@ -174,6 +216,7 @@ func (f *fositeStore) get(ctx context.Context, kind storage.OAuth2Kind, signatur
 
 // remove deletes a record; a missing one is fine.
 func (f *fositeStore) remove(ctx context.Context, kind storage.OAuth2Kind, signature string) error {
+	forget(ctx, kind, signatureKey(signature))
 	if err := f.s.DeleteOAuth2(ctx, kind, signatureKey(signature)); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
@@ -202,6 +245,7 @@ func (f *fositeStore) GetAuthorizeCodeSession(ctx context.Context, signature str
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. Of
 // two concurrent redemptions one wins; the other's transaction rolls back.
 func (f *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
+	forget(ctx, storage.KindCode, signatureKey(signature))
 	err := f.s.DeactivateOAuth2(ctx, storage.KindCode, signatureKey(signature))
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		return fosite.ErrInvalidatedAuthorizeCode
@@ -267,13 +311,14 @@ func (f *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature s
 // loser is told to retry (fosite answers invalid_request).
 func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	key := signatureKey(signature)
-	rec, err := f.s.GetOAuth2(ctx, storage.KindRefresh, key)
+	rec, err := f.lookup(ctx, storage.KindRefresh, key) // read by GetRefreshTokenSession in this request
 	if errors.Is(err, storage.ErrNotFound) {
 		return fosite.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
+	forget(ctx, storage.KindRefresh, key)
 	err = f.s.DeactivateOAuth2(ctx, storage.KindRefresh, key)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		// Rotated by a concurrent request after rec was read (on PostgreSQL
@@ -302,12 +347,14 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole
 // family (every refresh token of the grant) ends.
 func (f *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	forgetAll(ctx)
 	_, err := f.s.RevokeOAuth2Family(ctx, storage.KindRefresh, requestID)
 	return err
 }
 
 // RevokeAccessToken implements oauth2.TokenRevocationStorage.
 func (f *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	forgetAll(ctx)
 	_, err := f.s.RevokeOAuth2Family(ctx, storage.KindAccess, requestID)
 	return err
 }

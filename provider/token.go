@@ -15,7 +15,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
+	ctx := withRecordCache(r.Context())
 	if _, err := parseForm(r); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
 		return
@@ -45,15 +45,20 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
 		grant = "refresh_token"
 	}
-	// One transaction for the whole response: a failure after the code was
-	// redeemed (say, while signing the ID token) must not burn the code and
-	// keep tokens nobody received. fosite's own transactions join this one.
 	var resp fosite.AccessResponder
-	err = p.cfg.Store.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		resp, err = t.oauth2.NewAccessResponse(ctx, ar)
-		return err
-	})
+	if grant == "client_credentials" {
+		resp, err = t.oauth2.NewAccessResponse(ctx, ar) // one insert: no transaction needed
+	} else {
+		// One transaction for the whole response: a failure after the code
+		// was redeemed (say, while signing the ID token) must not burn the
+		// code and keep tokens nobody received. fosite's own transactions
+		// join this one.
+		err = p.cfg.Store.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			resp, err = t.oauth2.NewAccessResponse(ctx, ar)
+			return err
+		})
+	}
 	if err != nil {
 		p.tokenError(w, r, t, ar, err)
 		return
