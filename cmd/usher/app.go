@@ -27,6 +27,7 @@ type app struct {
 	log          *slog.Logger
 	store        *sqlstore.Store
 	metrics      *Metrics // nil outside serve: counts nothing
+	hasher       *password.Hasher
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
@@ -109,6 +110,7 @@ func (a *app) build() error {
 		return err
 	}
 	policy := password.NewChecker()
+	a.hasher = hasher
 	a.catalog = catalog
 	if err := a.buildMail(catalog); err != nil {
 		return err

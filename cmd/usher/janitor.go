@@ -8,11 +8,22 @@ import (
 )
 
 // The janitor deletes in small batches with a pause between them, so that
-// no statement holds locks long enough to stall the token endpoint.
+// no statement holds locks long enough to stall the token endpoint. SQLite
+// has one writer: a batch there blocks every write while it runs, so its
+// batches are smaller.
 const (
-	janitorBatch = 1000
-	janitorPause = 20 * time.Millisecond
+	janitorBatch       = 1000
+	janitorBatchSQLite = 100
+	janitorPause       = 20 * time.Millisecond
 )
+
+// janitorBatchOf returns the batch size for the store's database.
+func janitorBatchOf(dialect string) int {
+	if dialect == "sqlite" {
+		return janitorBatchSQLite
+	}
+	return janitorBatch
+}
 
 type purged struct {
 	what storage.Purge
@@ -58,7 +69,7 @@ func runJanitorEvery(ctx context.Context, a *app, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		removed, err := purgeExpired(ctx, a.store, janitorBatch, janitorPause)
+		removed, err := purgeExpired(ctx, a.store, janitorBatchOf(a.store.Dialect()), janitorPause)
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("janitor", "error", err)
 		}

@@ -56,6 +56,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	go runJanitorEvery(ctx, a, a.cfg.Janitor.Interval.Duration())
 	go rotateKeysEvery(ctx, a, time.Hour, a.cfg.Keys.RotateEvery.Duration())
+	go releaseMemoryWhenIdle(ctx, a.hasher, memoryQuiet)
 	return serveUntilDone(ctx, a, ln, handler)
 }
 
@@ -117,7 +118,7 @@ func (c *cli) janitor(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	removed, err := purgeExpired(ctx, a.store, janitorBatch, janitorPause)
+	removed, err := purgeExpired(ctx, a.store, janitorBatchOf(a.store.Dialect()), janitorPause)
 	var parts []string
 	for _, r := range removed {
 		parts = append(parts, fmt.Sprintf("%s %d", r.what, r.n))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,9 +32,10 @@ type Config struct {
 //
 // A Hasher is safe for concurrent use. It logs nothing.
 type Hasher struct {
-	params  Params
-	slots   chan struct{} // a token per running operation
-	maxWait time.Duration
+	params   Params
+	slots    chan struct{} // a token per running operation
+	maxWait  time.Duration
+	lastUsed atomic.Int64 // Unix nanoseconds when an operation last ended
 }
 
 // NewHasher returns a Hasher configured by cfg. It refuses argon2id
@@ -162,4 +164,30 @@ func (h *Hasher) acquire(ctx context.Context) error {
 }
 
 // release returns a slot taken by acquire.
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) release() {
+	h.lastUsed.Store(time.Now().UnixNano())
+	<-h.slots
+}
+
+// Idle reports how long no hashing operation has been running, and false
+// while one is. Each operation allocates Params.Memory afresh (the argon2
+// package offers no reuse); a process that wants that memory back when the
+// hashing stops (see cmd/usher) asks Idle. It never hashed: a long time.
+func (h *Hasher) Idle() (time.Duration, bool) {
+	if len(h.slots) > 0 {
+		return 0, false
+	}
+	last := h.lastUsed.Load()
+	if last == 0 {
+		return time.Duration(1<<63 - 1), true
+	}
+	return time.Since(time.Unix(0, last)), true
+}
+
+// LastUsed returns when the last hashing operation ended (zero: never).
+func (h *Hasher) LastUsed() time.Time {
+	if n := h.lastUsed.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}

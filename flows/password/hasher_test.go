@@ -326,3 +326,31 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestHasherIdle(t *testing.T) {
+	h, err := NewHasher(Config{MaxConcurrent: 1, MaxWait: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := h.Idle(); !ok || d < time.Hour || !h.LastUsed().IsZero() {
+		t.Fatalf("a new hasher: idle %v %v, last used %v", d, ok, h.LastUsed())
+	}
+	ctx := context.Background()
+	if err := h.acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Idle(); ok {
+		t.Error("idle while an operation runs")
+	}
+	h.release()
+	d, ok := h.Idle()
+	if !ok || d > time.Second || h.LastUsed().IsZero() {
+		t.Errorf("just after an operation: idle %v %v", d, ok)
+	}
+	if _, err := h.Hash(ctx, "a password of some length"); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(h.LastUsed()) > time.Second {
+		t.Errorf("Hash did not record its use: %v", h.LastUsed())
+	}
+}
