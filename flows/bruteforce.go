@@ -73,6 +73,10 @@ type guard struct {
 	now     time.Time
 	keys    signInKeys
 	address string // the address key
+	// What check saw, so that a success resets only what holds something:
+	// the common sign-in (no failure before it) writes nothing here.
+	failures  int  // failures counted before this attempt
+	attempted bool // this attempt took a delay's turn
 }
 
 // refusal is why an attempt is refused before its password is checked.
@@ -109,6 +113,7 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign-in guard: %w", err)
 	}
+	g.failures = f.Count
 	if f.Count < g.policy.FreeFailures {
 		return nil, nil
 	}
@@ -120,6 +125,7 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign-in guard: %w", err)
 	}
+	g.attempted = true
 	if n > 1 { // another attempt took this delay's turn
 		return &refusal{wait: delay}, nil
 	}
@@ -160,7 +166,16 @@ func (g *guard) fail(ctx context.Context) (failures int, locked bool, err error)
 // address count stays: one known password must not clear an address that
 // guesses others.
 func (g *guard) succeed(ctx context.Context) error {
-	for _, key := range []string{g.keys.failures, g.keys.lock, g.keys.attempt} {
+	var keys []string
+	if g.failures > 0 {
+		keys = append(keys, g.keys.failures)
+	}
+	if g.attempted {
+		keys = append(keys, g.keys.attempt)
+	}
+	// The lock key needs no reset: check refused the attempt if it held
+	// anything.
+	for _, key := range keys {
 		if err := g.s.ResetThrottle(ctx, key); err != nil {
 			return fmt.Errorf("sign-in guard: %w", err)
 		}

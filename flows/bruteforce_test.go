@@ -191,3 +191,31 @@ func TestConcurrentAttemptsShareTheDelay(t *testing.T) {
 		}
 	})
 }
+
+// A successful sign-in clears the failures before it: the next mistakes are
+// free again.
+func TestSuccessClearsFailures(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.customer(t, e.opera, "ann@example.org")
+		b := e.browser(t)
+		try := func(pw string) string { return e.outcome(b.signIn("opera", "ann@example.org", pw, "")) }
+		for range 4 {
+			if got := try("wrong guess"); got != "200 failed" && !strings.HasSuffix(got, " failed") {
+				t.Fatalf("a free failure answered %q", got)
+			}
+		}
+		if got := try(goodPassword); got != "303 signed in" {
+			t.Fatalf("the right password after 4 failures: %q", got)
+		}
+		var answers []string
+		for range 5 {
+			answers = append(answers, try("wrong guess"))
+		}
+		for i, got := range answers {
+			if !strings.HasSuffix(got, " failed") {
+				t.Errorf("failure %d after a success answered %q, want a free failure (answers %v)", i+1, got, answers)
+			}
+		}
+	})
+}
