@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 // Accounts is how the service team and operators create accounts and manage
@@ -21,6 +23,13 @@ type Accounts struct {
 	Policy  *password.Checker
 	Now     func() time.Time
 	Locales func(tag string) string // the supported locale matching a tag, or ""
+	Mailer  Mailer                  // nil sends nothing (commands that never email)
+}
+
+// Mailer queues an email in the transaction ctx carries: the outbox of
+// flows/mail, wired in cmd/usher.
+type Mailer interface {
+	Queue(ctx context.Context, inst *storage.Institution, to mail.Recipient, doc templates.Email) (*storage.OutboxEmail, error)
 }
 
 // NewAccount describes an account to create.
@@ -111,7 +120,7 @@ func ValidEmail(s string) bool {
 	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
-	addr, err := mail.ParseAddress(s)
+	addr, err := netmail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
 		return false
 	}
@@ -155,9 +164,28 @@ func (x *Accounts) SetPassword(ctx context.Context, inst *storage.Institution, a
 		if err := endAccess(ctx, s, a.ID); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "password_set",
-			Details: storage.Details{"temporary": strconv.FormatBool(temporary)}})
+		if err := s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "password_set",
+			Details: storage.Details{"temporary": strconv.FormatBool(temporary)}}); err != nil {
+			return err
+		}
+		return x.queuePasswordChanged(ctx, inst, a, now, temporary)
 	})
+}
+
+// queuePasswordChanged tells the account holder that someone else set their
+// password (the email is queued with the change, or neither happens).
+func (x *Accounts) queuePasswordChanged(ctx context.Context, inst *storage.Institution, a *storage.Account, at time.Time, temporary bool) error {
+	if x.Mailer == nil {
+		return nil
+	}
+	doc := templates.PasswordChangedEmail{At: at, Temporary: temporary}
+	if temporary {
+		doc.ValidFor = inst.Settings.TemporaryPasswordTTL.Std()
+	}
+	if _, err := x.Mailer.Queue(ctx, inst, mail.To(a), doc); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
 }
 
 // endAccess ends everything that let the account in: browser sessions,

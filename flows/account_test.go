@@ -148,6 +148,9 @@ func TestSetTemporaryPassword(t *testing.T) {
 		if got, _ := s.GetAccount(f.ctx, a.ID); got.Version != a.Version {
 			t.Fatalf("a refused password changed the account")
 		}
+		if emails, _ := s.ListEmails(f.ctx, storage.OutboxFilter{AccountID: a.ID}); len(emails) != 0 {
+			t.Fatalf("a refused password queued %d emails", len(emails))
+		}
 
 		must(t, f.accounts.SetPassword(f.ctx, inst, a.ID, "a temporary passphrase", true, flows.OperatorActor("op1")))
 		got, err := s.GetAccount(f.ctx, a.ID)
@@ -172,6 +175,11 @@ func TestSetTemporaryPassword(t *testing.T) {
 		}
 		if _, err := s.GetActionToken(f.ctx, storage.PurposeReset, []byte("h")); !errors.Is(err, storage.ErrAlreadyUsed) {
 			t.Errorf("reset link survived: %v", err)
+		}
+		emails, err := s.ListEmails(f.ctx, storage.OutboxFilter{AccountID: a.ID})
+		if err != nil || len(emails) != 1 || emails[0].Class != "password_changed" || emails[0].Recipient != "ann@example.org" ||
+			emails[0].Status != storage.EmailQueued {
+			t.Errorf("want one queued password_changed email to ann@example.org, got %+v (%v)", emails, err)
 		}
 		events, _ := s.ListAudit(f.ctx, storage.AuditFilter{AccountID: a.ID, Action: "password_set"})
 		if len(events) != 1 || events[0].Actor != "operator:op1" || events[0].Details["temporary"] != "true" {

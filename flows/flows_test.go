@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -37,11 +38,19 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		emails, err := templates.NewEmails(catalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox, err := mail.NewOutbox(mail.OutboxConfig{Store: store, Emails: emails, From: "no-reply@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		fn(t, &fixture{
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
 			institutions: &flows.Institutions{Store: store},
 			accounts: &flows.Accounts{Store: store, Hasher: hasher, Policy: password.NewChecker(),
-				Now: clock.Now, Locales: catalog.Match},
+				Now: clock.Now, Locales: catalog.Match, Mailer: outbox},
 		})
 	})
 }

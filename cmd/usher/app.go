@@ -116,7 +116,8 @@ func (a *app) build() error {
 		return err
 	}
 	a.institutions = &flows.Institutions{Store: a.store}
-	a.accounts = &flows.Accounts{Store: a.store, Hasher: hasher, Policy: policy, Now: a.store.Now, Locales: catalog.Match}
+	a.accounts = &flows.Accounts{Store: a.store, Hasher: hasher, Policy: policy, Now: a.store.Now, Locales: catalog.Match,
+		Mailer: a.outbox}
 	sessions := &flows.BrowserSessions{Store: a.store, PublicURL: a.cfg.PublicURL, Now: a.now}
 	a.web = &flows.Web{Store: a.store, Sessions: sessions, Pages: pages, Catalog: catalog, Hasher: hasher,
 		Policy: policy, Now: a.now, Log: a.log, Metrics: a.metrics}
