@@ -38,7 +38,8 @@ type Store struct {
 	dialect    dialect
 	now        func() time.Time
 	statements atomic.Uint64
-	rebound    sync.Map // query with ? → query with $n (PostgreSQL)
+	writer     writerLock // SQLite: one writer at a time, queued in the process
+	prepared   sync.Map   // query with ? → *sqlx.Stmt, prepared on each connection that runs it
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -55,7 +56,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d, err)
 	}
-	s := &Store{db: db, dialect: d, now: opts.Now}
+	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -144,27 +145,21 @@ func (s *Store) clock() time.Time { return norm(s.now()) }
 
 func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// queryer is what a *sqlx.DB and a *sqlx.Tx both offer.
-type queryer interface {
-	sqlx.ExtContext
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
-	SelectContext(ctx context.Context, dest any, query string, args ...any) error
-}
-
-// q returns the transaction carried by ctx, or the pool.
-func (s *Store) q(ctx context.Context) queryer {
-	if t := s.txFrom(ctx); t != nil {
-		return t.root.tx
-	}
-	return s.db
-}
-
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if !textOK(args) {
 		return nil, storage.ErrInvalidText
 	}
+	unlock, err := s.lockStatement(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	s.statements.Add(1)
-	res, err := s.q(ctx).ExecContext(ctx, s.rebind(query), normArgs(args)...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, normArgs(args)...)
 	return res, s.mapErr(err)
 }
 
@@ -200,8 +195,17 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return s.readInvalid(query)
 	}
+	unlock, err := s.lockStatement(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s.statements.Add(1)
-	err := s.q(ctx).GetContext(ctx, dest, s.rebind(query), normArgs(args)...)
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	err = st.GetContext(ctx, dest, normArgs(args)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound
 	}
@@ -213,8 +217,17 @@ func (s *Store) all(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return nil // nothing stored matches such text: an empty list
 	}
+	unlock, err := s.lockStatement(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s.statements.Add(1)
-	return s.mapErr(s.q(ctx).SelectContext(ctx, dest, s.rebind(query), normArgs(args)...))
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return s.mapErr(st.SelectContext(ctx, dest, normArgs(args)...))
 }
 
 // textOK reports whether every text argument could be stored: no NUL byte,
@@ -243,22 +256,44 @@ func textOK(args []any) bool {
 // readInvalid answers a read whose text no record can hold: not found, or,
 // for a statement that writes and returns (UPDATE … RETURNING), invalid.
 func (s *Store) readInvalid(query string) error {
-	if strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
+	if !writes(query) {
 		return storage.ErrNotFound
 	}
 	return storage.ErrInvalidText
 }
 
+// stmt returns query prepared: on the transaction ctx carries, else on the
+// pool. A query is prepared once per connection and kept, so the database
+// parses and plans it once rather than at every call (PostgreSQL then also
+// answers in one round trip instead of two).
+func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	var st *sqlx.Stmt
+	if v, ok := s.prepared.Load(query); ok {
+		st = v.(*sqlx.Stmt)
+	} else {
+		p, err := s.db.PreparexContext(ctx, s.rebind(query))
+		if err != nil {
+			return nil, s.mapErr(fmt.Errorf("prepare: %w", err))
+		}
+		if v, loaded := s.prepared.LoadOrStore(query, p); loaded {
+			p.Close()
+			st = v.(*sqlx.Stmt)
+		} else {
+			st = p
+		}
+	}
+	if t := s.txFrom(ctx); t != nil {
+		return t.root.tx.StmtxContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+// rebind turns a query's ? placeholders into PostgreSQL's $n.
 func (s *Store) rebind(query string) string {
 	if s.dialect != postgres {
 		return query
 	}
-	if v, ok := s.rebound.Load(query); ok {
-		return v.(string)
-	}
-	r := sqlx.Rebind(sqlx.DOLLAR, query)
-	s.rebound.Store(query, r)
-	return r
+	return sqlx.Rebind(sqlx.DOLLAR, query)
 }
 
 // normArgs stores every time in UTC with microseconds, the precision both

@@ -21,6 +21,7 @@ type txScope struct {
 
 type txRoot struct {
 	tx     *sqlx.Tx
+	unlock func() // releases the SQLite write lock
 	doomed bool
 	done   bool
 }
@@ -41,12 +42,17 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if outer := s.txFrom(ctx); outer != nil {
 		return context.WithValue(ctx, txKey{}, &txScope{store: s, root: outer.root, nested: true}), nil
 	}
-	s.statements.Add(1)
-	tx, err := s.db.BeginTxx(ctx, nil)
+	unlock, err := s.writer.lock(ctx)
 	if err != nil {
 		return ctx, fmt.Errorf("begin transaction: %w", err)
 	}
-	return context.WithValue(ctx, txKey{}, &txScope{store: s, root: &txRoot{tx: tx}}), nil
+	s.statements.Add(1)
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		unlock()
+		return ctx, fmt.Errorf("begin transaction: %w", err)
+	}
+	return context.WithValue(ctx, txKey{}, &txScope{store: s, root: &txRoot{tx: tx, unlock: unlock}}), nil
 }
 
 // Commit commits the transaction ctx carries. A joined transaction commits
@@ -63,6 +69,7 @@ func (s *Store) Commit(ctx context.Context) error {
 		return errors.New("commit: transaction already finished")
 	}
 	t.root.done = true
+	defer t.root.unlock()
 	if t.root.doomed {
 		_ = t.root.tx.Rollback()
 		return errDoomed
@@ -90,6 +97,7 @@ func (s *Store) Rollback(ctx context.Context) error {
 		return nil
 	}
 	t.root.done = true
+	defer t.root.unlock()
 	s.statements.Add(1)
 	if err := t.root.tx.Rollback(); err != nil {
 		return fmt.Errorf("rollback: %w", err)
