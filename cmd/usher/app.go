@@ -26,8 +26,9 @@ type app struct {
 	now          func() time.Time
 	log          *slog.Logger
 	store        *sqlstore.Store
-	metrics      *Metrics // nil outside serve: counts nothing
-	hasher       *password.Hasher
+	metrics      *Metrics  // nil outside serve: counts nothing
+	activity     *activity // requests in flight, for releaseMemoryWhenIdle
+	gc           *gcTuning
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
@@ -64,7 +65,8 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console}
+	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console,
+		activity: &activity{}, gc: &gcTuning{}}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()
 		return nil, err
@@ -101,7 +103,7 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
-	hasher, err := password.NewHasher(password.Config{})
+	hasher, err := password.NewHasher(password.Config{Busy: a.gc.hashing})
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,6 @@ func (a *app) build() error {
 		return err
 	}
 	policy := password.NewChecker()
-	a.hasher = hasher
 	a.catalog = catalog
 	if err := a.buildMail(catalog); err != nil {
 		return err

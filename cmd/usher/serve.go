@@ -56,7 +56,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	go runJanitorEvery(ctx, a, a.cfg.Janitor.Interval.Duration())
 	go rotateKeysEvery(ctx, a, time.Hour, a.cfg.Keys.RotateEvery.Duration())
-	go releaseMemoryWhenIdle(ctx, a.hasher, memoryQuiet)
+	go releaseMemoryWhenIdle(ctx, a.activity, memoryQuiet)
+	a.gc.start(c.env)
 	return serveUntilDone(ctx, a, ln, handler)
 }
 

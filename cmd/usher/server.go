@@ -27,6 +27,7 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
 	return mwChain(mux,
+		a.activity.middleware,
 		mwClientAddress(trusted),
 		mwObserve(a.log, m),
 		mwSecurityHeaders(https),

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"runtime"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -23,6 +23,12 @@ type Config struct {
 	Params        Params        // zero value means DefaultParams()
 	MaxConcurrent int           // hashes running at once; 0 means runtime.GOMAXPROCS(0)
 	MaxWait       time.Duration // how long an excess request waits for a slot; 0 means 2s
+	// Busy, when set, is called with true when an operation starts while none
+	// runs, and with false when the last running one ends; calls are
+	// serialised, so the last one tells the current state. Every operation
+	// allocates Params.Memory afresh (the argon2 package offers no reuse): a
+	// process can tune its memory management while it hashes.
+	Busy func(busy bool)
 }
 
 // A Hasher hashes passwords with argon2id and verifies them against hashes of
@@ -32,10 +38,12 @@ type Config struct {
 //
 // A Hasher is safe for concurrent use. It logs nothing.
 type Hasher struct {
-	params   Params
-	slots    chan struct{} // a token per running operation
-	maxWait  time.Duration
-	lastUsed atomic.Int64 // Unix nanoseconds when an operation last ended
+	params  Params
+	slots   chan struct{} // a token per running operation
+	maxWait time.Duration
+	busy    func(bool)
+	mu      sync.Mutex // serialises running and the calls of busy
+	running int
 }
 
 // NewHasher returns a Hasher configured by cfg. It refuses argon2id
@@ -63,6 +71,7 @@ func NewHasher(cfg Config) (*Hasher, error) {
 		params:  cfg.Params,
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		maxWait: cfg.MaxWait,
+		busy:    cfg.Busy,
 	}, nil
 }
 
@@ -148,6 +157,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.slots <- struct{}{}:
+		h.track(+1)
 		return nil
 	default:
 	}
@@ -155,6 +165,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		h.track(+1)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -165,29 +176,23 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 // release returns a slot taken by acquire.
 func (h *Hasher) release() {
-	h.lastUsed.Store(time.Now().UnixNano())
+	h.track(-1)
 	<-h.slots
 }
 
-// Idle reports how long no hashing operation has been running, and false
-// while one is. Each operation allocates Params.Memory afresh (the argon2
-// package offers no reuse); a process that wants that memory back when the
-// hashing stops (see cmd/usher) asks Idle. It never hashed: a long time.
-func (h *Hasher) Idle() (time.Duration, bool) {
-	if len(h.slots) > 0 {
-		return 0, false
+// track counts running operations and tells Busy when hashing starts or
+// stops.
+func (h *Hasher) track(delta int) {
+	if h.busy == nil {
+		return
 	}
-	last := h.lastUsed.Load()
-	if last == 0 {
-		return time.Duration(1<<63 - 1), true
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.running += delta
+	switch {
+	case delta > 0 && h.running == 1:
+		h.busy(true)
+	case delta < 0 && h.running == 0:
+		h.busy(false)
 	}
-	return time.Since(time.Unix(0, last)), true
-}
-
-// LastUsed returns when the last hashing operation ended (zero: never).
-func (h *Hasher) LastUsed() time.Time {
-	if n := h.lastUsed.Load(); n != 0 {
-		return time.Unix(0, n)
-	}
-	return time.Time{}
 }

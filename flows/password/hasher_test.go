@@ -327,30 +327,34 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-func TestHasherIdle(t *testing.T) {
-	h, err := NewHasher(Config{MaxConcurrent: 1, MaxWait: 5 * time.Second})
+// Busy is told when hashing starts and when the last operation ends.
+func TestHasherBusy(t *testing.T) {
+	var mu sync.Mutex
+	var calls []bool
+	h, err := NewHasher(Config{MaxConcurrent: 2, Busy: func(busy bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, busy)
+	}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if d, ok := h.Idle(); !ok || d < time.Hour || !h.LastUsed().IsZero() {
-		t.Fatalf("a new hasher: idle %v %v, last used %v", d, ok, h.LastUsed())
 	}
 	ctx := context.Background()
 	if err := h.acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := h.Idle(); ok {
-		t.Error("idle while an operation runs")
+	if err := h.acquire(ctx); err != nil {
+		t.Fatal(err)
 	}
 	h.release()
-	d, ok := h.Idle()
-	if !ok || d > time.Second || h.LastUsed().IsZero() {
-		t.Errorf("just after an operation: idle %v %v", d, ok)
+	if !slices.Equal(calls, []bool{true}) {
+		t.Fatalf("one of two operations ended: calls %v, want [true]", calls)
 	}
+	h.release()
 	if _, err := h.Hash(ctx, "a password of some length"); err != nil {
 		t.Fatal(err)
 	}
-	if time.Since(h.LastUsed()) > time.Second {
-		t.Errorf("Hash did not record its use: %v", h.LastUsed())
+	if want := []bool{true, false, true, false}; !slices.Equal(calls, want) {
+		t.Errorf("calls %v, want %v", calls, want)
 	}
 }

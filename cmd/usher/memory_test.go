@@ -1,0 +1,55 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// serve raises the collector's target unless the operator chose one, and
+// lowers it while passwords are hashed.
+func TestGCTuning(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	operator := &gcTuning{}
+	operator.start([]string{"PATH=/bin", "GOGC=50"})
+	operator.hashing(false)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: the target changed to %d", got)
+	}
+	g := &gcTuning{}
+	g.start([]string{"PATH=/bin"})
+	if got := debug.SetGCPercent(gcPercent); got != gcPercent {
+		t.Errorf("GOGC unset: target %d, want %d", got, gcPercent)
+	}
+	g.hashing(true)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("while hashing: target %d, want 100", got)
+	}
+	g.hashing(false)
+	if got := debug.SetGCPercent(gcPercent); got != gcPercent {
+		t.Errorf("after hashing: target %d, want %d", got, gcPercent)
+	}
+}
+
+// The activity middleware sees a request in flight and when it ended, which
+// is how serve knows it may hand memory back.
+func TestActivity(t *testing.T) {
+	a := &activity{}
+	if last, quiet := a.quiet(); !quiet || !last.IsZero() {
+		t.Fatalf("new: last %v, quiet %v", last, quiet)
+	}
+	var duringQuiet bool
+	h := a.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		_, duringQuiet = a.quiet()
+	}))
+	before := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	if duringQuiet {
+		t.Error("quiet while a request ran")
+	}
+	if last, quiet := a.quiet(); !quiet || last.Before(before) {
+		t.Errorf("after the request: last %v (started %v), quiet %v", last, before, quiet)
+	}
+}
