@@ -108,7 +108,7 @@ func (s *Store) configurePool(maxOpen int) {
 	if maxOpen <= 0 {
 		maxOpen = 25
 		if s.dialect == sqlite {
-			maxOpen = 8
+			maxOpen = 4
 		}
 	}
 	s.db.SetMaxOpenConns(maxOpen)
