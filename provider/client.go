@@ -2,7 +2,7 @@ package provider
 
 import (
 	"crypto/rand"
-	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -211,8 +211,10 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// newClientID returns 128 random bits in hex: nothing a shell or a command
+// line could take for an option (base64url IDs could start with "-").
 func newClientID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return hex.EncodeToString(b)
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,8 +29,10 @@ func TestNewClientDefaults(t *testing.T) {
 	if c.AccountKind != storage.Customer || c.Public || c.FirstParty || !c.RequirePKCE || c.IDTokenAlg != "RS256" {
 		t.Errorf("defaults wrong: %+v", c)
 	}
-	if len(c.ID) < 20 {
-		t.Errorf("generated client ID %q is short", c.ID)
+	// 128 bits in hex: never mistaken for an option on a command line
+	// (a base64url ID starting with "-" broke "usher client delete").
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(c.ID) {
+		t.Errorf("generated client ID %q: want 32 hex digits", c.ID)
 	}
 	other, _, _ := NewClient(ClientSpec{Name: "Shop", RedirectURIs: []string{"https://shop.example/cb"}})
 	if other.ID == c.ID {
