@@ -1,12 +1,15 @@
 package flows_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 func TestCreateAccount(t *testing.T) {
@@ -186,6 +189,44 @@ func TestSetTemporaryPassword(t *testing.T) {
 			t.Errorf("audit: %+v", events)
 		}
 	})
+}
+
+// The "your password was changed" email is queued with the change: when it
+// cannot be queued, nothing changes (never a partial write).
+func TestSetPasswordWithoutItsEmailChangesNothing(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		inst := f.institution(t, "opera")
+		s := f.store.In(inst.ID)
+		a, err := f.accounts.Create(f.ctx, inst, flows.NewAccount{Kind: storage.Customer, Email: "ann@example.org",
+			Password: "correct horse battery"}, flows.ActorCLI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, s.SaveSession(f.ctx, &storage.BrowserSession{ID: "sess", AccountID: a.ID, ExpiresAt: f.clock.Now().Add(time.Hour)}))
+		accounts := *f.accounts
+		accounts.Mailer = failingMailer{}
+		err = accounts.SetPassword(f.ctx, inst, a.ID, "a new passphrase", false, flows.OperatorActor("op1"))
+		if !errors.Is(err, errOutboxDown) {
+			t.Fatalf("set password with the outbox down: %v", err)
+		}
+		if got, _ := s.GetAccount(f.ctx, a.ID); got.Version != a.Version || got.PasswordHash != a.PasswordHash {
+			t.Error("the password changed without its email")
+		}
+		if _, err := s.GetSession(f.ctx, "sess"); err != nil {
+			t.Errorf("the browser session ended without the change: %v", err)
+		}
+		if events, _ := s.ListAudit(f.ctx, storage.AuditFilter{AccountID: a.ID, Action: "password_set"}); len(events) != 0 {
+			t.Errorf("audit of a change that did not happen: %+v", events)
+		}
+	})
+}
+
+var errOutboxDown = errors.New("outbox down")
+
+type failingMailer struct{}
+
+func (failingMailer) Queue(context.Context, *storage.Institution, mail.Recipient, templates.Email) (*storage.OutboxEmail, error) {
+	return nil, errOutboxDown
 }
 
 func TestUnlock(t *testing.T) {

@@ -68,14 +68,11 @@ func (x *Web) authenticate(r *http.Request, a attempt) (verdict, error) {
 }
 
 // verifyPassword finds the account and checks the password. An unknown
-// email (or one with a NUL byte or invalid UTF-8, which no account has), or
-// an account without password, costs a dummy verification, so that it takes
-// as long as a wrong password.
+// email (the store finds none for one with a NUL byte or invalid UTF-8,
+// without asking the database), or an account without password, costs a
+// dummy verification, so that it takes as long as a wrong password.
 func (x *Web) verifyPassword(ctx context.Context, s storage.Scoped, a attempt) (acct *storage.Account, ok, rehash bool, err error) {
-	err = storage.ErrNotFound // an email no account can have is not looked up
-	if storableText(a.email) {
-		acct, err = s.GetAccountByEmail(ctx, a.kind, a.email)
-	}
+	acct, err = s.GetAccountByEmail(ctx, a.kind, a.email)
 	if errors.Is(err, storage.ErrNotFound) {
 		acct, err = nil, nil
 	}

@@ -45,7 +45,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if tooLarge, _ := parseForm(r); tooLarge {
+	if formTooLarge(r) {
 		p.cfg.Pages.Error(w, r, t.inst, http.StatusRequestEntityTooLarge, "error.oauth.title", "error.oauth.invalid_request")
 		return
 	}

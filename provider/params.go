@@ -34,12 +34,11 @@ func repeatedParam(form url.Values, params ...string) string {
 	return ""
 }
 
-// parseForm parses the query and the form body of a request, telling a body
-// over the size limit apart (http.MaxBytesError) from a malformed one.
-func parseForm(r *http.Request) (tooLarge bool, err error) {
-	err = r.ParseForm()
+// formTooLarge parses the query and the form body of a request and reports
+// whether the body is over the size limit (http.MaxBytesError).
+func formTooLarge(r *http.Request) bool {
 	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe), err
+	return errors.As(r.ParseForm(), &mbe)
 }
 
 // maxReturnTo bounds the authorization request that the sign-in and consent

@@ -16,7 +16,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := withRecordCache(r.Context())
-	if _, err := parseForm(r); err != nil {
+	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
 		return
 	}

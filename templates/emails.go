@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"text/template/parse"
 	"time"
@@ -66,13 +67,29 @@ func (e *TemplateError) Error() string { return e.Part + ": " + e.Err.Error() }
 func (e *TemplateError) Unwrap() error { return e.Err }
 
 // Emails renders the email documents. Build it once with NewEmails and
-// share it: it is read-only afterwards and safe for concurrent use.
+// share it: it is safe for concurrent use.
 type Emails struct {
 	catalog *Catalog
 	sources map[EmailClass]EmailSource
 	layouts map[string]emailLayouts                  // locale → layouts, never executed (cloned)
 	builtin map[string]map[EmailClass]*emailPrepared // locale → class → parsed templates
+
+	// overrides holds the overrides Render parsed, by locale and content: an
+	// institution's override is drawn for every email of its class, and
+	// parsing it (html/template escapes a set at its first execution) costs
+	// more than drawing it. A changed override is another key.
+	mu        sync.Mutex
+	overrides map[overrideKey]*emailPrepared
 }
+
+type overrideKey struct {
+	locale string
+	src    EmailSource
+}
+
+// maxCachedOverrides bounds Emails.overrides; past it, the cache starts
+// again.
+const maxCachedOverrides = 100
 
 type emailLayouts struct {
 	text *texttemplate.Template
@@ -96,7 +113,8 @@ func NewEmails(c *Catalog) (*Emails, error) {
 
 func newEmails(c *Catalog, fsys fs.FS) (*Emails, error) {
 	e := &Emails{catalog: c, sources: map[EmailClass]EmailSource{},
-		layouts: map[string]emailLayouts{}, builtin: map[string]map[EmailClass]*emailPrepared{}}
+		layouts: map[string]emailLayouts{}, builtin: map[string]map[EmailClass]*emailPrepared{},
+		overrides: map[overrideKey]*emailPrepared{}}
 	for _, class := range EmailClasses() {
 		src, err := readEmailSource(fsys, class)
 		if err != nil {
@@ -270,13 +288,35 @@ func (e *Emails) Render(frame EmailFrame, doc Email, override *EmailSource) (Ren
 	frame.Locale = locale
 	p := e.builtin[locale][doc.Class()]
 	if override != nil {
-		custom, err := e.parse(locale, *override)
+		custom, err := e.parseOverride(locale, *override)
 		if err != nil {
 			return RenderedEmail{}, err
 		}
 		p = mergePrepared(custom, p)
 	}
 	return e.render(locale, frame, doc, p)
+}
+
+// parseOverride is parse, done once for each override.
+func (e *Emails) parseOverride(locale string, src EmailSource) (*emailPrepared, error) {
+	key := overrideKey{locale, src}
+	e.mu.Lock()
+	p, ok := e.overrides[key]
+	e.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := e.parse(locale, src)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.overrides) >= maxCachedOverrides {
+		clear(e.overrides)
+	}
+	e.overrides[key] = p
+	return p, nil
 }
 
 // Check parses the parts of src that are not empty, as an override of class

@@ -24,12 +24,6 @@ func newTestEmails(t *testing.T) (*Emails, *Catalog) {
 	return e, c
 }
 
-// goldenEmailFrame is the frame of the golden emails.
-func goldenEmailFrame(locale string) EmailFrame {
-	return EmailFrame{Locale: locale, Institution: "City Opera", RecipientName: "Ann Lee",
-		RecipientEmail: "ann.lee@example.org"}
-}
-
 // goldenEmail writes a rendered email as its golden file holds it.
 func goldenEmail(r RenderedEmail) []byte {
 	var b bytes.Buffer
@@ -46,29 +40,34 @@ func TestEmailsGolden(t *testing.T) {
 	e, c := newTestEmails(t)
 	for _, class := range EmailClasses() {
 		for _, locale := range c.Locales() {
-			r, err := e.Render(goldenEmailFrame(locale), SampleEmail(class, "https://id.example.org/institutions/city-opera"), nil)
+			r, err := e.Render(sampleFrame(locale), SampleEmail(class, "https://id.example.org/institutions/city-opera"), nil)
 			if err != nil {
 				t.Fatalf("%s.%s: %v", class, locale, err)
 			}
-			path := filepath.Join("testdata", "golden", "emails", string(class)+"."+locale+".txt")
-			got := goldenEmail(r)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%s (run go test ./templates -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s.%s differs from %s (run go test ./templates -update to accept):\n%s", class, locale, path, got)
-			}
+			checkGolden(t, filepath.Join("testdata", "golden", "emails", string(class)+"."+locale+".txt"), goldenEmail(r))
 		}
+	}
+}
+
+// checkGolden compares got with the golden file at path, or rewrites the
+// file with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./templates -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file (run go test ./templates -update and review the diff):\n%s", path, got)
 	}
 }
 
@@ -78,7 +77,7 @@ func TestEmailsAreTranslated(t *testing.T) {
 	e, c := newTestEmails(t)
 	for _, class := range EmailClasses() {
 		doc := SampleEmail(class, "https://id.example.org/institutions/city-opera")
-		en, err := e.Render(goldenEmailFrame("en"), doc, nil)
+		en, err := e.Render(sampleFrame("en"), doc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +85,7 @@ func TestEmailsAreTranslated(t *testing.T) {
 			if locale == "en" {
 				continue
 			}
-			r, err := e.Render(goldenEmailFrame(locale), doc, nil)
+			r, err := e.Render(sampleFrame(locale), doc, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +112,7 @@ func TestEmailsAreTranslated(t *testing.T) {
 // cannot add lines to the subject.
 func TestEmailsEscape(t *testing.T) {
 	e, _ := newTestEmails(t)
-	f := goldenEmailFrame("en")
+	f := sampleFrame("en")
 	f.RecipientName = `<script>alert("x")</script>`
 	f.Institution = "Opera\r\nBcc: evil@example.org"
 	r, err := e.Render(f, PasswordResetEmail{Link: `javascript:alert(1)`, ValidFor: time.Hour, PointOfSale: "<b>Shop</b>"}, nil)
@@ -194,11 +193,11 @@ func TestEmailOverrideRenders(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	doc := PasswordResetEmail{Link: "https://id.example.org/r?token=a&b", ValidFor: 48 * time.Hour}
-	r, err := e.Render(goldenEmailFrame("fr"), doc, &src)
+	r, err := e.Render(sampleFrame("fr"), doc, &src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, _ := e.Render(goldenEmailFrame("fr"), doc, nil)
+	builtin, _ := e.Render(sampleFrame("fr"), doc, nil)
 	if r.Subject != "Nouveau mot de passe – City Opera" {
 		t.Errorf("subject: got %q", r.Subject)
 	}
@@ -210,6 +209,27 @@ func TestEmailOverrideRenders(t *testing.T) {
 		if !strings.Contains(r.HTML, want) {
 			t.Errorf("html: want %q in:\n%s", want, r.HTML)
 		}
+	}
+}
+
+// Render parses an override once, and a changed override is drawn as
+// changed.
+func TestEmailOverrideChanges(t *testing.T) {
+	e, _ := newTestEmails(t)
+	doc := SampleEmail(ClassTwoFactorEnabled, "https://id.example.org/institutions/city-opera")
+	for _, subject := range []string{"first", "second", "first"} {
+		for range 2 {
+			r, err := e.Render(sampleFrame("en"), doc, &EmailSource{Subject: subject + " {{.Institution}}"})
+			if err != nil || r.Subject != subject+" City Opera" {
+				t.Fatalf("override %q: got %q, %v", subject, r.Subject, err)
+			}
+		}
+	}
+	if n := len(e.overrides); n != 2 {
+		t.Errorf("parsed overrides kept: %d, want 2", n)
+	}
+	if _, err := e.Render(sampleFrame("en"), doc, &EmailSource{Subject: "{{.Nope"}); err == nil {
+		t.Fatal("a broken override rendered")
 	}
 }
 

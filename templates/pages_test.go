@@ -1,11 +1,9 @@
 package templates
 
 import (
-	"bytes"
 	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -116,23 +114,7 @@ func renderAll(t *testing.T) []rendered {
 func TestPagesGolden(t *testing.T) {
 	for _, r := range renderAll(t) {
 		path := filepath.Join("testdata", "golden", r.page+"."+r.locale+".html")
-		got := r.rec.Body.Bytes()
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./templates -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from its golden file (run go test ./templates -update and review the diff):\n%s", path, got)
-		}
+		checkGolden(t, path, r.rec.Body.Bytes())
 	}
 }
 

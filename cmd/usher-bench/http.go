@@ -62,13 +62,10 @@ func do(c *http.Client, req *http.Request) (reply, error) {
 	return reply{status: resp.StatusCode, header: resp.Header, body: body, url: req.URL}, nil
 }
 
-func get(ctx context.Context, c *http.Client, rawURL string, header ...string) (reply, error) {
+func get(ctx context.Context, c *http.Client, rawURL string) (reply, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return reply{}, err
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
 	}
 	return do(c, req)
 }

@@ -150,18 +150,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("--database-url and --secret (or USHER_DATABASE_URL and USHER_SECRET) must be the server's")
 	}
 	o.target = strings.TrimSuffix(o.target, "/")
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	return bench(ctx, o, names, stdout, stderr)
+}
+
+// startCPUProfile profiles this process into the file path, unless path is
+// empty; stop ends the profile and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // parseInterleaved parses flags wherever they appear among the positional

@@ -34,45 +34,26 @@ type phase struct {
 // phase instead of the deadline once it is closed and d has passed.
 func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d time.Duration, until <-chan struct{}) phase {
 	deadline := start.Add(d)
-	var stop sync.Once
 	done := make(chan struct{})
-	if until != nil {
-		go func() {
+	go func() {
+		if until != nil {
 			select {
 			case <-until:
 			case <-ctx.Done():
 			}
-			if wait := time.Until(deadline); wait > 0 {
-				select {
-				case <-time.After(wait):
-				case <-ctx.Done():
-				}
-			}
-			stop.Do(func() { close(done) })
-		}()
-	} else {
-		go func() {
-			select {
-			case <-time.After(time.Until(deadline)):
-			case <-ctx.Done():
-			}
-			stop.Do(func() { close(done) })
-		}()
-	}
-	type result struct {
-		ok     []sample
-		failed int
-		errs   map[string]int
-		order  []string
-	}
-	results := make([]result, n)
+		}
+		select {
+		case <-time.After(time.Until(deadline)):
+		case <-ctx.Done():
+		}
+		close(done)
+	}()
+	workers := make([]phase, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := &results[i]
-			r.ok = make([]sample, 0, 4096)
+		wg.Go(func() {
+			w := &workers[i]
+			w.ok = make([]sample, 0, 4096)
 			for {
 				select {
 				case <-done:
@@ -83,35 +64,35 @@ func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d
 				err := s.op(ctx, e, i)
 				took := time.Since(t0)
 				if err == nil {
-					r.ok = append(r.ok, sample{start: t0.Sub(start), took: took})
+					w.ok = append(w.ok, sample{start: t0.Sub(start), took: took})
 					continue
 				}
 				if ctx.Err() != nil {
 					return
 				}
-				r.failed++
-				if r.errs == nil {
-					r.errs = map[string]int{}
+				w.failed++
+				if w.errors == nil {
+					w.errors = map[string]int{}
 				}
 				msg := err.Error()
-				if r.errs[msg] == 0 {
-					r.order = append(r.order, msg)
+				if w.errors[msg] == 0 {
+					w.order = append(w.order, msg)
 				}
-				r.errs[msg]++
+				w.errors[msg]++
 				time.Sleep(time.Millisecond) // a failing server must not be spun on
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	p := phase{elapsed: time.Since(start), errors: map[string]int{}}
-	for _, r := range results {
-		p.ok = append(p.ok, r.ok...)
-		p.failed += r.failed
-		for _, m := range r.order {
+	for _, w := range workers {
+		p.ok = append(p.ok, w.ok...)
+		p.failed += w.failed
+		for _, m := range w.order {
 			if p.errors[m] == 0 {
 				p.order = append(p.order, m)
 			}
-			p.errors[m] += r.errs[m]
+			p.errors[m] += w.errors[m]
 		}
 	}
 	return p

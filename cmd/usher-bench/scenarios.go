@@ -85,12 +85,19 @@ func (s *introspect) prepare(ctx context.Context, e *env, n int) error {
 	for i := range s.next {
 		s.next[i] = i * len(s.bodies) / n // each worker walks the tokens from its own offset
 	}
-	return parallelSetup(ctx, len(s.bodies), func(ctx context.Context, i int) error {
+	// A few lanes, each issuing its share of the tokens on one connection.
+	lanes := min(setupAtOnce, len(s.bodies))
+	return parallel(lanes, lanes, func(lane int) error {
 		c := e.newRaw()
 		defer c.close()
-		tok, err := e.clientCredentials(c)
-		s.bodies[i] = []byte(url.Values{"token": {tok}, "token_type_hint": {"access_token"}}.Encode())
-		return err
+		for i := lane; i < len(s.bodies); i += lanes {
+			tok, err := e.clientCredentials(c)
+			if err != nil {
+				return err
+			}
+			s.bodies[i] = []byte(url.Values{"token": {tok}, "token_type_hint": {"access_token"}}.Encode())
+		}
+		return nil
 	})
 }
 
@@ -123,15 +130,8 @@ type refresh struct {
 
 func (s *refresh) prepare(ctx context.Context, e *env, n int) error {
 	s.chains = make([]string, n)
-	return parallelSetup(ctx, n, func(ctx context.Context, i int) error {
-		f := newFlow()
-		code, err := e.signIn(ctx, e.browsers[i], e.accounts[i], f, s.scope)
-		if err != nil {
-			return err
-		}
-		c := e.newRaw()
-		defer c.close()
-		t, err := e.exchange(ctx, c, code, f, s.openid)
+	return parallel(n, setupAtOnce, func(i int) error {
+		t, err := e.issue(ctx, i, s.scope, s.openid)
 		if err != nil {
 			return err
 		}
@@ -215,15 +215,8 @@ type userinfo struct {
 
 func (s *userinfo) prepare(ctx context.Context, e *env, n int) error {
 	s.auth, s.sub = make([]header, n), make([][]byte, n)
-	return parallelSetup(ctx, n, func(ctx context.Context, i int) error {
-		f := newFlow()
-		code, err := e.signIn(ctx, e.browsers[i], e.accounts[i], f, fullScope)
-		if err != nil {
-			return err
-		}
-		c := e.newRaw()
-		defer c.close()
-		t, err := e.exchange(ctx, c, code, f, true)
+	return parallel(n, setupAtOnce, func(i int) error {
+		t, err := e.issue(ctx, i, fullScope, true)
 		s.auth[i] = header{"Authorization", "Bearer " + t.AccessToken}
 		s.sub[i] = []byte(`"sub":"` + e.accounts[i].id + `"`)
 		return err

@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,9 +14,10 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/provider"
@@ -82,17 +81,6 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("seed: unexpected argument %q", fs.Arg(0))
 	}
@@ -109,6 +97,11 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// CPU (and, on virtual machines, the costly madvise calls) of
 	// returning memory that is needed again at once.
 	debug.SetGCPercent(400)
+	stopProfile, err := startCPUProfile(o.cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	return seed(ctx, o, stdout)
 }
 
@@ -500,7 +493,7 @@ func (s *seeder) seedAccounts(ctx context.Context) ([]string, error) {
 	w := s.newWriter(accountsTable)
 	for i := range n {
 		created := first.Add(time.Duration(i+1) * step).Truncate(time.Microsecond)
-		id := uuidV7(created)
+		id := sqlstore.NewID(created)
 		ids[i] = id
 		email := fmt.Sprintf("%s-%d@seed.example", s.o.prefix, i)
 		status := storage.Active
@@ -546,7 +539,7 @@ func (s *seeder) existingSubjects(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
-		ids = []string{uuidV7(time.Now())} // grants of an account that is gone
+		ids = []string{sqlstore.NewID(time.Now())} // grants of an account that is gone
 	}
 	return ids, rows.Err()
 }
@@ -591,7 +584,7 @@ func (s *seeder) seedTokens(ctx context.Context, subjects []string) error {
 	const userScopes = `["openid","email","profile","offline_access"]`
 	for w.total < s.o.tokens {
 		at := now.Add(-time.Duration(s.rng.Int64N(int64(span)))).Truncate(time.Microsecond)
-		requestID := uuidV4()
+		requestID := uuid.NewString()
 		if s.rng.IntN(100) < 30 { // a back end's client credentials token
 			sess := s.ccSession(at)
 			if err := row(storage.KindAccess, requestID, at, s.client, `["accounts:read"]`,
@@ -714,39 +707,4 @@ func randomSignature() string {
 	_, _ = rand.Read(b[:])
 	sum := sha256.Sum256(b[:])
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// uuidV7 returns a UUIDv7 of time t, as sqlstore makes record IDs.
-func uuidV7(t time.Time) string {
-	var b [16]byte
-	_, _ = rand.Read(b[6:])
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(t.UnixMilli()))
-	copy(b[:6], ts[2:])
-	b[6] = 0x70 | (b[6] & 0x0f)
-	b[8] = 0x80 | (b[8] & 0x3f)
-	return formatUUID(b)
-}
-
-// uuidV4 is a random UUID, as fosite makes request IDs.
-func uuidV4() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = 0x40 | (b[6] & 0x0f)
-	b[8] = 0x80 | (b[8] & 0x3f)
-	return formatUUID(b)
-}
-
-func formatUUID(b [16]byte) string {
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }

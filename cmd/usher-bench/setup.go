@@ -183,27 +183,17 @@ func createAccounts(ctx context.Context, store *sqlstore.Store, inst *storage.In
 	}
 	accts := &flows.Accounts{Store: store, Hasher: hasher, Policy: password.NewChecker(), Now: store.Now}
 	out := make([]account, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			email := fmt.Sprintf("bench-%s-%d@bench.example", tag, i)
-			a, err := accts.Create(ctx, inst, flows.NewAccount{Kind: storage.Customer, Email: email,
-				GivenName: "Bench", FamilyName: fmt.Sprintf("Worker %d", i), Password: benchPassword,
-				EmailVerified: true}, flows.ActorCLI)
-			if err != nil {
-				errs[i] = fmt.Errorf("account %s: %w", email, err)
-				return
-			}
-			out[i] = account{id: a.ID, email: email}
-		}()
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	return out, parallel(n, runtime.GOMAXPROCS(0), func(i int) error {
+		email := fmt.Sprintf("bench-%s-%d@bench.example", tag, i)
+		a, err := accts.Create(ctx, inst, flows.NewAccount{Kind: storage.Customer, Email: email,
+			GivenName: "Bench", FamilyName: fmt.Sprintf("Worker %d", i), Password: benchPassword,
+			EmailVerified: true}, flows.ActorCLI)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", email, err)
+		}
+		out[i] = account{id: a.ID, email: email}
+		return nil
+	})
 }
 
 // signedInBrowsers gives every account a browser with a browser session
@@ -392,6 +382,19 @@ func (e *env) exchange(ctx context.Context, c *rawClient, code string, f flow, w
 	return t, nil
 }
 
+// issue signs worker i's browser in with scope and redeems the code on a
+// connection of its own.
+func (e *env) issue(ctx context.Context, i int, scope string, wantIDToken bool) (tokenResponse, error) {
+	f := newFlow()
+	code, err := e.signIn(ctx, e.browsers[i], e.accounts[i], f, scope)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	c := e.newRaw()
+	defer c.close()
+	return e.exchange(ctx, c, code, f, wantIDToken)
+}
+
 // tokensOf reads a successful token response.
 func tokensOf(what, path string, a answer) (tokenResponse, error) {
 	var t tokenResponse
@@ -426,19 +429,22 @@ func (e *env) verifyIDToken(ctx context.Context, t tokenResponse, nonce string) 
 	return nil
 }
 
-// parallelSetup runs fn for every worker, a few at a time (sign-ins hash
+// setupAtOnce bounds the workers a scenario prepares at once (sign-ins hash
 // passwords: more at once would only queue in the server).
-func parallelSetup(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+const setupAtOnce = 4
+
+// parallel runs fn for 0 <= i < n, at most limit at once, and joins the
+// errors.
+func parallel(n, limit int, fn func(i int) error) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, limit)
 	for i := range n {
-		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = fn(ctx, i)
-		}()
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

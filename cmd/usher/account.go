@@ -36,15 +36,11 @@ func (c *cli) accountCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	n.Password = pw
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	acc, err := a.accounts.Create(ctx, inst, n, flows.ActorCLI)
 	if err != nil {
 		return fmt.Errorf("account not created: %w", a.explain(err))
@@ -97,15 +93,11 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	list, err := listAllAccounts(ctx, a.store.In(inst.ID), storage.AccountFilter{
 		Kind: storage.AccountKind(*kind), Status: storage.AccountStatus(*status)})
 	if err != nil {

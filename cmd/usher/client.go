@@ -46,15 +46,11 @@ func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return prefixLines("client not created: ", err)
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	if err := a.store.In(inst.ID).CreateClient(ctx, client); err != nil {
 		return err
 	}
@@ -105,15 +101,11 @@ func (c *cli) clientList(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	list, err := a.store.In(inst.ID).ListClients(ctx)
 	if err != nil {
 		return err
@@ -146,15 +138,11 @@ func (c *cli) clientDelete(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	err = a.store.In(inst.ID).DeleteClient(ctx, pos[0])
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("no client %q in institution %s", pos[0], inst.Slug)

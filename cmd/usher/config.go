@@ -24,7 +24,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/usher-idp/usher/flows/mail"
 )
 
 // Names and default values of the configuration.
@@ -43,8 +45,6 @@ const (
 	configMinSecretBytes = 32            // minimum length of the master secret
 
 	configDefaultListen      = ":8080"
-	configDefaultSMTPTimeout = 10 * time.Second
-	configDefaultSMTPRetry   = 24 * time.Hour
 	configDefaultLogLevel    = "info"
 	configDefaultLogFormat   = "text"
 	configDefaultJanitor     = 10 * time.Minute
@@ -206,8 +206,8 @@ func configDefaults(dev bool) Config {
 		Listen: configDefaultListen,
 		SMTP: ConfigSMTP{
 			TLS:      configTLSStartTLS,
-			Timeout:  configDuration(configDefaultSMTPTimeout),
-			RetryFor: configDuration(configDefaultSMTPRetry),
+			Timeout:  configDuration(mail.DefaultTimeout),
+			RetryFor: configDuration(mail.DefaultRetryFor),
 		},
 		Log:     ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor)},
@@ -492,7 +492,6 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateDurations(c, keys, p)
 }
 
-// configValidateListen checks that listen is host:port with a numeric port.
 // configTrustedProxies parses trusted_proxies: CIDRs or single addresses.
 func configTrustedProxies(raw string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
@@ -510,6 +509,7 @@ func configTrustedProxies(raw string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// configValidateListen checks that listen is host:port with a numeric port.
 func configValidateListen(listen string, p *configProblems) {
 	if listen == "" {
 		p.add("listen", "required, e.g. :8080 or 127.0.0.1:8080")
@@ -680,7 +680,7 @@ func configValidateSMTP(s *ConfigSMTP, dev bool, p *configProblems) {
 	case s.From == "" && s.Host != "":
 		p.add("smtp.from", "required when smtp.host is set, e.g. Usher <no-reply@example.org>")
 	case s.From != "":
-		if _, err := mail.ParseAddress(s.From); err != nil {
+		if _, err := netmail.ParseAddress(s.From); err != nil {
 			p.add("smtp.from", "not an RFC 5322 address like Usher <no-reply@example.org> (%v), got %q", err, s.From)
 		}
 	}

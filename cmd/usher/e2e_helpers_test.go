@@ -207,6 +207,22 @@ func (u *usherServer) userinfoStatus(t *testing.T, token string) int {
 	return send(t, http.MethodGet, u.endpoint("/oauth2/userinfo"), "Bearer "+token, nil).status
 }
 
+// wantGrantEnded checks that the tokens of the token response tok no longer
+// work at u: neither introspects as active, userinfo refuses the access
+// token, and the refresh token is invalid_grant.
+func (u *usherServer) wantGrantEnded(t *testing.T, what, id, secret string, tok apiResponse) {
+	t.Helper()
+	for _, kind := range []string{"access_token", "refresh_token"} {
+		if u.active(t, id, secret, tok.str(kind)) {
+			t.Errorf("%s: the %s is still active", what, kind)
+		}
+	}
+	if s := u.userinfoStatus(t, tok.str("access_token")); s != http.StatusUnauthorized {
+		t.Errorf("%s: userinfo with the access token: %d, want 401", what, s)
+	}
+	wantError(t, what+": refresh", u.refresh(t, id, secret, tok.str("refresh_token")), http.StatusBadRequest, "invalid_grant")
+}
+
 // wantError checks an RFC 6749 JSON error answer.
 func wantError(t *testing.T, what string, r apiResponse, status int, code string) {
 	t.Helper()

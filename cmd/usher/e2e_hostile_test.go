@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -95,10 +94,6 @@ func (r hsResp) setsSession() bool {
 	return false
 }
 
-// hsClient follows no redirect and keeps no cookie.
-var hsClient = &http.Client{Timeout: 30 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // hsDo sends a request with the given headers ("Name: value" strings) and
 // body, without following redirects.
 func hsDo(t *testing.T, c *http.Client, method, rawURL, body string, headers ...string) hsResp {
@@ -116,7 +111,7 @@ func hsDo(t *testing.T, c *http.Client, method, rawURL, body string, headers ...
 		req.Header.Add(k, v)
 	}
 	if c == nil {
-		c = hsClient
+		c = noRedirects
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -129,9 +124,8 @@ func hsDo(t *testing.T, c *http.Client, method, rawURL, body string, headers ...
 
 const hsForm = "Content-Type: application/x-www-form-urlencoded"
 
-func hsBasic(id, secret string) string {
-	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
-}
+// hsBasic is basic as a header line for hsDo.
+func hsBasic(id, secret string) string { return "Authorization: " + basic(id, secret) }
 
 // Content kinds of hsExpect.
 const (
@@ -374,7 +368,7 @@ func TestHostileRepeatedParameters(t *testing.T) {
 		for _, c := range cases {
 			for _, signed := range []bool{false, true} {
 				what := fmt.Sprintf("authorize, %s (signed in: %v)", c.name, signed)
-				client := hsClient
+				client := noRedirects
 				if signed {
 					client = signedIn.http
 				}
@@ -447,7 +441,7 @@ func TestHostileRepeatedParameters(t *testing.T) {
 	})
 }
 
-// introspectClient returns the client_id of an active token, "" if inactive.
+// hsIntrospectClient returns the client_id of an active token, "" if inactive.
 func hsIntrospectClient(t *testing.T, u *usherServer, id, secret, token string) string {
 	t.Helper()
 	r := hsDo(t, nil, http.MethodPost, u.issuer+"/oauth2/introspect", url.Values{"token": {token}}.Encode(),

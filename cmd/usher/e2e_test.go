@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -49,13 +47,24 @@ type usherServer struct {
 // environment (for instance token lifetimes).
 func startUsher(t *testing.T, db sqltest.DB, env ...string) *usherServer {
 	t.Helper()
+	return startUsherAs(t, db, "", env...)
+}
+
+// startUsherAs is startUsher with the public URL publicURL ("": its own
+// address). The issuer field is always the server's own address, where the
+// tests send requests.
+func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) *usherServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	if publicURL == "" {
+		publicURL = base
+	}
 	c := &cli{env: append(env,
-		"USHER_DATABASE_URL="+db.URL, "USHER_PUBLIC_URL="+base, "USHER_SECRET="+strings.Repeat("k", 40),
+		"USHER_DATABASE_URL="+db.URL, "USHER_PUBLIC_URL="+publicURL, "USHER_SECRET="+strings.Repeat("k", 40),
 		"USHER_SMTP_HOST=smtp.example.org", "USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=error"),
 		stdin: strings.NewReader(""), stdout: io.Discard, stderr: &testLogWriter{t}, now: time.Now}
 	m := newMetrics()
@@ -327,30 +336,19 @@ func (r *rp) verify(tok *oauth2.Token, nonce string) *oidc.IDToken {
 	return id
 }
 
-// post sends a form to an endpoint with client_secret_basic.
+// post sends a form to an endpoint with client_secret_basic (none when
+// clientID is empty) and wants a JSON answer, if any.
 func post(t *testing.T, endpoint, clientID, secret string, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var auth string
 	if clientID != "" {
-		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
+		auth = basic(clientID, secret)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	r := send(t, http.MethodPost, endpoint, auth, form)
+	if strings.TrimSpace(r.raw) != "" && !strings.Contains(r.header.Get("Content-Type"), "json") {
+		t.Fatalf("%s answered %d with non-JSON %q", endpoint, r.status, r.raw)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	out := map[string]any{}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &out); err != nil {
-			t.Fatalf("%s answered %d with non-JSON %q", endpoint, resp.StatusCode, body)
-		}
-	}
-	return resp.StatusCode, out
+	return r.status, r.body
 }
 
 // claimsOf decodes an ID token's claims.

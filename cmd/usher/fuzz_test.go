@@ -286,17 +286,12 @@ func (u *fzUsher) tokens(tb testing.TB) map[string]any {
 		"redirect_uri": {testRedirectURI}, "code_verifier": {fzVerifier}}
 	r := u.must(tb, fzRequest{method: http.MethodPost, path: "/institutions/demo/oauth2/token", body: form.Encode(),
 		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
-			"Authorization": {fzBasic(fzShopID, fzShopSecret)}}})
+			"Authorization": {basic(fzShopID, fzShopSecret)}}})
 	var out map[string]any
 	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &out) != nil {
 		tb.Fatalf("token exchange: %v", r)
 	}
 	return out
-}
-
-// fzBasic is an Authorization header of client_secret_basic.
-func fzBasic(id, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
 // fill replaces the placeholders of s by freshly minted values.
@@ -363,47 +358,47 @@ var fzContentTypes = []string{
 // "error" member on every non-200; an access token on every 200.
 func FuzzTokenEndpoint(f *testing.F) {
 	u := newFzUsher(f)
-	basic := fzBasic(fzShopID, fzShopSecret)
+	shop := basic(fzShopID, fzShopSecret)
 	code := "grant_type=authorization_code&code=$CODE&redirect_uri=" + url.QueryEscape(testRedirectURI) +
 		"&code_verifier=" + fzVerifier
 	seeds := []struct {
 		body, auth string
 		ct         uint8
 	}{
-		{code, basic, 0},
+		{code, shop, 0},
 		{code + "&client_id=" + fzShopID + "&client_secret=" + fzShopSecret, "", 0},
-		{code, basic, 1},
-		{"grant_type=refresh_token&refresh_token=$REFRESH", basic, 0},
-		{"grant_type=refresh_token&refresh_token=$REFRESH&scope=openid", basic, 0},
-		{"grant_type=refresh_token&refresh_token=$ACCESS", basic, 0},
-		{"grant_type=authorization_code&code=$REFRESH&redirect_uri=" + url.QueryEscape(testRedirectURI), basic, 0},
-		{"grant_type=client_credentials&scope=accounts:read", fzBasic(fzServiceID, fzServiceSecret), 0},
-		{"grant_type=client_credentials", fzBasic(fzServiceID, fzServiceSecret), 0},
-		{"grant_type=client_credentials&scope=openid", basic, 0},
-		{"grant_type=password&username=ann@example.org&password=x", basic, 0},
-		{code + "&grant_type=refresh_token", basic, 0},
-		{code + "&code=$CODE", basic, 0},
-		{code + "&client_id=other-client", basic, 0},
-		{code + "&redirect_uri=https%3A%2F%2Fshop.example%2Fother", basic, 0},
-		{"grant_type=authorization_code&code=" + strings.Repeat("A", 70000), basic, 0},
-		{"grant_type=authorization_code&code=\xff\xfe\x00&redirect_uri=\xc3\x28", basic, 0},
-		{"grant_type=%zz&code=%&redirect_uri=%%%", basic, 0},
-		{"grant_type=authorization_code;code=x", basic, 0},
+		{code, shop, 1},
+		{"grant_type=refresh_token&refresh_token=$REFRESH", shop, 0},
+		{"grant_type=refresh_token&refresh_token=$REFRESH&scope=openid", shop, 0},
+		{"grant_type=refresh_token&refresh_token=$ACCESS", shop, 0},
+		{"grant_type=authorization_code&code=$REFRESH&redirect_uri=" + url.QueryEscape(testRedirectURI), shop, 0},
+		{"grant_type=client_credentials&scope=accounts:read", basic(fzServiceID, fzServiceSecret), 0},
+		{"grant_type=client_credentials", basic(fzServiceID, fzServiceSecret), 0},
+		{"grant_type=client_credentials&scope=openid", shop, 0},
+		{"grant_type=password&username=ann@example.org&password=x", shop, 0},
+		{code + "&grant_type=refresh_token", shop, 0},
+		{code + "&code=$CODE", shop, 0},
+		{code + "&client_id=other-client", shop, 0},
+		{code + "&redirect_uri=https%3A%2F%2Fshop.example%2Fother", shop, 0},
+		{"grant_type=authorization_code&code=" + strings.Repeat("A", 70000), shop, 0},
+		{"grant_type=authorization_code&code=\xff\xfe\x00&redirect_uri=\xc3\x28", shop, 0},
+		{"grant_type=%zz&code=%&redirect_uri=%%%", shop, 0},
+		{"grant_type=authorization_code;code=x", shop, 0},
 		{"", "", 0},
-		{"", basic, 2},
-		{`{"grant_type":"client_credentials"}`, fzBasic(fzServiceID, fzServiceSecret), 3},
+		{"", shop, 2},
+		{`{"grant_type":"client_credentials"}`, basic(fzServiceID, fzServiceSecret), 3},
 		{"--xyz\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--xyz--\r\n",
-			fzBasic(fzServiceID, fzServiceSecret), 4},
+			basic(fzServiceID, fzServiceSecret), 4},
 		{"grant_type=client_credentials", "Basic %zz:%zz", 0},
 		{"grant_type=client_credentials", "Basic " + base64.StdEncoding.EncodeToString([]byte("%zz:%")), 0},
 		{"grant_type=client_credentials", "Basic " + base64.StdEncoding.EncodeToString([]byte("nocolon")), 0},
 		{"grant_type=client_credentials", "Basic !!!", 0},
 		{"grant_type=client_credentials", "Bearer $ACCESS", 0},
 		{"grant_type=client_credentials&client_id=" + fzShopID + "&client_secret=" + fzShopSecret,
-			fzBasic(fzServiceID, fzServiceSecret), 0},
+			basic(fzServiceID, fzServiceSecret), 0},
 		{"grant_type=client_credentials&client_id=" + fzPublicID, "", 0},
 		{code + "&client_id=" + fzPublicID, "", 0},
-		{"grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=$IDTOKEN", basic, 0},
+		{"grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=$IDTOKEN", shop, 0},
 	}
 	for _, s := range seeds {
 		f.Add(s.body, s.auth, s.ct)

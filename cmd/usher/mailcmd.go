@@ -24,17 +24,22 @@ func (a *app) buildMail(catalog *templates.Catalog) error {
 	if err != nil {
 		return err
 	}
-	var metrics mail.Metrics
-	if a.metrics != nil {
-		metrics = a.metrics
-	}
 	a.outbox, err = mail.NewOutbox(mail.OutboxConfig{Store: a.store, Emails: emails, From: a.cfg.SMTP.From,
-		Metrics: metrics, Log: a.log})
+		Metrics: a.mailMetrics(), Log: a.log})
 	if err != nil {
 		return fmt.Errorf("smtp.from: %w", err)
 	}
 	a.mailTemplates = &mail.Templates{Store: a.store, Emails: emails}
 	return nil
+}
+
+// mailMetrics is a.metrics for the mail package: a nil interface, not one
+// holding a nil *Metrics, outside serve.
+func (a *app) mailMetrics() mail.Metrics {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics
 }
 
 // publicHost is the host of the public URL: it names the Message-IDs and
@@ -87,13 +92,9 @@ func (a *app) startMail(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	var metrics mail.Metrics
-	if a.metrics != nil {
-		metrics = a.metrics
-	}
 	w := mail.NewWorker(mail.WorkerConfig{Queue: a.store, Institutions: a.store, Sender: sender, Host: a.publicHost(),
 		RetryFor: a.cfg.SMTP.RetryFor.Duration(), Timeout: a.cfg.SMTP.Timeout.Duration(), Wake: a.outbox.Wake(),
-		Now: a.now, Metrics: metrics, Log: a.log.With("component", "outbox")})
+		Now: a.now, Metrics: a.mailMetrics(), Log: a.log.With("component", "outbox")})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

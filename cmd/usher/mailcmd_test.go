@@ -171,6 +171,18 @@ func TestCLIOutbox(t *testing.T) {
 		if len(list) != 2 || list[0].ID != test.ID || list[1].ID != forAnn.ID {
 			t.Fatalf("outbox list, newest first: %+v", list)
 		}
+		// The --json shape: these keys, and never the bodies (they may hold a live link).
+		var raw []map[string]any
+		tc.json(&raw, "outbox", "list", "--institution", "opera", "--json")
+		for _, key := range []string{"id", "account_id", "class", "locale", "recipient", "sender", "subject", "status",
+			"attempts", "next_attempt_at", "last_error", "created_at", "sent_at"} {
+			if _, ok := raw[0][key]; !ok {
+				t.Errorf("outbox list --json lacks %q: %v", key, raw[0])
+			}
+		}
+		if len(raw[0]) != 13 {
+			t.Errorf("outbox list --json: %d keys, want 13: %v", len(raw[0]), raw[0])
+		}
 		tc.json(&list, "outbox", "list", "--institution", "opera", "--account", "ANN@example.org", "--json")
 		if len(list) != 1 || list[0].ID != forAnn.ID || list[0].Class != "two_factor_enabled" {
 			t.Fatalf("outbox list --account: %+v", list)

@@ -58,9 +58,16 @@ type activity struct {
 	lastEnd  atomic.Int64 // Unix nanoseconds
 }
 
-// middleware counts every request.
+// middleware counts every request but the probes of load balancers and
+// monitoring, which come every few seconds and allocate next to nothing:
+// counted, they would keep a server without users from ever looking idle.
 func (a *activity) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			next.ServeHTTP(w, r)
+			return
+		}
 		a.inFlight.Add(1)
 		defer func() {
 			a.lastEnd.Store(time.Now().UnixNano())

@@ -45,11 +45,18 @@ func TestActivity(t *testing.T) {
 		_, duringQuiet = a.quiet()
 	}))
 	before := time.Now()
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/institutions/demo/jwks", nil))
 	if duringQuiet {
 		t.Error("quiet while a request ran")
 	}
-	if last, quiet := a.quiet(); !quiet || last.Before(before) {
+	last, quiet := a.quiet()
+	if !quiet || last.Before(before) {
 		t.Errorf("after the request: last %v (started %v), quiet %v", last, before, quiet)
+	}
+	for _, probe := range []string{"/healthz", "/readyz", "/metrics"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", probe, nil))
+		if got, _ := a.quiet(); !got.Equal(last) {
+			t.Errorf("a probe of %s counted as activity", probe)
+		}
 	}
 }

@@ -54,15 +54,11 @@ func (c *cli) outboxList(ctx context.Context, args []string) error {
 	if *limit < 1 || *limit > 1000 {
 		return usageErr("usher outbox list: --limit: want 1 to 1000, got %d", *limit)
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	list, err := listEmails(ctx, a.store.In(inst.ID), *account, storage.OutboxFilter{
 		Status: storage.EmailStatus(*status), Limit: *limit})
 	if err != nil {
@@ -147,15 +143,11 @@ func (c *cli) outboxRetry(ctx context.Context, args []string) error {
 		return err
 	}
 	id := rest[0]
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	err = a.outbox.Retry(ctx, inst, id, string(flows.ActorCLI))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):

@@ -207,15 +207,11 @@ func (c *cli) templateList(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
+	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
 	list, err := a.mailTemplates.List(ctx, inst)
 	if err != nil {
 		return err

@@ -38,14 +38,7 @@ func newBenchEnv(b *testing.B) *env {
 	if _, err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	catalog, err := templates.NewCatalog()
-	if err != nil {
-		b.Fatal(err)
-	}
-	emails, err := templates.NewEmails(catalog)
-	if err != nil {
-		b.Fatal(err)
-	}
+	emails := newEmails(b)
 	outbox, err := umail.NewOutbox(umail.OutboxConfig{Store: store, Emails: emails, From: "no-reply@usher.example"})
 	if err != nil {
 		b.Fatal(err)

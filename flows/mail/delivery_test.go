@@ -22,7 +22,7 @@ import (
 // message: both parts, the headers, the encoded subject and names.
 func TestDelivery(t *testing.T) {
 	e := sqlite(t)
-	srv := plain(t, mailtest.Options{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	acct := e.account("zoe@example.org", "Zoë", "Ünal", "fr-CH")
 	queued := e.queue(umail.To(acct))
 	w := e.worker(smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""), nil)
@@ -130,12 +130,7 @@ func parts(t *testing.T, msg *mail.Message) (text, html string) {
 // included (RSET, then the next message).
 func TestOneConnectionPerBatch(t *testing.T) {
 	e := sqlite(t)
-	srv := plain(t, mailtest.Options{Reply: func(cmd string, tx int) error {
-		if cmd == "RCPT" && tx == 2 {
-			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Mailbox busy"}
-		}
-		return nil
-	}})
+	srv := refusing(t, "RCPT", 2, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Mailbox busy"})
 	var ids []string
 	for i := range 3 {
 		ids = append(ids, e.queue(anyone(i)).ID)
@@ -176,7 +171,7 @@ func TestSTARTTLS(t *testing.T) {
 			if c.serverTLS {
 				opts.TLS = serverTLS
 			}
-			srv := plain(t, opts)
+			srv := mailtest.Start(t, opts)
 			pool := roots
 			if !c.roots {
 				pool = nil // the system's roots do not know the test certificate
@@ -208,7 +203,7 @@ func TestSTARTTLS(t *testing.T) {
 func TestImplicitTLS(t *testing.T) {
 	e := sqlite(t)
 	serverTLS, roots := mailtest.TLS(t)
-	srv := plain(t, mailtest.Options{TLS: serverTLS, Implicit: true})
+	srv := mailtest.Start(t, mailtest.Options{TLS: serverTLS, Implicit: true})
 	e.queue(anyone(1))
 	e.once(e.worker(smtpTo(t, srv.Addr(), umail.TLSImplicit, roots, "", ""), nil), umail.BatchResult{Claimed: 1, Sent: 1})
 	if got := srv.Messages(); len(got) != 1 || !got[0].TLS {
@@ -239,7 +234,7 @@ func TestAuth(t *testing.T) {
 			if c.insecure {
 				opts.TLS, opts.InsecureAuth, mode = nil, true, umail.TLSOpportunistic
 			}
-			srv := plain(t, opts)
+			srv := mailtest.Start(t, opts)
 			m := e.queue(anyone(1))
 			res, err := e.worker(smtpTo(t, srv.Addr(), mode, roots, "usher", c.password), nil).RunOnce(e.ctx)
 			if err != nil {
@@ -271,12 +266,7 @@ func TestTemporaryFailureThenSuccess(t *testing.T) {
 	for _, cmd := range []string{"MAIL", "RCPT", "DATA"} {
 		t.Run(cmd, func(t *testing.T) {
 			e := sqlite(t)
-			srv := plain(t, mailtest.Options{Reply: func(c string, tx int) error {
-				if c == cmd && tx == 1 {
-					return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
-				}
-				return nil
-			}})
+			srv := refusing(t, cmd, 1, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"})
 			m := e.queue(anyone(1))
 			w := e.worker(smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""), nil)
 			e.once(w, umail.BatchResult{Claimed: 1, Retried: 1})
@@ -308,12 +298,7 @@ func TestTemporaryFailureThenSuccess(t *testing.T) {
 // and it is not retried.
 func TestPermanentFailure(t *testing.T) {
 	e := sqlite(t)
-	srv := plain(t, mailtest.Options{Reply: func(cmd string, tx int) error {
-		if cmd == "RCPT" && tx == 1 {
-			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
-		}
-		return nil
-	}})
+	srv := refusing(t, "RCPT", 1, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
 	bad := e.queue(anyone(1))
 	e.clock.Advance(time.Millisecond)
 	good := e.queue(anyone(2))
@@ -340,7 +325,7 @@ func TestPermanentFailure(t *testing.T) {
 // of the row) fails for good, and nothing reaches the server.
 func TestUnsendableEmailFails(t *testing.T) {
 	e := sqlite(t)
-	srv := plain(t, mailtest.Options{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	row := &storage.OutboxEmail{Class: "password_reset", Locale: "en", Recipient: "ann@example.org",
 		Sender: "Opera <no-reply@usher.example>", Subject: "Hi\r\nBcc: victim@example.org", TextBody: "x", HTMLBody: "<p>x</p>"}
 	if err := e.store.In(e.inst.ID).EnqueueEmail(e.ctx, row); err != nil {

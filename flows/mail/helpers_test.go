@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/mail/mailtest"
 	"github.com/usher-idp/usher/storage"
@@ -39,6 +41,20 @@ func newEnv(t *testing.T, db sqltest.DB) *env {
 	t.Helper()
 	clock := storagetest.NewClock(start)
 	store := sqltest.Open(t, db, sqlstore.Options{Now: clock.Now})
+	e := &env{t: t, ctx: t.Context(), db: db, store: store, clock: clock, emails: newEmails(t), metrics: &countingMetrics{}}
+	var err error
+	e.outbox, err = mail.NewOutbox(mail.OutboxConfig{Store: store, Emails: e.emails, From: "Usher <no-reply@usher.example>",
+		Metrics: e.metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.inst = e.institution("opera", "Grand Théâtre")
+	return e
+}
+
+// newEmails returns the built-in emails.
+func newEmails(t testing.TB) *templates.Emails {
+	t.Helper()
 	catalog, err := templates.NewCatalog()
 	if err != nil {
 		t.Fatal(err)
@@ -47,14 +63,7 @@ func newEnv(t *testing.T, db sqltest.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: t.Context(), db: db, store: store, clock: clock, emails: emails, metrics: &countingMetrics{}}
-	e.outbox, err = mail.NewOutbox(mail.OutboxConfig{Store: store, Emails: emails, From: "Usher <no-reply@usher.example>",
-		Metrics: e.metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.inst = e.institution("opera", "Grand Théâtre")
-	return e
+	return emails
 }
 
 // sqlite is the usual database of a test that is about mail, not storage.
@@ -178,5 +187,13 @@ func (m *countingMetrics) counts(class string) [3]int {
 	return [3]int{m.queued[class], m.sent[class], m.failures[class]}
 }
 
-// plain starts a plain SMTP server.
-func plain(t *testing.T, opts mailtest.Options) *mailtest.Server { return mailtest.Start(t, opts) }
+// refusing starts a server that answers cmd ("MAIL", "RCPT" or "DATA") of
+// its tx-th transaction with reply, and accepts everything else.
+func refusing(t *testing.T, cmd string, tx int, reply *smtp.SMTPError) *mailtest.Server {
+	return mailtest.Start(t, mailtest.Options{Reply: func(c string, n int) error {
+		if c == cmd && n == tx {
+			return reply
+		}
+		return nil
+	}})
+}

@@ -100,7 +100,7 @@ func (o *Outbox) Queue(ctx context.Context, inst *storage.Institution, to Recipi
 	}
 	s := o.store.In(inst.ID)
 	locale := o.emails.Locale(to.Locale, inst.Settings.DefaultLocale())
-	frame := templates.EmailFrame{Locale: locale, Institution: DisplayName(inst), RecipientName: to.Name,
+	frame := templates.EmailFrame{Locale: locale, Institution: displayName(inst), RecipientName: to.Name,
 		RecipientEmail: rcpt}
 	r, err := o.render(ctx, s, inst, frame, doc)
 	if err != nil {
@@ -119,20 +119,33 @@ func (o *Outbox) Queue(ctx context.Context, inst *storage.Institution, to Recipi
 // render draws doc with the institution's override, if there is one.
 func (o *Outbox) render(ctx context.Context, s storage.TemplateStore, inst *storage.Institution,
 	frame templates.EmailFrame, doc templates.Email) (templates.RenderedEmail, error) {
-	ov, err := s.GetEmailTemplate(ctx, string(doc.Class()), frame.Locale)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return o.emails.Render(frame, doc, nil)
-	case err != nil:
+	ov, err := override(ctx, s, doc.Class(), frame.Locale)
+	if err != nil {
 		return templates.RenderedEmail{}, err
 	}
-	r, err := o.emails.Render(frame, doc, &templates.EmailSource{Subject: ov.Subject, Text: ov.TextBody, HTML: ov.HTMLBody})
+	if ov == nil {
+		return o.emails.Render(frame, doc, nil)
+	}
+	r, err := o.emails.Render(frame, doc, ov)
 	if err == nil {
 		return r, nil
 	}
 	o.log.Error("an email template override does not render; the built-in template is used instead",
 		"institution", inst.Slug, "class", doc.Class(), "locale", frame.Locale, "error", err)
 	return o.emails.Render(frame, doc, nil)
+}
+
+// override returns the institution's override of class in locale, nil when
+// there is none.
+func override(ctx context.Context, s storage.TemplateStore, class templates.EmailClass, locale string) (*templates.EmailSource, error) {
+	ov, err := s.GetEmailTemplate(ctx, string(class), locale)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &templates.EmailSource{Subject: ov.Subject, Text: ov.TextBody, HTML: ov.HTMLBody}, nil
 }
 
 // checkRecipient returns the bare address of s, or an error.
@@ -161,7 +174,7 @@ func (o *Outbox) sender(inst *storage.Institution) string {
 	}
 	name := strings.Join(strings.Fields(inst.Settings.Email.Name), " ")
 	if name == "" {
-		name = DisplayName(inst)
+		name = displayName(inst)
 	}
 	if name == "" {
 		name = o.from.Name
@@ -169,8 +182,8 @@ func (o *Outbox) sender(inst *storage.Institution) string {
 	return (&netmail.Address{Name: name, Address: addr}).String()
 }
 
-// DisplayName is the institution's name as its emails show it.
-func DisplayName(inst *storage.Institution) string {
+// displayName is the institution's name as its emails show it.
+func displayName(inst *storage.Institution) string {
 	name := inst.Settings.DisplayName
 	if name == "" {
 		name = inst.Name

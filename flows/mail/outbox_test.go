@@ -1,15 +1,19 @@
 package mail_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	umail "github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/mail/mailtest"
@@ -76,7 +80,7 @@ func TestServerDownThenBack(t *testing.T) {
 				t.Fatalf("while down: %+v, %v", res, err)
 			}
 		}
-		srv := plain(t, mailtest.Options{Addr: addr})
+		srv := mailtest.Start(t, mailtest.Options{Addr: addr})
 		e.clock.Advance(umail.Backoff(20, 1))
 		e.once(w, umail.BatchResult{Claimed: 3, Sent: 3})
 		e.clock.Advance(48 * time.Hour)
@@ -153,7 +157,7 @@ func TestTwoWorkersExactlyOnce(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		const n = 40
 		e := newEnv(t, db)
-		srv := plain(t, mailtest.Options{})
+		srv := mailtest.Start(t, mailtest.Options{})
 		other := e.institution("ballet", "Ballet")
 		// The replicas run on the real clock: the emails must be due for it.
 		realtime := sqltest.Open(t, db, sqlstore.Options{})
@@ -241,7 +245,7 @@ func TestQueueDoesNotWaitForSMTP(t *testing.T) {
 		e := newEnv(t, db)
 		held := make(chan struct{}, 10)
 		release := make(chan struct{})
-		srv := plain(t, mailtest.Options{Hold: func(mailtest.Received) {
+		srv := mailtest.Start(t, mailtest.Options{Hold: func(mailtest.Received) {
 			held <- struct{}{}
 			<-release
 		}})
@@ -290,7 +294,7 @@ func TestQueueDoesNotWaitForSMTP(t *testing.T) {
 // A worker polling rarely still delivers at once what its process queued.
 func TestWakeUp(t *testing.T) {
 	e := sqlite(t)
-	srv := plain(t, mailtest.Options{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	claims := &claimCounter{OutboxQueue: e.store, first: make(chan struct{})}
 	w := e.worker(smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""), func(c *umail.WorkerConfig) {
 		c.Queue, c.Now, c.PollInterval = claims, time.Now, time.Hour
@@ -324,7 +328,7 @@ func TestGracefulStop(t *testing.T) {
 	e := sqlite(t)
 	held := make(chan struct{}, 10)
 	release := make(chan struct{})
-	srv := plain(t, mailtest.Options{Hold: func(mailtest.Received) { held <- struct{}{}; <-release }})
+	srv := mailtest.Start(t, mailtest.Options{Hold: func(mailtest.Received) { held <- struct{}{}; <-release }})
 	var ids []string
 	for i := range 3 {
 		ids = append(ids, e.queue(anyone(i)).ID)
@@ -439,7 +443,7 @@ func TestLanguageAndSender(t *testing.T) {
 		t.Errorf("no usable locale, no sender: %q %q", m.Locale, m.Sender)
 	}
 	// The Reply-To comes from the institution's settings at delivery.
-	srv := plain(t, mailtest.Options{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	e.clock.Advance(time.Second)
 	e.once(e.worker(smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""), nil), umail.BatchResult{Claimed: 4, Sent: 4})
 	msg, err := srv.Messages()[0].Message()
@@ -478,7 +482,7 @@ func TestBackoff(t *testing.T) {
 func TestBatchAcrossInstitutions(t *testing.T) {
 	e := sqlite(t)
 	other := e.institution("ballet", "Ballet du Nord")
-	srv := plain(t, mailtest.Options{})
+	srv := mailtest.Start(t, mailtest.Options{})
 	e.queue(anyone(1))
 	err := e.store.InTx(e.ctx, func(ctx context.Context) error {
 		_, err := e.outbox.Queue(ctx, other, anyone(2), resetEmail())
@@ -500,5 +504,49 @@ func TestBatchAcrossInstitutions(t *testing.T) {
 	slices.Sort(froms)
 	if fmt.Sprint(froms) != "[Ballet du Nord Grand Théâtre]" {
 		t.Fatalf("senders: %v", froms)
+	}
+}
+
+// Nothing secret reaches the log: not an email's link nor its body, whatever
+// becomes of the email (an override that does not render, a temporary
+// failure, a refusal, a delivery).
+func TestNothingSecretLogged(t *testing.T) {
+	e := sqlite(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var err error
+	e.outbox, err = umail.NewOutbox(umail.OutboxConfig{Store: e.store, Emails: e.emails, From: "no-reply@usher.example", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.store.In(e.inst.ID).PutEmailTemplate(e.ctx, &storage.EmailTemplate{Class: "password_reset", Locale: "en",
+		Subject: "{{.Nope}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.queue(anyone(i))
+	}
+	srv := mailtest.Start(t, mailtest.Options{Reply: func(cmd string, tx int) error {
+		switch {
+		case cmd == "RCPT" && tx == 1:
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "Mailbox busy"}
+		case cmd == "RCPT" && tx == 2:
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+		}
+		return nil
+	}})
+	w := e.worker(smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""), func(c *umail.WorkerConfig) { c.Log = log })
+	e.once(w, umail.BatchResult{Claimed: 3, Sent: 1, Retried: 1, Failed: 1})
+	out := logs.String()
+	for _, want := range []string{"does not render", "will be retried", "will not be retried", "email sent"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log does not tell %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"token=abc", "/password/reset", "Billetterie"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
 	}
 }

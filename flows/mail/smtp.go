@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -230,9 +231,9 @@ func authenticate(c *smtp.Client, username, password string) error {
 	offered := strings.Fields(strings.ToUpper(mechs))
 	var a smtp.Auth
 	switch {
-	case contains(offered, "PLAIN"):
+	case slices.Contains(offered, "PLAIN"):
 		a = plainAuth{username, password}
-	case contains(offered, "LOGIN"):
+	case slices.Contains(offered, "LOGIN"):
 		a = loginAuth{username, password}
 	default:
 		return fmt.Errorf("the server offers neither AUTH PLAIN nor LOGIN (only %s)", mechs)
@@ -241,15 +242,6 @@ func authenticate(c *smtp.Client, username, password string) error {
 		return fmt.Errorf("AUTH: %w", err)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // drop closes a connection that cannot be used any more.

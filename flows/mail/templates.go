@@ -2,7 +2,6 @@ package mail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/usher-idp/usher/storage"
@@ -47,14 +46,14 @@ func (t *Templates) Effective(ctx context.Context, inst *storage.Institution, cl
 	if !ok {
 		return src, false, fmt.Errorf("unknown email class %q", class)
 	}
-	ov, err := t.Store.In(inst.ID).GetEmailTemplate(ctx, string(class), locale)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return builtin, false, nil
-	case err != nil:
+	ov, err := override(ctx, t.Store.In(inst.ID), class, locale)
+	if err != nil {
 		return src, false, err
 	}
-	src = templates.EmailSource{Subject: ov.Subject, Text: ov.TextBody, HTML: ov.HTMLBody}
+	if ov == nil {
+		return builtin, false, nil
+	}
+	src = *ov
 	if src.Subject == "" {
 		src.Subject = builtin.Subject
 	}

@@ -103,9 +103,6 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	return &Worker{cfg: cfg, lease: lease}
 }
 
-// Lease is how long a claimed email is reserved for this worker.
-func (w *Worker) Lease() time.Duration { return w.lease }
-
 // Run delivers due emails until ctx ends. A batch in progress stops at the
 // next message: the message being sent finishes, the rest is released for
 // another replica. A batch that was full is followed at once by the next;
@@ -271,7 +268,7 @@ func (w *Worker) record(ctx context.Context, e *storage.OutboxEmail, err error) 
 		log.Error("email not delivered in time; it will not be retried", "error", reason)
 		return outcomeFailed
 	}
-	next := now.Add(w.backoff(e.Attempts))
+	next := now.Add(Backoff(e.Attempts, w.cfg.Jitter()))
 	if next.After(deadline) {
 		next = deadline // one last attempt when the time is up
 	}
@@ -315,13 +312,6 @@ func (w *Worker) release(ctx context.Context, emails []storage.OutboxEmail) int 
 		}
 	}
 	return len(emails)
-}
-
-// backoff is the delay before the next attempt, after attempt (1 for the
-// first): backoffBase·2^(attempt-1), at most backoffCap, drawn in its upper
-// half.
-func (w *Worker) backoff(attempt int) time.Duration {
-	return Backoff(attempt, w.cfg.Jitter())
 }
 
 // Backoff is the delay after the attempt-th failure (attempt ≥ 1) for a

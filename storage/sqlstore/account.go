@@ -21,7 +21,7 @@ func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 func (s *scoped) CreateAccount(ctx context.Context, a *storage.Account) error {
 	now := s.clock()
 	if a.ID == "" {
-		a.ID = newID(now)
+		a.ID = NewID(now)
 	}
 	a.InstitutionID, a.Version, a.CreatedAt, a.UpdatedAt = s.inst, 1, now, now
 	err := s.insert(ctx, `INSERT INTO accounts (`+accountColumns+`, email_key)

@@ -19,7 +19,7 @@ func (s *scoped) CreateActionToken(ctx context.Context, t *storage.ActionToken) 
 		}
 		now := s.clock()
 		if t.ID == "" {
-			t.ID = newID(now)
+			t.ID = NewID(now)
 		}
 		if t.CreatedAt.IsZero() {
 			t.CreatedAt = now

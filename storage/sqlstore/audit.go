@@ -12,7 +12,7 @@ const auditColumns = `id, institution_id, account_id, actor, action, address, de
 // RecordAudit implements storage.AuditStore.
 func (s *scoped) RecordAudit(ctx context.Context, e *storage.AuditEvent) error {
 	now := s.clock()
-	e.ID, e.InstitutionID, e.CreatedAt = newID(now), s.inst, now
+	e.ID, e.InstitutionID, e.CreatedAt = NewID(now), s.inst, now
 	_, err := s.exec(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.InstitutionID, e.AccountID, e.Actor, e.Action, e.Address, e.Details, e.CreatedAt)
 	if err != nil {

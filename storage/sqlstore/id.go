@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// newID returns a UUIDv7 (RFC 9562) string: time-ordered, so new rows land at
-// the end of primary-key indexes, and random enough to be unguessable.
-func newID(now time.Time) string {
+// NewID returns a UUIDv7 (RFC 9562) string: time-ordered, so new rows land at
+// the end of primary-key indexes, and random enough to be unguessable. The
+// store makes every record ID with it; usher-bench seed makes rows with it.
+func NewID(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails (Go 1.24+)
 	ms := uint64(now.UnixMilli())

@@ -13,7 +13,7 @@ const institutionColumns = `id, slug, name, settings, version, created_at, updat
 func (s *Store) CreateInstitution(ctx context.Context, inst *storage.Institution) error {
 	now := s.clock()
 	if inst.ID == "" {
-		inst.ID = newID(now)
+		inst.ID = NewID(now)
 	}
 	inst.Version, inst.CreatedAt, inst.UpdatedAt = 1, now, now
 	err := s.insert(ctx, `INSERT INTO institutions (`+institutionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -14,7 +14,7 @@ const emailColumns = `id, institution_id, account_id, class, locale, recipient, 
 // EnqueueEmail implements storage.OutboxStore.
 func (s *scoped) EnqueueEmail(ctx context.Context, e *storage.OutboxEmail) error {
 	now := s.clock()
-	e.ID, e.InstitutionID, e.CreatedAt = newID(now), s.inst, now
+	e.ID, e.InstitutionID, e.CreatedAt = NewID(now), s.inst, now
 	e.Status, e.Attempts, e.LastError, e.SentAt = storage.EmailQueued, 0, "", nil
 	if e.NextAttemptAt.IsZero() {
 		e.NextAttemptAt = now

@@ -43,22 +43,18 @@ func (s *scoped) SaveSession(ctx context.Context, bs *storage.BrowserSession) er
 // UpdateSession implements storage.SessionStore.
 func (s *scoped) UpdateSession(ctx context.Context, bs *storage.BrowserSession) error {
 	now := s.clock()
+	if bs.Data == nil {
+		bs.Data = []byte{}
+	}
 	err := s.updateOne(ctx, "update session", `UPDATE browser_sessions SET account_id = ?, auth_time = ?, amr = ?,
 		data = ?, updated_at = ?, expires_at = ? WHERE institution_id = ? AND id = ?`,
-		bs.AccountID, bs.AuthTime, bs.AMR, nonNil(bs.Data), now, bs.ExpiresAt, s.inst, bs.ID)
+		bs.AccountID, bs.AuthTime, bs.AMR, bs.Data, now, bs.ExpiresAt, s.inst, bs.ID)
 	if err != nil {
 		return err
 	}
 	bs.InstitutionID, bs.UpdatedAt = s.inst, now
 	bs.ExpiresAt, bs.AuthTime = norm(bs.ExpiresAt), normTime(bs.AuthTime)
 	return nil
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // GetSession implements storage.SessionStore.

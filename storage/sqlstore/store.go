@@ -149,16 +149,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if !textOK(args) {
 		return nil, storage.ErrInvalidText
 	}
-	unlock, err := s.lockStatement(ctx, query)
+	st, done, err := s.prepare(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	s.statements.Add(1)
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
+	defer done()
 	res, err := st.ExecContext(ctx, normArgs(args)...)
 	return res, s.mapErr(err)
 }
@@ -195,16 +190,11 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return s.readInvalid(query)
 	}
-	unlock, err := s.lockStatement(ctx, query)
+	st, done, err := s.prepare(ctx, query)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	s.statements.Add(1)
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
+	defer done()
 	err = st.GetContext(ctx, dest, normArgs(args)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound
@@ -215,19 +205,33 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 // all scans every row into dest, a pointer to a slice.
 func (s *Store) all(ctx context.Context, dest any, query string, args ...any) error {
 	if !textOK(args) {
+		if err := s.readInvalid(query); !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
 		return nil // nothing stored matches such text: an empty list
 	}
+	st, done, err := s.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return s.mapErr(st.SelectContext(ctx, dest, normArgs(args)...))
+}
+
+// prepare readies a statement to run: the write lock it needs outside a
+// transaction (SQLite), its count, the prepared statement. done releases
+// the lock once the statement has run.
+func (s *Store) prepare(ctx context.Context, query string) (st *sqlx.Stmt, done func(), err error) {
 	unlock, err := s.lockStatement(ctx, query)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer unlock()
 	s.statements.Add(1)
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return err
+	if st, err = s.stmt(ctx, query); err != nil {
+		unlock()
+		return nil, nil, err
 	}
-	return s.mapErr(st.SelectContext(ctx, dest, normArgs(args)...))
+	return st, unlock, nil
 }
 
 // textOK reports whether every text argument could be stored: no NUL byte,
@@ -265,27 +269,45 @@ func (s *Store) readInvalid(query string) error {
 // stmt returns query prepared: on the transaction ctx carries, else on the
 // pool. A query is prepared once per connection and kept, so the database
 // parses and plans it once rather than at every call (PostgreSQL then also
-// answers in one round trip instead of two).
+// answers in one round trip instead of two). The set of queries is fixed
+// (filters pick among a few written-out variants), so the cache is bounded.
 func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	var st *sqlx.Stmt
+	t := s.txFrom(ctx)
 	if v, ok := s.prepared.Load(query); ok {
-		st = v.(*sqlx.Stmt)
-	} else {
-		p, err := s.db.PreparexContext(ctx, s.rebind(query))
-		if err != nil {
-			return nil, s.mapErr(fmt.Errorf("prepare: %w", err))
+		if t != nil {
+			return t.root.tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
 		}
-		if v, loaded := s.prepared.LoadOrStore(query, p); loaded {
-			p.Close()
-			st = v.(*sqlx.Stmt)
-		} else {
-			st = p
-		}
+		return v.(*sqlx.Stmt), nil
 	}
-	if t := s.txFrom(ctx); t != nil {
-		return t.root.tx.StmtxContext(ctx, st), nil
+	if t == nil {
+		return s.prepareShared(ctx, query)
+	}
+	// Preparing on the pool takes a second connection while the transaction
+	// holds one: with every connection in a transaction, each would wait
+	// forever. Prepare on the transaction's connection (closed with it), and
+	// on the pool meanwhile, for the next calls, holding no connection.
+	go func() { _, _ = s.prepareShared(context.Background(), query) }()
+	st, err := t.root.tx.PreparexContext(ctx, s.rebind(query))
+	if err != nil {
+		return nil, s.mapErr(fmt.Errorf("prepare: %w", err))
 	}
 	return st, nil
+}
+
+// prepareShared prepares query on the pool and caches it.
+func (s *Store) prepareShared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if v, ok := s.prepared.Load(query); ok {
+		return v.(*sqlx.Stmt), nil
+	}
+	p, err := s.db.PreparexContext(ctx, s.rebind(query))
+	if err != nil {
+		return nil, s.mapErr(fmt.Errorf("prepare: %w", err))
+	}
+	if v, loaded := s.prepared.LoadOrStore(query, p); loaded {
+		p.Close()
+		return v.(*sqlx.Stmt), nil
+	}
+	return p, nil
 }
 
 // rebind turns a query's ? placeholders into PostgreSQL's $n.

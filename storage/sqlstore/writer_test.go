@@ -72,3 +72,28 @@ func TestSQLiteWriterQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactionsFillingThePool: a statement a transaction runs for the
+// first time is prepared without a second connection, so transactions that
+// hold every connection of the pool still finish.
+func TestTransactionsFillingThePool(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s := sqltest.Open(t, db, sqlstore.Options{MaxOpenConns: 1})
+		inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
+		err := s.InTx(ctx, func(ctx context.Context) error {
+			if err := s.CreateInstitution(ctx, inst); err != nil {
+				return err
+			}
+			_, err := s.In(inst.ID).HitThrottle(ctx, "first", time.Minute)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("a transaction on a pool of one connection: %v", err)
+		}
+		if _, err := s.In(inst.ID).GetThrottle(ctx, "first"); err != nil {
+			t.Fatalf("after the transaction: %v", err)
+		}
+	})
+}
