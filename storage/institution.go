@@ -19,6 +19,14 @@ type Institution struct {
 	UpdatedAt time.Time `db:"updated_at"`
 }
 
+// ShownName is the name people see: the display name, else the name.
+func (i *Institution) ShownName() string {
+	if i.Settings.DisplayName != "" {
+		return i.Settings.DisplayName
+	}
+	return i.Name
+}
+
 // Settings are an institution's branding and policies. They are stored as one
 // JSON document, so adding a setting needs no migration; DefaultSettings
 // gives every field its product default.

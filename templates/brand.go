@@ -19,10 +19,7 @@ func FrameFor(inst *storage.Institution, locale string) Frame {
 		return f
 	}
 	f.Base = "/institutions/" + inst.Slug
-	f.Brand.Name = inst.Settings.DisplayName
-	if f.Brand.Name == "" {
-		f.Brand.Name = inst.Name
-	}
+	f.Brand.Name = inst.ShownName()
 	if logo := inst.Settings.LogoURL; strings.HasPrefix(logo, "https://") && len(logo) <= 2048 {
 		f.Brand.LogoURL = logo
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,34 +225,13 @@ func (e *Emails) checkBuiltin() error {
 			for _, t := range p.html.Templates() {
 				trees = append(trees, t.Tree)
 			}
-			if err := e.checkMessageIDs(trees); err != nil {
+			if err := checkMessageIDs(e.catalog, trees); err != nil {
 				return fmt.Errorf("email %s: %w", class, err)
 			}
 			if _, err := e.render(locale, sampleFrame(locale), SampleEmail(class, "https://id.example.org/institutions/sample"), p); err != nil {
 				return fmt.Errorf("email %s (%s): %w", class, locale, err)
 			}
 		}
-	}
-	return nil
-}
-
-// checkMessageIDs reports every literal message id passed to t in trees
-// that the catalogue does not know.
-func (e *Emails) checkMessageIDs(trees []*parse.Tree) error {
-	var unknown []string
-	for _, tree := range trees {
-		if tree == nil {
-			continue
-		}
-		for _, id := range messageIDs(tree.Root) {
-			if !e.catalog.Has(id) && !slices.Contains(unknown, id) {
-				unknown = append(unknown, id)
-			}
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return fmt.Errorf("unknown message ids: %s", strings.Join(unknown, ", "))
 	}
 	return nil
 }

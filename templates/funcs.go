@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"sort"
+	"slices"
 	"strings"
 	"text/template/parse"
 )
@@ -60,29 +60,25 @@ func messageArgs(args []any) (map[string]string, error) {
 	return values, nil
 }
 
-// checkMessageIDs reports every literal message id that t's templates pass
-// to the t function and that the catalogue does not know.
-func checkMessageIDs(t *template.Template, c *Catalog) error {
-	unknown := map[string]bool{}
-	for _, tt := range t.Templates() {
-		if tt.Tree == nil {
+// checkMessageIDs reports every literal message id that the templates of
+// trees pass to the t function and that the catalogue does not know.
+func checkMessageIDs(c *Catalog, trees []*parse.Tree) error {
+	var unknown []string
+	for _, tree := range trees {
+		if tree == nil {
 			continue
 		}
-		for _, id := range messageIDs(tt.Tree.Root) {
-			if !c.Has(id) {
-				unknown[id] = true
+		for _, id := range messageIDs(tree.Root) {
+			if !c.Has(id) && !slices.Contains(unknown, id) {
+				unknown = append(unknown, id)
 			}
 		}
 	}
 	if len(unknown) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(unknown))
-	for id := range unknown {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return fmt.Errorf("unknown message ids: %s", strings.Join(ids, ", "))
+	slices.Sort(unknown)
+	return fmt.Errorf("unknown message ids: %s", strings.Join(unknown, ", "))
 }
 
 // messageIDs returns the string literals passed as first argument to t in

@@ -4,10 +4,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	htmltemplate "html/template"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
+	texttemplate "text/template"
+	"text/template/parse"
 )
 
 // messageID is what a literal message id looks like in Go code.
@@ -43,5 +46,27 @@ func TestCodeUsesKnownMessageIDs(t *testing.T) {
 				return true
 			})
 		}
+	}
+}
+
+// A template that names a message id the catalogue lacks is refused, with
+// every unknown id named once, whichever kind of template names it.
+func TestTemplatesRefuseUnknownMessageIDs(t *testing.T) {
+	c, err := NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := htmltemplate.Must(htmltemplate.New("p").Funcs(htmltemplate.FuncMap{"t": func(string) string { return "" }}).
+		Parse(`{{t "signin.title"}}{{t "nope.b"}}{{t "nope.a"}}`))
+	subject := texttemplate.Must(texttemplate.New("s").Funcs(texttemplate.FuncMap{"t": func(string) string { return "" }}).
+		Parse(`{{t "nope.a"}}`))
+	err = checkMessageIDs(c, []*parse.Tree{page.Tree, subject.Tree})
+	if err == nil || err.Error() != "unknown message ids: nope.a, nope.b" {
+		t.Errorf("want both unknown ids named once, got %v", err)
+	}
+	known := htmltemplate.Must(htmltemplate.New("k").Funcs(htmltemplate.FuncMap{"t": func(string) string { return "" }}).
+		Parse(`{{t "signin.title"}}`))
+	if err := checkMessageIDs(c, []*parse.Tree{known.Tree, nil}); err != nil {
+		t.Errorf("known ids refused: %v", err)
 	}
 }

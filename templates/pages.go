@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"text/template/parse"
 )
 
 //go:embed pages/*.html
@@ -59,7 +60,11 @@ func newPages(c *Catalog, fsys fs.FS) (*Pages, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkMessageIDs(t, c); err != nil {
+		var trees []*parse.Tree
+		for _, tt := range t.Templates() {
+			trees = append(trees, tt.Tree)
+		}
+		if err := checkMessageIDs(c, trees); err != nil {
 			return nil, fmt.Errorf("page %s: %w", name, err)
 		}
 		parsed[name] = t

@@ -184,11 +184,7 @@ func (o *Outbox) sender(inst *storage.Institution) string {
 
 // displayName is the institution's name as its emails show it.
 func displayName(inst *storage.Institution) string {
-	name := inst.Settings.DisplayName
-	if name == "" {
-		name = inst.Name
-	}
-	return strings.Join(strings.Fields(name), " ")
+	return strings.Join(strings.Fields(inst.ShownName()), " ")
 }
 
 // Retry queues an email of inst again, due now (a failed one, or a queued
