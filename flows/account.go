@@ -15,10 +15,24 @@ import (
 	"github.com/usher-idp/usher/templates"
 )
 
+// AccountsStore is what managing accounts needs of an institution's records.
+type AccountsStore interface {
+	AccountGetter
+	auditRecorder
+	throttleResetter
+	CreateAccount(ctx context.Context, a *storage.Account) error
+	UpdateAccount(ctx context.Context, a *storage.Account) error
+	ResetSignInFailures(ctx context.Context, id string) error
+	DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error)
+	RevokeOAuth2Subject(ctx context.Context, subject string) (int, error)
+	InvalidateActionTokens(ctx context.Context, accountID string, purpose storage.ActionPurpose) (int, error)
+}
+
 // Accounts is how the service team and operators create accounts and manage
 // their passwords. The password policy holds for them as for everyone.
 type Accounts struct {
-	Store   Stores
+	In      func(institutionID string) AccountsStore
+	Tx      storage.Transactor
 	Hasher  *password.Hasher
 	Policy  *password.Checker
 	Now     func() time.Time
@@ -69,8 +83,8 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 		now := x.Now()
 		a.PasswordHash, a.PasswordChangedAt, a.Status = hash, &now, storage.Active
 	}
-	err := x.Store.InTx(ctx, func(ctx context.Context) error {
-		s := x.Store.In(inst.ID)
+	err := x.Tx.InTx(ctx, func(ctx context.Context) error {
+		s := x.In(inst.ID)
 		if err := s.CreateAccount(ctx, a); err != nil {
 			return err
 		}
@@ -133,7 +147,7 @@ func ValidEmail(s string) bool {
 // lifetime and must be changed at the next sign-in. The account's browser
 // sessions and grants end, its pending links die, and a lock is lifted.
 func (x *Accounts) SetPassword(ctx context.Context, inst *storage.Institution, accountID, pw string, temporary bool, actor Actor) error {
-	s := x.Store.In(inst.ID)
+	s := x.In(inst.ID)
 	a, err := s.GetAccount(ctx, accountID)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
@@ -157,7 +171,7 @@ func (x *Accounts) SetPassword(ctx context.Context, inst *storage.Institution, a
 	if a.Status == storage.Pending {
 		a.Status = storage.Active
 	}
-	return x.Store.InTx(ctx, func(ctx context.Context) error {
+	return x.Tx.InTx(ctx, func(ctx context.Context) error {
 		if err := s.UpdateAccount(ctx, a); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
@@ -190,7 +204,7 @@ func (x *Accounts) queuePasswordChanged(ctx context.Context, inst *storage.Insti
 
 // endAccess ends everything that let the account in: browser sessions,
 // tokens, pending links, a lock.
-func endAccess(ctx context.Context, s storage.Scoped, accountID string) error {
+func endAccess(ctx context.Context, s AccountsStore, accountID string) error {
 	if _, err := s.DeleteAccountSessions(ctx, accountID, ""); err != nil {
 		return err
 	}
@@ -208,8 +222,8 @@ func endAccess(ctx context.Context, s storage.Scoped, accountID string) error {
 // lock and the attempt keys of bruteforce.go; the source addresses' counts
 // stay, they are not the account's).
 func (x *Accounts) Unlock(ctx context.Context, inst *storage.Institution, accountID string, actor Actor) error {
-	return x.Store.InTx(ctx, func(ctx context.Context) error {
-		s := x.Store.In(inst.ID)
+	return x.Tx.InTx(ctx, func(ctx context.Context) error {
+		s := x.In(inst.ID)
 		a, err := s.GetAccount(ctx, accountID)
 		if err != nil {
 			return fmt.Errorf("unlock: %w", err)

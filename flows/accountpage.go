@@ -3,22 +3,30 @@ package flows
 import (
 	"net/http"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
 
-// getAccount is the minimal account page: who is signed in, and a way to
-// sign out. Nobody signed in is sent to sign in.
-func (x *Web) getAccount(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	acct, err := x.signedInAccount(r, inst)
+// AccountPage is the page of the signed-in person (GET /account): who is
+// signed in, and a way to sign out.
+type AccountPage struct {
+	Site     *Site
+	Sessions *Sessions
+	In       func(institutionID string) AccountGetter
+}
+
+// get shows the page; nobody signed in is sent to sign in.
+func (h *AccountPage) get(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	acct, err := h.Sessions.account(r, inst, h.In(inst.ID))
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return
 	}
 	if acct == nil {
-		redirect(w, r, issuerPath(inst.Slug)+"/login")
+		redirect(w, r, pagePath(inst.Slug, issuer.LoginPath))
 		return
 	}
-	page := templates.SignedInPage{Frame: x.frame(inst, x.locale(r, inst, acct.Locale)), Email: acct.Email}
-	x.render(w, r, func() error { return x.Pages.SignedIn(w, http.StatusOK, page) })
+	page := templates.SignedInPage{Frame: h.Site.frame(r, inst, acct.Locale), Email: acct.Email}
+	h.Site.render(w, r, func() error { return h.Site.Pages.SignedIn(w, http.StatusOK, page) })
 }

@@ -8,11 +8,11 @@ import (
 	"github.com/usher-idp/usher/templates"
 )
 
-// getBrandCSS writes the institution's brand stylesheet (see
+// brandCSS writes the institution's brand stylesheet (see
 // templates.BrandStylesheet: the pages' CSP forbids inline styles, so the
 // colour travels as a stylesheet). Its URL carries the institution's
 // version, so it is cached for a day.
-func (x *Web) getBrandCSS(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+func brandCSS(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
 	colour, ok := templates.ParseColour(inst.Settings.Colour)
 	if !ok {
 		http.NotFound(w, r)

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -28,38 +28,34 @@ const touchInterval = time.Minute
 // tokenBytes is the size of the random secret a session cookie carries.
 const tokenBytes = 32
 
-// ErrSessionValue: a session's Values hold a key Save does not know, or a
-// value of the wrong type (see the Value… keys).
+// ErrSessionValue: a session's Values hold a key the store does not keep,
+// or a value of the wrong type (see ValueData and ValueOwner).
 var ErrSessionValue = errors.New("flows: unsupported session value")
 
-// The keys of a session's Values and the types of their values. Save refuses
-// any other key or type (ErrSessionValue). The first three are the columns
-// of the record; the others are flow state, kept in its Data as JSON.
+// The Values of a session the store keeps. It knows nothing of what they
+// mean: the data is its owner's (the sign-in flow's state), opaque; the
+// owner is the account the session belongs to, an index by which all of an
+// account's sessions are ended at once.
 const (
-	ValueAccountID = "account_id" // string: the signed-in account
-	ValueAuthTime  = "auth_time"  // time.Time: when it authenticated
-	ValueAMR       = "amr"        // []string: the methods it used ("pwd")
-	ValueState     = "state"      // SignInState
-	ValuePending   = "pending"    // string: the account of a pending step (password change)
-	ValueStepAt    = "step_at"    // time.Time: when the pending step began
-	ValueReturnTo  = "return_to"  // string: the authorization request to resume
+	ValueData  = "data"  // []byte
+	ValueOwner = "owner" // string: an account ID, or ""
 )
-
-// sessionData is the flow state of a session, stored as JSON in the
-// record's Data: a small typed struct, not gob of arbitrary values.
-type sessionData struct {
-	State    SignInState `json:"state,omitempty"`
-	Pending  string      `json:"pending,omitempty"`
-	StepAt   *time.Time  `json:"step_at,omitempty"`
-	ReturnTo string      `json:"return_to,omitempty"`
-}
 
 // recordKey is the private key under which a loaded session keeps its
 // record (its ID and creation time); no caller can set it by accident.
 type recordKey struct{}
 
-// BrowserSessions are the sign-in sessions of browsers at Usher, kept in the
-// database so that every replica sees them and a sign-out is final.
+// SessionStore is what the browser sessions need of the storage.
+type SessionStore interface {
+	SaveSession(ctx context.Context, s *storage.BrowserSession) error
+	UpdateSession(ctx context.Context, s *storage.BrowserSession) error
+	GetSession(ctx context.Context, id string) (*storage.BrowserSession, error)
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// BrowserSessions are the sessions of browsers at Usher, a gorilla/sessions
+// store kept in the database, so that every replica sees them and a
+// sign-out is final.
 //
 // The cookie (CookieName) carries a 256-bit random token, base64url; the
 // record's ID is the hex SHA-256 of the token, so a copy of the database
@@ -70,15 +66,13 @@ type recordKey struct{}
 //
 // A session expires at the earlier of its creation plus the institution's
 // Session.Lifetime and its last use plus Session.IdleTimeout; a session in
-// use is touched at most once a minute.
-//
-// BrowserSessions implements the provider's Sessions interface
-// (Authenticated, SignOut). The gorilla/sessions Store of one institution
-// is For(inst).
+// use is touched at most once a minute. The store of one institution is
+// For(inst).
 type BrowserSessions struct {
-	Store     Stores
+	In        func(institutionID string) SessionStore
+	Tx        storage.Transactor
 	PublicURL string
-	Now       func() time.Time
+	Now       func() time.Time // nil: time.Now
 }
 
 // For returns the gorilla/sessions store of one institution's sessions. It
@@ -86,35 +80,6 @@ type BrowserSessions struct {
 // institution, so the institution travels in the store.
 func (b *BrowserSessions) For(inst *storage.Institution) *InstitutionSessions {
 	return &InstitutionSessions{b: b, inst: inst}
-}
-
-// Authenticated returns the browser's session at the institution when an
-// account is signed in (AccountID, AuthTime and AMR set) and the session is
-// within the institution's lifetime and idle timeout; nil otherwise.
-func (b *BrowserSessions) Authenticated(r *http.Request, inst *storage.Institution) (*storage.BrowserSession, error) {
-	sess, err := b.For(inst).New(r, CookieName)
-	if err != nil {
-		return nil, err
-	}
-	rec := loadedRecord(sess)
-	if rec == nil || rec.AccountID == "" || rec.AuthTime == nil {
-		return nil, nil
-	}
-	out := *rec
-	return &out, nil
-}
-
-// SignOut ends the browser's session at the institution: the record is
-// deleted (so the cookie is worthless everywhere, even replayed) and the
-// cookie is cleared.
-func (b *BrowserSessions) SignOut(w http.ResponseWriter, r *http.Request, inst *storage.Institution) error {
-	s := b.For(inst)
-	sess, err := s.New(r, CookieName)
-	if err != nil {
-		return err
-	}
-	sess.Options.MaxAge = -1
-	return s.Save(r, w, sess)
 }
 
 func (b *BrowserSessions) now() time.Time {
@@ -127,11 +92,10 @@ func (b *BrowserSessions) now() time.Time {
 // InstitutionSessions is the gorilla/sessions Store of one institution's
 // browser sessions (see BrowserSessions for the cookie and the record).
 //
-// Its Values accept only the Value… keys with their types. Get does not
-// cache in gorilla's per-request registry: that registry keys sessions by
-// cookie name alone, so one institution's session could be handed out under
-// another's store within a request; Get loads afresh instead (one indexed
-// read).
+// Its Values accept only ValueData and ValueOwner. Get does not cache in
+// gorilla's per-request registry: that registry keys sessions by cookie name
+// alone, so one institution's session could be handed out under another's
+// store within a request; Get loads afresh instead (one indexed read).
 type InstitutionSessions struct {
 	b    *BrowserSessions
 	inst *storage.Institution
@@ -158,8 +122,12 @@ func (s *InstitutionSessions) New(r *http.Request, name string) (*sessions.Sessi
 		return s.fresh(), err
 	}
 	sess := s.fresh()
-	if err := decodeValues(rec, sess.Values); err != nil {
-		return s.fresh(), fmt.Errorf("load session: %w", err)
+	sess.Values[recordKey{}] = rec
+	if len(rec.Data) > 0 {
+		sess.Values[ValueData] = rec.Data
+	}
+	if rec.AccountID != "" {
+		sess.Values[ValueOwner] = rec.AccountID
 	}
 	sess.ID, sess.IsNew = rec.ID, false
 	return sess, nil
@@ -176,11 +144,16 @@ func (s *InstitutionSessions) fresh() *sessions.Session {
 // Save implements sessions.Store. A session with Options.MaxAge < 0 is
 // deleted and its cookie cleared. A new session gets a fresh token, set in
 // the cookie; an existing one keeps its token and only its record changes.
+// A session ended meanwhile (signed out in another tab, on another
+// replica) stays ended: nothing is written and its cookie is cleared.
 func (s *InstitutionSessions) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	if sess.Options != nil && sess.Options.MaxAge < 0 {
 		return s.delete(r.Context(), w, sess)
 	}
 	token, err := s.persist(r.Context(), sess)
+	if errors.Is(err, errSessionEnded) {
+		return s.delete(r.Context(), w, sess)
+	}
 	if err != nil {
 		return err
 	}
@@ -198,9 +171,9 @@ func (s *InstitutionSessions) Rotate(r *http.Request, w http.ResponseWriter, ses
 	sess.ID = ""
 	delete(sess.Values, recordKey{})
 	var token string
-	err := s.b.Store.InTx(r.Context(), func(ctx context.Context) error {
+	err := s.b.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		if old != "" {
-			if err := s.scoped().DeleteSession(ctx, old); err != nil {
+			if err := s.store().DeleteSession(ctx, old); err != nil {
 				return err
 			}
 		}
@@ -215,12 +188,12 @@ func (s *InstitutionSessions) Rotate(r *http.Request, w http.ResponseWriter, ses
 	return nil
 }
 
-func (s *InstitutionSessions) scoped() storage.Scoped { return s.b.Store.In(s.inst.ID) }
+func (s *InstitutionSessions) store() SessionStore { return s.b.In(s.inst.ID) }
 
 // options are the cookie's attributes.
 func (s *InstitutionSessions) options() *sessions.Options {
 	return &sessions.Options{
-		Path:     "/institutions/" + s.inst.Slug + "/",
+		Path:     issuer.Path(s.inst.Slug) + "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 		Secure:   strings.HasPrefix(s.b.PublicURL, "https://"),
@@ -234,7 +207,7 @@ func (s *InstitutionSessions) load(ctx context.Context, token string) (*storage.
 	if !ok {
 		return nil, nil
 	}
-	rec, err := s.scoped().GetSession(ctx, id)
+	rec, err := s.store().GetSession(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -243,7 +216,7 @@ func (s *InstitutionSessions) load(ctx context.Context, token string) (*storage.
 	}
 	now := s.b.now()
 	if !s.live(rec, now) {
-		if err := s.scoped().DeleteSession(ctx, rec.ID); err != nil {
+		if err := s.store().DeleteSession(ctx, rec.ID); err != nil {
 			return nil, fmt.Errorf("load session: %w", err)
 		}
 		return nil, nil
@@ -252,7 +225,7 @@ func (s *InstitutionSessions) load(ctx context.Context, token string) (*storage.
 	// and this write is not undone.
 	if now.Sub(rec.UpdatedAt) >= touchInterval {
 		rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
-		err := s.scoped().UpdateSession(ctx, rec)
+		err := s.store().UpdateSession(ctx, rec)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, nil // signed out meanwhile
 		}
@@ -270,9 +243,6 @@ func (s *InstitutionSessions) live(rec *storage.BrowserSession, now time.Time) b
 	if !now.Before(rec.ExpiresAt) || !now.Before(rec.CreatedAt.Add(p.Lifetime.Std())) {
 		return false
 	}
-	if rec.AuthTime != nil && !now.Before(rec.AuthTime.Add(p.Lifetime.Std())) {
-		return false
-	}
 	return now.Before(rec.UpdatedAt.Add(p.IdleTimeout.Std()))
 }
 
@@ -287,53 +257,42 @@ func (s *InstitutionSessions) expiry(created, now time.Time) time.Time {
 	return absolute
 }
 
+// errSessionEnded: the session was deleted since it was loaded.
+var errSessionEnded = errors.New("flows: session ended meanwhile")
+
 // persist writes the session's record, creating it with a fresh token when
 // the session has no ID yet; it returns that token ("" when none was made).
 func (s *InstitutionSessions) persist(ctx context.Context, sess *sessions.Session) (string, error) {
-	rec, err := encodeValues(sess.Values)
+	rec, err := recordOf(sess.Values)
 	if err != nil {
 		return "", err
 	}
-	now, token := s.b.now(), ""
-	if old := loadedRecord(sess); old != nil && sess.ID != "" {
+	now := s.b.now()
+	if old, _ := sess.Values[recordKey{}].(*storage.BrowserSession); old != nil && sess.ID != "" {
 		rec.ID, rec.CreatedAt = old.ID, old.CreatedAt
 		rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
-		err := s.scoped().UpdateSession(ctx, rec)
-		if err == nil {
-			sess.Values[recordKey{}] = rec
-			return "", nil
+		err := s.store().UpdateSession(ctx, rec)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", errSessionEnded
 		}
-		if !errors.Is(err, storage.ErrNotFound) {
+		if err != nil {
 			return "", fmt.Errorf("save session: %w", err)
 		}
-		// Ended meanwhile (signed out in another tab): start a new session
-		// that keeps the flow state but never the sign-in.
-		forgetSignIn(sess.Values)
-		if rec, err = encodeValues(sess.Values); err != nil {
-			return "", err
-		}
+		sess.Values[recordKey{}] = rec
+		return "", nil
 	}
-	if token, rec.ID, err = newSessionToken(); err != nil {
+	token, id, err := newSessionToken()
+	if err != nil {
 		return "", err
 	}
-	rec.CreatedAt = now
+	rec.ID, rec.CreatedAt = id, now
 	rec.ExpiresAt = s.expiry(rec.CreatedAt, now)
-	if err := s.scoped().SaveSession(ctx, rec); err != nil {
+	if err := s.store().SaveSession(ctx, rec); err != nil {
 		return "", fmt.Errorf("save session: %w", err)
 	}
 	sess.ID, sess.IsNew = rec.ID, false
 	sess.Values[recordKey{}] = rec
 	return token, nil
-}
-
-// forgetSignIn removes the sign-in from a session's values.
-func forgetSignIn(values map[any]any) {
-	delete(values, ValueAccountID)
-	delete(values, ValueAuthTime)
-	delete(values, ValueAMR)
-	if st, _ := values[ValueState].(SignInState); st == SignedIn {
-		values[ValueState] = Anonymous
-	}
 }
 
 // delete removes the session's record and clears the cookie.
@@ -344,12 +303,34 @@ func (s *InstitutionSessions) delete(ctx context.Context, w http.ResponseWriter,
 	if sess.ID == "" {
 		return nil
 	}
-	if err := s.scoped().DeleteSession(ctx, sess.ID); err != nil {
+	if err := s.store().DeleteSession(ctx, sess.ID); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	sess.ID = ""
 	delete(sess.Values, recordKey{})
 	return nil
+}
+
+// recordOf turns a session's Values into a record (without ID and times),
+// refusing other keys and values of the wrong type.
+func recordOf(values map[any]any) (*storage.BrowserSession, error) {
+	rec := &storage.BrowserSession{}
+	for k, v := range values {
+		ok := true
+		switch k {
+		case recordKey{}:
+		case ValueData:
+			rec.Data, ok = v.([]byte)
+		case ValueOwner:
+			rec.AccountID, ok = v.(string)
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: %v (%T)", ErrSessionValue, k, v)
+		}
+	}
+	return rec, nil
 }
 
 // newSessionToken returns a fresh cookie token and the ID of its record.
@@ -374,93 +355,4 @@ func sessionID(token string) (string, bool) {
 	}
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:]), true
-}
-
-// loadedRecord returns the record a session was loaded from or saved to.
-func loadedRecord(sess *sessions.Session) *storage.BrowserSession {
-	rec, _ := sess.Values[recordKey{}].(*storage.BrowserSession)
-	return rec
-}
-
-// encodeValues turns a session's Values into a record (without ID and
-// times), refusing unknown keys and values of the wrong type.
-func encodeValues(values map[any]any) (*storage.BrowserSession, error) {
-	rec, data := &storage.BrowserSession{}, sessionData{}
-	for k, v := range values {
-		if _, ok := k.(recordKey); ok {
-			continue
-		}
-		if !encodeValue(rec, &data, k, v) {
-			return nil, fmt.Errorf("%w: %v (%T)", ErrSessionValue, k, v)
-		}
-	}
-	if data != (sessionData{}) {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return nil, fmt.Errorf("session data: %w", err)
-		}
-		rec.Data = b
-	}
-	return rec, nil
-}
-
-// encodeValue stores one value, reporting false for an unknown key or type.
-func encodeValue(rec *storage.BrowserSession, data *sessionData, k, v any) bool {
-	var ok bool
-	switch k {
-	case ValueAccountID:
-		rec.AccountID, ok = v.(string)
-	case ValueAuthTime:
-		var t time.Time
-		t, ok = v.(time.Time)
-		rec.AuthTime = &t
-	case ValueAMR:
-		var amr []string
-		amr, ok = v.([]string)
-		rec.AMR = storage.List(amr)
-	case ValueState:
-		data.State, ok = v.(SignInState)
-	case ValuePending:
-		data.Pending, ok = v.(string)
-	case ValueStepAt:
-		var t time.Time
-		t, ok = v.(time.Time)
-		data.StepAt = &t
-	case ValueReturnTo:
-		data.ReturnTo, ok = v.(string)
-	}
-	return ok
-}
-
-// decodeValues fills values from a record.
-func decodeValues(rec *storage.BrowserSession, values map[any]any) error {
-	values[recordKey{}] = rec
-	if rec.AccountID != "" {
-		values[ValueAccountID] = rec.AccountID
-	}
-	if rec.AuthTime != nil {
-		values[ValueAuthTime] = *rec.AuthTime
-	}
-	if len(rec.AMR) > 0 {
-		values[ValueAMR] = []string(rec.AMR)
-	}
-	if len(rec.Data) == 0 {
-		return nil
-	}
-	var data sessionData
-	if err := json.Unmarshal(rec.Data, &data); err != nil {
-		return fmt.Errorf("session data: %w", err)
-	}
-	set := func(key string, v any, present bool) {
-		if present {
-			values[key] = v
-		}
-	}
-	set(ValueState, data.State, data.State != "")
-	set(ValuePending, data.Pending, data.Pending != "")
-	set(ValueReturnTo, data.ReturnTo, data.ReturnTo != "")
-	if data.StepAt != nil {
-		values[ValueStepAt] = *data.StepAt
-	}
-	return nil
 }

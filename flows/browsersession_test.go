@@ -100,11 +100,11 @@ func TestSessionScopedToInstitution(t *testing.T) {
 }
 
 // The gorilla store keeps only the values it knows, with their types, and
-// gives them back.
+// gives them back; what the data means is its owner's business.
 func TestSessionValues(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		e := newWebEnv(t, f)
-		store := e.sessions.For(e.opera)
+		store := e.sessions.Browsers.For(e.opera)
 		r := httptest.NewRequest(http.MethodGet, "/institutions/opera/login", nil)
 		sess, err := store.Get(r, flows.CookieName)
 		if err != nil || !sess.IsNew {
@@ -115,15 +115,16 @@ func TestSessionValues(t *testing.T) {
 			t.Errorf("an unknown key was saved: %v", err)
 		}
 		delete(sess.Values, "colour")
-		sess.Values[flows.ValueReturnTo] = 42
+		sess.Values[flows.ValueData] = 42
 		if err := sess.Save(r, httptest.NewRecorder()); !errors.Is(err, flows.ErrSessionValue) {
 			t.Errorf("a value of the wrong type was saved: %v", err)
 		}
-		at := e.clock.Now()
-		sess.Values[flows.ValueReturnTo] = "/institutions/opera/oauth2/authorize?client_id=shop"
-		sess.Values[flows.ValueState] = flows.PasswordChangePending
-		sess.Values[flows.ValuePending] = "acct-1"
-		sess.Values[flows.ValueStepAt] = at
+		// A pending password change, as the sign-in flow writes it.
+		deadline := e.clock.Now().Add(15 * time.Minute).Format(time.RFC3339Nano)
+		pending := []byte(`{"v":1,"state":"password_change","account":"acct-1","deadline":"` + deadline +
+			`","return_to":"/institutions/opera/oauth2/authorize?client_id=shop"}`)
+		sess.Values[flows.ValueData] = pending
+		sess.Values[flows.ValueOwner] = "acct-1"
 		w := httptest.NewRecorder()
 		if err := sess.Save(r, w); err != nil {
 			t.Fatal(err)
@@ -136,10 +137,11 @@ func TestSessionValues(t *testing.T) {
 		if err != nil || again.IsNew || again.ID != sess.ID {
 			t.Fatalf("reloaded: %+v, %v", again, err)
 		}
-		if again.Values[flows.ValueState] != flows.PasswordChangePending || again.Values[flows.ValuePending] != "acct-1" ||
-			again.Values[flows.ValueReturnTo] != sess.Values[flows.ValueReturnTo] ||
-			!again.Values[flows.ValueStepAt].(time.Time).Equal(at) {
+		if data, _ := again.Values[flows.ValueData].([]byte); string(data) != string(pending) || again.Values[flows.ValueOwner] != "acct-1" {
 			t.Errorf("values %v", again.Values)
+		}
+		if rec, err := e.store.In(e.opera.ID).GetSession(e.ctx, again.ID); err != nil || rec.AccountID != "acct-1" {
+			t.Errorf("the record is not indexed under its owner: %+v, %v", rec, err)
 		}
 		if bs, _ := e.sessions.Authenticated(next, e.opera); bs != nil {
 			t.Errorf("a pending step authenticates: %+v", bs)
@@ -164,16 +166,16 @@ func TestSessionEndedElsewhereStaysEnded(t *testing.T) {
 		// Save: a request loaded the session, then it was signed out.
 		r := httptest.NewRequest(http.MethodGet, "/institutions/opera/login", nil)
 		r.AddCookie(c)
-		sessions := e.sessions.For(e.opera)
+		sessions := e.sessions.Browsers.For(e.opera)
 		sess, err := sessions.Get(r, flows.CookieName)
-		if err != nil || sess.Values[flows.ValueAccountID] == nil {
+		if err != nil || sess.Values[flows.ValueOwner] == nil {
 			t.Fatalf("load the signed-in session: %v %v", err, sess.Values)
 		}
 		if err := s.DeleteSession(e.ctx, recordID(c.Value)); err != nil {
 			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
-		sess.Values[flows.ValueReturnTo] = "/institutions/opera/oauth2/authorize?client_id=x"
+		sess.Values[flows.ValueData] = []byte(`{"v":1,"state":"anonymous"}`)
 		if err := sessions.Save(r, w, sess); err != nil {
 			t.Fatal(err)
 		}

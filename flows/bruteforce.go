@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -55,8 +56,23 @@ func keysFor(kind storage.AccountKind, email string) signInKeys {
 	return signInKeys{failures: "signin:failures:" + id, lock: "signin:lock:" + id, attempt: "signin:attempt:" + id}
 }
 
+// addressKey is the throttle key of a source address: the address itself
+// for IPv4, its /64 network for IPv6 (one subscriber's whole allocation).
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "signin:address:" + ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "signin:address:" + p.String()
+	}
+	return "signin:address:" + a.String()
+}
+
 // resetSignInKeys forgets the failures and the lock of an email.
-func resetSignInKeys(ctx context.Context, s storage.ThrottleStore, kind storage.AccountKind, email string) error {
+func resetSignInKeys(ctx context.Context, s throttleResetter, kind storage.AccountKind, email string) error {
 	k := keysFor(kind, email)
 	for _, key := range []string{k.failures, k.lock, k.attempt} {
 		if err := s.ResetThrottle(ctx, key); err != nil {
@@ -64,6 +80,11 @@ func resetSignInKeys(ctx context.Context, s storage.ThrottleStore, kind storage.
 		}
 	}
 	return nil
+}
+
+// throttleResetter forgets throttle keys.
+type throttleResetter interface {
+	ResetThrottle(ctx context.Context, key string) error
 }
 
 // guard applies the policy to one sign-in attempt.

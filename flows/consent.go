@@ -2,15 +2,33 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
+
+// ConsentStore is what the consent page needs of an institution's records.
+type ConsentStore interface {
+	AccountGetter
+	clientGetter
+	auditRecorder
+	GrantConsent(ctx context.Context, accountID, clientID string, scopes []string) error
+}
+
+// Consent asks a signed-in person to let a third-party application have
+// the scopes it asks for (GET and POST /consent), then resumes the
+// authorization request.
+type Consent struct {
+	Site     *Site
+	Sessions *Sessions
+	In       func(institutionID string) ConsentStore
+	Tx       storage.Transactor
+}
 
 // Consent choices: the values of the consent form's buttons.
 const (
@@ -29,71 +47,71 @@ type consentRequest struct {
 
 // getConsent asks the signed-in person to let the application of return_to
 // have the scopes it asks for.
-func (x *Web) getConsent(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	c, ok := x.consentRequest(w, r, inst, r.URL.Query().Get("return_to"))
+func (h *Consent) get(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	c, ok := h.request(w, r, inst, r.URL.Query().Get(issuer.ReturnToParam))
 	if !ok {
 		return
 	}
 	page := templates.ConsentPage{
-		Frame:      x.frame(inst, x.locale(r, inst, c.rt.uiLocales(), c.acct.Locale)),
+		Frame:      h.Site.frame(r, inst, c.rt.uiLocales(), c.acct.Locale),
 		Form:       templates.Form{ReturnTo: c.rt.raw},
 		ClientName: c.client.Name,
 		Email:      c.acct.Email,
 		Scopes:     scopeTexts(c.scopes),
 	}
-	x.render(w, r, func() error { return x.Pages.Consent(w, http.StatusOK, page) })
+	h.Site.render(w, r, func() error { return h.Site.Pages.Consent(w, http.StatusOK, page) })
 }
 
 // postConsent records the answer and returns to the request: allowed, the
 // consent is stored; denied, the request learns it from usher_consent.
-func (x *Web) postConsent(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	if !x.parseForm(w, r, inst) {
+func (h *Consent) post(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	if !h.Site.parseForm(w, r, inst) {
 		return
 	}
-	c, ok := x.consentRequest(w, r, inst, r.PostForm.Get("return_to"))
+	c, ok := h.request(w, r, inst, r.PostForm.Get(issuer.ReturnToParam))
 	if !ok {
 		return
 	}
 	switch r.PostForm.Get("consent") {
 	case consentAllow:
-		if err := x.grantConsent(r, inst, c); err != nil {
-			x.fail(w, r, inst, err)
+		if err := h.grant(r, inst, c); err != nil {
+			h.Site.fail(w, r, inst, err)
 			return
 		}
 		redirect(w, r, c.rt.raw)
 	case consentDeny:
 		redirect(w, r, c.rt.denied())
 	default:
-		x.Error(w, r, inst, http.StatusBadRequest, "error.bad_form.title", "error.bad_form.message")
+		h.Site.Error(w, r, inst, http.StatusBadRequest, "error.bad_form.title", "error.bad_form.message")
 	}
 }
 
-// consentRequest reads what consent is asked for. Without a signed-in
+// request reads what consent is asked for. Without a signed-in
 // session the browser is sent to sign in first, then back here; a
 // return_to that is not valid, or names no client, is refused. In both
 // cases it has answered and returns false.
-func (x *Web) consentRequest(w http.ResponseWriter, r *http.Request, inst *storage.Institution, raw string) (consentRequest, bool) {
+func (h *Consent) request(w http.ResponseWriter, r *http.Request, inst *storage.Institution, raw string) (consentRequest, bool) {
 	rt, ok := parseReturnTo(inst.Slug, raw)
 	if !ok {
-		x.Error(w, r, inst, http.StatusBadRequest, "error.oauth.title", "error.return_to.message")
+		h.Site.Error(w, r, inst, http.StatusBadRequest, "error.oauth.title", "error.return_to.message")
 		return consentRequest{}, false
 	}
-	acct, err := x.signedInAccount(r, inst)
+	acct, err := h.Sessions.account(r, inst, h.In(inst.ID))
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return consentRequest{}, false
 	}
 	if acct == nil {
 		redirect(w, r, loginURL(inst.Slug, rt))
 		return consentRequest{}, false
 	}
-	client, err := x.client(r.Context(), inst, rt)
+	client, err := clientOf(r.Context(), h.In(inst.ID), rt)
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return consentRequest{}, false
 	}
 	if client == nil {
-		x.Error(w, r, inst, http.StatusBadRequest, "error.oauth.title", "error.oauth.unknown_client")
+		h.Site.Error(w, r, inst, http.StatusBadRequest, "error.oauth.title", "error.oauth.unknown_client")
 		return consentRequest{}, false
 	}
 	return consentRequest{acct: acct, client: client, rt: rt, scopes: consentScopes(client, rt)}, true
@@ -110,14 +128,14 @@ func consentScopes(client *storage.Client, rt returnTo) []string {
 	return scopes
 }
 
-// grantConsent stores the consent with its audit event.
-func (x *Web) grantConsent(r *http.Request, inst *storage.Institution, c consentRequest) error {
-	s := x.Store.In(inst.ID)
-	return x.Store.InTx(r.Context(), func(ctx context.Context) error {
+// grant stores the consent with its audit event.
+func (h *Consent) grant(r *http.Request, inst *storage.Institution, c consentRequest) error {
+	s := h.In(inst.ID)
+	return h.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		if err := s.GrantConsent(ctx, c.acct.ID, c.client.ID, c.scopes); err != nil {
 			return fmt.Errorf("grant consent: %w", err)
 		}
-		return x.audit(ctx, s, r, c.acct.ID, "consent_granted",
+		return audit(ctx, s, r, c.acct.ID, "consent_granted",
 			storage.Details{"client_id": c.client.ID, "scopes": strings.Join(c.scopes, " ")})
 	})
 }
@@ -134,24 +152,4 @@ func scopeTexts(scopes []string) []templates.Text {
 		}
 	}
 	return texts
-}
-
-// signedInAccount is the account signed in at the institution, or nil. A
-// session whose account is gone counts as nobody.
-func (x *Web) signedInAccount(r *http.Request, inst *storage.Institution) (*storage.Account, error) {
-	bs, err := x.Sessions.Authenticated(r, inst)
-	if err != nil || bs == nil {
-		return nil, err
-	}
-	acct, err := x.Store.In(inst.ID).GetAccount(r.Context(), bs.AccountID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("signed-in account: %w", err)
-	}
-	if acct.Status != storage.Active {
-		return nil, nil
-	}
-	return acct, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -15,7 +16,7 @@ import (
 // shape.
 type (
 	providerSessions interface {
-		Authenticated(r *http.Request, inst *storage.Institution) (*storage.BrowserSession, error)
+		Authenticated(r *http.Request, inst *storage.Institution) (*issuer.SignedIn, error)
 		SignOut(w http.ResponseWriter, r *http.Request, inst *storage.Institution) error
 	}
 	providerPages interface {
@@ -28,8 +29,8 @@ type (
 )
 
 var (
-	_ providerSessions = (*flows.BrowserSessions)(nil)
-	_ providerPages    = (*flows.Web)(nil)
+	_ providerSessions = (*flows.Sessions)(nil)
+	_ providerPages    = (*flows.Site)(nil)
 	_ flows.Metrics    = cmdMetrics(nil)
 )
 
@@ -39,7 +40,7 @@ func TestErrorPageForTheProvider(t *testing.T) {
 		e := newWebEnv(t, f)
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodGet, "/institutions/opera/oauth2/authorize?client_id=x&ui_locales=it", nil)
-		e.web.Error(w, r, e.opera, http.StatusBadRequest, "error.oauth.title", "error.oauth.unknown_client")
+		e.site.Error(w, r, e.opera, http.StatusBadRequest, "error.oauth.title", "error.oauth.unknown_client")
 		body := w.Body.String()
 		want := e.message("it", "error.oauth.unknown_client", map[string]string{"institution": "Institution opera"})
 		if w.Code != http.StatusBadRequest || !strings.Contains(body, want) || !strings.Contains(body, `lang="it"`) ||

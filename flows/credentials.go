@@ -11,6 +11,7 @@ import (
 
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 // verdict is what checking a sign-in attempt decided: the account when it
@@ -29,18 +30,18 @@ type verdict struct {
 // and a wrong password), and only after the right password the account's
 // status. Nothing it answers before the password is right depends on
 // whether the account exists.
-func (x *Web) authenticate(r *http.Request, a attempt) (verdict, error) {
-	ctx, s := r.Context(), x.Store.In(a.inst.ID)
-	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: x.now(), keys: keysFor(a.kind, a.email),
+func (h *SignIn) authenticate(r *http.Request, a attempt) (verdict, error) {
+	ctx, s := r.Context(), h.In(a.inst.ID)
+	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(a.kind, a.email),
 		address: addressKey(a.address)}
 	ref, err := g.check(ctx)
 	if err != nil {
 		return verdict{}, err
 	}
 	if ref != nil {
-		return x.refused(ref), nil
+		return h.refused(ref), nil
 	}
-	acct, ok, rehash, err := x.verifyPassword(ctx, s, a)
+	acct, ok, rehash, err := h.verifyPassword(ctx, s, a)
 	if errors.Is(err, password.ErrBusy) {
 		return verdict{status: http.StatusServiceUnavailable, message: "password.busy", retryAfter: time.Second}, nil
 	}
@@ -48,21 +49,21 @@ func (x *Web) authenticate(r *http.Request, a attempt) (verdict, error) {
 		return verdict{}, err
 	}
 	if !ok {
-		return x.failed(r, s, g, a, acct)
+		return h.failed(r, s, g, a, acct)
 	}
 	if err := g.succeed(ctx); err != nil {
 		return verdict{}, err
 	}
-	if err := x.clearFailures(ctx, s, acct); err != nil {
+	if err := clearFailures(ctx, s, acct); err != nil {
 		return verdict{}, err
 	}
-	if v, refused := x.checkStatus(a, acct); refused {
-		x.signInOutcome(OutcomeRefused)
-		x.log().InfoContext(ctx, "sign-in refused", "institution", a.inst.Slug, "account", acct.ID, "reason", v.message)
+	if v, refused := checkStatus(a, acct, h.Site.now()); refused {
+		h.metrics().SignIn(OutcomeRefused)
+		h.Site.log().InfoContext(ctx, "sign-in refused", "institution", a.inst.Slug, "account", acct.ID, "reason", v.message)
 		return v, nil
 	}
 	if rehash {
-		x.rehash(ctx, s, acct, a.password)
+		h.rehash(ctx, s, acct, a.password)
 	}
 	return verdict{account: acct}, nil
 }
@@ -71,7 +72,7 @@ func (x *Web) authenticate(r *http.Request, a attempt) (verdict, error) {
 // email (the store finds none for one with a NUL byte or invalid UTF-8,
 // without asking the database), or an account without password, costs a
 // dummy verification, so that it takes as long as a wrong password.
-func (x *Web) verifyPassword(ctx context.Context, s storage.Scoped, a attempt) (acct *storage.Account, ok, rehash bool, err error) {
+func (h *SignIn) verifyPassword(ctx context.Context, s SignInStore, a attempt) (acct *storage.Account, ok, rehash bool, err error) {
 	acct, err = s.GetAccountByEmail(ctx, a.kind, a.email)
 	if errors.Is(err, storage.ErrNotFound) {
 		acct, err = nil, nil
@@ -80,15 +81,15 @@ func (x *Web) verifyPassword(ctx context.Context, s storage.Scoped, a attempt) (
 		return nil, false, false, fmt.Errorf("sign in: %w", err)
 	}
 	if acct == nil || acct.PasswordHash == "" {
-		return acct, false, false, x.dummyVerify(ctx, a.password)
+		return acct, false, false, h.dummyVerify(ctx, a.password)
 	}
-	ok, rehash, err = x.Hasher.Verify(ctx, a.password, acct.PasswordHash)
+	ok, rehash, err = h.Hasher.Verify(ctx, a.password, acct.PasswordHash)
 	switch {
 	case errors.Is(err, password.ErrTooLong):
 		return acct, false, false, nil // no stored password is that long
 	case errors.Is(err, password.ErrMalformedHash):
-		x.log().ErrorContext(ctx, "stored password hash unreadable", "account", acct.ID, "err", err)
-		return acct, false, false, x.dummyVerify(ctx, a.password)
+		h.Site.log().ErrorContext(ctx, "stored password hash unreadable", "account", acct.ID, "err", err)
+		return acct, false, false, h.dummyVerify(ctx, a.password)
 	case err != nil:
 		return acct, false, false, fmt.Errorf("sign in: %w", err)
 	}
@@ -96,8 +97,8 @@ func (x *Web) verifyPassword(ctx context.Context, s storage.Scoped, a attempt) (
 }
 
 // dummyVerify spends the time of a verification.
-func (x *Web) dummyVerify(ctx context.Context, pw string) error {
-	err := x.Hasher.VerifyDummy(ctx, pw)
+func (h *SignIn) dummyVerify(ctx context.Context, pw string) error {
+	err := h.Hasher.VerifyDummy(ctx, pw)
 	if errors.Is(err, password.ErrTooLong) {
 		return nil
 	}
@@ -108,12 +109,12 @@ func (x *Web) dummyVerify(ctx context.Context, pw string) error {
 }
 
 // refused is the verdict of an attempt the guard refused before checking it.
-func (x *Web) refused(ref *refusal) verdict {
+func (h *SignIn) refused(ref *refusal) verdict {
 	if ref.locked {
-		x.signInOutcome(OutcomeLocked)
+		h.metrics().SignIn(OutcomeLocked)
 		return lockedVerdict(ref.wait)
 	}
-	x.signInOutcome(OutcomeThrottled)
+	h.metrics().SignIn(OutcomeThrottled)
 	seconds := max(1, int(math.Ceil(ref.wait.Seconds())))
 	v := verdict{status: http.StatusTooManyRequests, field: "password", message: "signin.wait",
 		args: map[string]string{"seconds": strconv.Itoa(seconds)}, retryAfter: time.Duration(seconds) * time.Second}
@@ -140,23 +141,23 @@ func lockedVerdict(wait time.Duration) verdict {
 // Every write of a failure is one transaction, for a known account as for
 // an unknown email: both pay for one commit, so the time does not tell them
 // apart.
-func (x *Web) failed(r *http.Request, s storage.Scoped, g *guard, a attempt, acct *storage.Account) (verdict, error) {
+func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acct *storage.Account) (verdict, error) {
 	var locked bool
-	err := x.Store.InTx(r.Context(), func(ctx context.Context) error {
+	err := h.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		failures, l, err := g.fail(ctx)
 		if locked = l; err != nil || acct == nil {
 			return err
 		}
-		return x.recordFailure(ctx, r, s, a, acct, failures, locked)
+		return h.recordFailure(ctx, r, s, a, acct, failures, locked)
 	})
 	if err != nil {
 		return verdict{}, err
 	}
-	x.signInOutcome(OutcomeFailure)
+	h.metrics().SignIn(OutcomeFailure)
 	if locked {
-		x.lockout()
+		h.metrics().Lockout()
 	}
-	x.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)
+	h.Site.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)
 	if locked {
 		return lockedVerdict(a.inst.Settings.Lockout.LockDuration.Std()), nil
 	}
@@ -165,27 +166,27 @@ func (x *Web) failed(r *http.Request, s storage.Scoped, g *guard, a attempt, acc
 
 // recordFailure mirrors a failure on a real account (the counters `usher
 // account list` shows) and writes its audit events.
-func (x *Web) recordFailure(ctx context.Context, r *http.Request, s storage.Scoped, a attempt, acct *storage.Account, failures int, locked bool) error {
+func (h *SignIn) recordFailure(ctx context.Context, r *http.Request, s SignInStore, a attempt, acct *storage.Account, failures int, locked bool) error {
 	if _, err := s.RecordSignInFailure(ctx, acct.ID); err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
 	}
 	details := storage.Details{"failures": strconv.Itoa(failures), "client_id": a.rt.clientID()}
-	if err := x.audit(ctx, s, r, acct.ID, "sign_in_failed", details); err != nil {
+	if err := audit(ctx, s, r, acct.ID, "sign_in_failed", details); err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
 	}
 	if !locked {
 		return nil
 	}
-	until := x.now().Add(a.inst.Settings.Lockout.LockDuration.Std())
+	until := h.Site.now().Add(a.inst.Settings.Lockout.LockDuration.Std())
 	if err := s.LockAccount(ctx, acct.ID, &until); err != nil {
 		return fmt.Errorf("lock account: %w", err)
 	}
-	return x.audit(ctx, s, r, acct.ID, "lockout", storage.Details{"until": until.Format(time.RFC3339)})
+	return audit(ctx, s, r, acct.ID, "lockout", storage.Details{"until": until.Format(time.RFC3339)})
 }
 
 // clearFailures resets the account's mirror of failures after the right
 // password, when there is something to reset.
-func (x *Web) clearFailures(ctx context.Context, s storage.Scoped, acct *storage.Account) error {
+func clearFailures(ctx context.Context, s SignInStore, acct *storage.Account) error {
 	if acct.FailedSignIns == 0 && acct.LockedUntil == nil {
 		return nil
 	}
@@ -198,15 +199,15 @@ func (x *Web) clearFailures(ctx context.Context, s storage.Scoped, acct *storage
 // checkStatus refuses an account that gave the right password but may not
 // sign in: not activated, disabled, temporary password expired, or a second
 // factor required (this flow has no second-factor step yet).
-func (x *Web) checkStatus(a attempt, acct *storage.Account) (verdict, bool) {
-	inst := map[string]string{"institution": x.frame(a.inst, "").Brand.Name}
+func checkStatus(a attempt, acct *storage.Account, now time.Time) (verdict, bool) {
+	inst := map[string]string{"institution": templates.FrameFor(a.inst, "").Brand.Name}
 	v := verdict{status: http.StatusForbidden, args: inst}
 	switch {
 	case acct.Status == storage.Pending:
 		v.message, v.args = "signin.pending", nil
 	case acct.Status != storage.Active:
 		v.message = "signin.disabled"
-	case acct.PasswordExpiresAt != nil && !x.now().Before(*acct.PasswordExpiresAt):
+	case acct.PasswordExpiresAt != nil && !now.Before(*acct.PasswordExpiresAt):
 		v.message = "signin.password_expired"
 	case acct.TwoFactorRequired || (a.client != nil && a.client.RequireTwoFactor):
 		v.message = "signin.two_factor_unavailable"
@@ -218,8 +219,8 @@ func (x *Web) checkStatus(a attempt, acct *storage.Account) (verdict, bool) {
 
 // rehash replaces a hash of an older scheme or cost by a current one. It
 // is done on the side: a failure is logged, the sign-in goes on.
-func (x *Web) rehash(ctx context.Context, s storage.Scoped, acct *storage.Account, pw string) {
-	hash, err := x.Hasher.Hash(ctx, pw)
+func (h *SignIn) rehash(ctx context.Context, s SignInStore, acct *storage.Account, pw string) {
+	hash, err := h.Hasher.Hash(ctx, pw)
 	if err == nil {
 		old := acct.PasswordHash
 		acct.PasswordHash = hash
@@ -228,6 +229,6 @@ func (x *Web) rehash(ctx context.Context, s storage.Scoped, acct *storage.Accoun
 		}
 	}
 	if err != nil {
-		x.log().WarnContext(ctx, "rehash password", "account", acct.ID, "err", err)
+		h.Site.log().WarnContext(ctx, "rehash password", "account", acct.ID, "err", err)
 	}
 }

@@ -49,10 +49,18 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		fn(t, &fixture{
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
 			institutions: &flows.Institutions{Store: store},
-			accounts: &flows.Accounts{Store: store, Hasher: hasher, Policy: password.NewChecker(),
-				Now: clock.Now, Locales: catalog.Match, Mailer: outbox},
+			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
+				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox},
 		})
 	})
+}
+
+// sessions are the browser sessions and the sign-in state in them, over
+// store, as cmd/usher wires them.
+func sessions(store *sqlstore.Store, publicURL string, now func() time.Time) *flows.Sessions {
+	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
+		PublicURL: publicURL, Now: now}
+	return &flows.Sessions{Browsers: browsers, Now: now}
 }
 
 func (f *fixture) institution(t *testing.T, slug string) *storage.Institution {

@@ -10,9 +10,16 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
+// InstitutionStore is what configuring institutions needs of the storage.
+type InstitutionStore interface {
+	InstitutionFinder
+	CreateInstitution(ctx context.Context, inst *storage.Institution) error
+	UpdateInstitution(ctx context.Context, inst *storage.Institution) error
+}
+
 // Institutions is how the service team creates and configures institutions.
 type Institutions struct {
-	Store Stores
+	Store InstitutionStore
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)

@@ -7,49 +7,64 @@ import (
 	"github.com/usher-idp/usher/templates"
 )
 
-// getLogout asks a signed-in person whether to sign out; to anybody else it
-// says they are signed out. A GET changes nothing.
-func (x *Web) getLogout(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	acct, err := x.signedInAccount(r, inst)
+// LogoutStore is what signing out needs of an institution's records.
+type LogoutStore interface {
+	AccountGetter
+	auditRecorder
+}
+
+// Logout is signing out at Usher (GET and POST /logout); the relying
+// parties' logout is the provider's /oauth2/logout.
+type Logout struct {
+	Site     *Site
+	Sessions *Sessions
+	In       func(institutionID string) LogoutStore
+}
+
+// get asks a signed-in person whether to sign out; to anybody else it says
+// they are signed out. A GET changes nothing.
+func (h *Logout) get(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	acct, err := h.Sessions.account(r, inst, h.In(inst.ID))
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return
 	}
 	if acct == nil {
-		x.signedOut(w, r, inst, "")
+		h.signedOut(w, r, inst, "")
 		return
 	}
-	page := templates.LogoutConfirmPage{Frame: x.frame(inst, x.locale(r, inst, acct.Locale))}
-	x.render(w, r, func() error { return x.Pages.LogoutConfirm(w, http.StatusOK, page) })
+	page := templates.LogoutConfirmPage{Frame: h.Site.frame(r, inst, acct.Locale)}
+	h.Site.render(w, r, func() error { return h.Site.Pages.LogoutConfirm(w, http.StatusOK, page) })
 }
 
-// postLogout ends the browser's session everywhere and says so.
-func (x *Web) postLogout(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	bs, err := x.Sessions.Authenticated(r, inst)
+// post ends the browser's session everywhere and says so.
+func (h *Logout) post(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	who, err := h.Sessions.Authenticated(r, inst)
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return
 	}
-	if err := x.Sessions.SignOut(w, r, inst); err != nil {
-		x.fail(w, r, inst, err)
+	if err := h.Sessions.SignOut(w, r, inst); err != nil {
+		h.Site.fail(w, r, inst, err)
 		return
 	}
 	locale := ""
-	if bs != nil {
-		if err := x.audit(r.Context(), x.Store.In(inst.ID), r, bs.AccountID, "sign_out", nil); err != nil {
-			x.fail(w, r, inst, err)
+	if who != nil {
+		s := h.In(inst.ID)
+		if err := audit(r.Context(), s, r, who.AccountID, "sign_out", nil); err != nil {
+			h.Site.fail(w, r, inst, err)
 			return
 		}
-		x.log().InfoContext(r.Context(), "signed out", "institution", inst.Slug, "account", bs.AccountID)
-		if acct, err := x.Store.In(inst.ID).GetAccount(r.Context(), bs.AccountID); err == nil {
+		h.Site.log().InfoContext(r.Context(), "signed out", "institution", inst.Slug, "account", who.AccountID)
+		if acct, err := s.GetAccount(r.Context(), who.AccountID); err == nil {
 			locale = acct.Locale
 		}
 	}
-	x.signedOut(w, r, inst, locale)
+	h.signedOut(w, r, inst, locale)
 }
 
 // signedOut writes the signed-out page.
-func (x *Web) signedOut(w http.ResponseWriter, r *http.Request, inst *storage.Institution, accountLocale string) {
-	page := templates.SignedOutPage{Frame: x.frame(inst, x.locale(r, inst, accountLocale))}
-	x.render(w, r, func() error { return x.Pages.SignedOut(w, http.StatusOK, page) })
+func (h *Logout) signedOut(w http.ResponseWriter, r *http.Request, inst *storage.Institution, accountLocale string) {
+	page := templates.SignedOutPage{Frame: h.Site.frame(r, inst, accountLocale)}
+	h.Site.render(w, r, func() error { return h.Site.Pages.SignedOut(w, http.StatusOK, page) })
 }

@@ -7,101 +7,121 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/gorilla/sessions"
 
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
 
+// PasswordChangeStore is what the forced password change needs of an
+// institution's records.
+type PasswordChangeStore interface {
+	AccountGetter
+	auditRecorder
+	UpdateAccount(ctx context.Context, a *storage.Account) error
+	DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error)
+}
+
+// PasswordChange is the step of signing in that replaces a temporary
+// password (GET and POST /password/change): the browser is in state
+// PasswordChangePending, and goes on through SignIn once the password is
+// replaced.
+type PasswordChange struct {
+	Site   *Site
+	SignIn *SignIn
+	In     func(institutionID string) PasswordChangeStore
+	Tx     storage.Transactor
+	Hasher *password.Hasher
+	Policy *password.Checker
+}
+
 // pendingChange is a browser in state PasswordChangePending, with what it
 // needs: its session, the account and the request to resume.
 type pendingChange struct {
-	sess *sessions.Session
+	b    browserState
 	acct *storage.Account
 	rt   returnTo
 }
 
 // getPasswordChange shows the form that replaces a temporary password.
-func (x *Web) getPasswordChange(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	p, ok := x.pendingChange(w, r, inst)
+func (h *PasswordChange) get(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	p, ok := h.pending(w, r, inst)
 	if !ok {
 		return
 	}
-	page := x.changePasswordPage(r, inst, p, nil)
-	x.render(w, r, func() error { return x.Pages.ChangePassword(w, http.StatusOK, page) })
+	page := h.page(r, inst, p, nil)
+	h.Site.render(w, r, func() error { return h.Site.Pages.ChangePassword(w, http.StatusOK, page) })
 }
 
 // postPasswordChange sets the new password and completes the sign-in.
-func (x *Web) postPasswordChange(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	if !x.parseForm(w, r, inst) {
+func (h *PasswordChange) post(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+	if !h.Site.parseForm(w, r, inst) {
 		return
 	}
-	p, ok := x.pendingChange(w, r, inst)
+	p, ok := h.pending(w, r, inst)
 	if !ok {
 		return
 	}
 	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("password_confirm")
-	problems, err := x.newPasswordProblems(r.Context(), inst, p.acct, pw, confirm)
+	problems, err := h.problems(r.Context(), inst, p.acct, pw, confirm)
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return
 	}
 	if len(problems) > 0 {
-		page := x.changePasswordPage(r, inst, p, problems)
-		x.render(w, r, func() error { return x.Pages.ChangePassword(w, http.StatusBadRequest, page) })
+		page := h.page(r, inst, p, problems)
+		h.Site.render(w, r, func() error { return h.Site.Pages.ChangePassword(w, http.StatusBadRequest, page) })
 		return
 	}
-	if err := x.replacePassword(r, inst, p, pw); err != nil {
-		x.fail(w, r, inst, err)
+	if err := h.replace(r, inst, p, pw); err != nil {
+		h.Site.fail(w, r, inst, err)
 		return
 	}
-	x.completeSignIn(w, r, inst, p.sess, p.acct, p.rt, passwordChanged)
+	h.SignIn.advance(w, r, inst, p.b, passwordChanged, p.acct, p.rt)
 }
 
-// pendingChange returns the browser's pending password change. Without one
-// it has sent the browser to the sign-in page (with a message when the step
+// pending returns the browser's pending password change. Without one it
+// has sent the browser to the sign-in page (with a message when the step
 // expired or the account may no longer sign in) and returns false.
-func (x *Web) pendingChange(w http.ResponseWriter, r *http.Request, inst *storage.Institution) (pendingChange, bool) {
-	sess, err := x.Sessions.For(inst).Get(r, CookieName)
+func (h *PasswordChange) pending(w http.ResponseWriter, r *http.Request, inst *storage.Institution) (pendingChange, bool) {
+	b, err := h.SignIn.Sessions.load(r, inst)
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return pendingChange{}, false
 	}
-	if stateOf(sess) != PasswordChangePending {
-		redirect(w, r, issuerPath(inst.Slug)+"/login")
+	if b.state.State != PasswordChangePending || b.state.Account == "" {
+		redirect(w, r, pagePath(inst.Slug, issuer.LoginPath))
 		return pendingChange{}, false
 	}
-	p := pendingChange{sess: sess}
-	p.rt, _ = parseReturnTo(inst.Slug, stringValue(sess, ValueReturnTo))
-	message, err := x.pendingProblem(r.Context(), inst, &p)
+	p := pendingChange{b: b}
+	p.rt, _ = parseReturnTo(inst.Slug, b.state.ReturnTo)
+	message, err := h.problem(r.Context(), inst, &p)
 	if err != nil {
-		x.fail(w, r, inst, err)
+		h.Site.fail(w, r, inst, err)
 		return pendingChange{}, false
 	}
 	if message == "" {
 		return p, true
 	}
-	if err := x.Sessions.SignOut(w, r, inst); err != nil {
-		x.fail(w, r, inst, err)
+	if err := h.SignIn.Sessions.SignOut(w, r, inst); err != nil {
+		h.Site.fail(w, r, inst, err)
 		return pendingChange{}, false
 	}
-	page := x.signInPage(r, inst, p.rt, nil)
+	page := signInPage(h.Site, r, inst, p.rt, nil)
 	page.Problems = []templates.Problem{{ID: message, Args: map[string]string{"institution": page.Brand.Name}}}
-	x.render(w, r, func() error { return x.Pages.SignIn(w, http.StatusForbidden, page) })
+	h.Site.render(w, r, func() error { return h.Site.Pages.SignIn(w, http.StatusForbidden, page) })
 	return pendingChange{}, false
 }
 
-// pendingProblem loads the pending account into p and returns the message
-// id that ends the step, or "" when it may go on.
-func (x *Web) pendingProblem(ctx context.Context, inst *storage.Institution, p *pendingChange) (string, error) {
-	now := x.now()
-	if at, ok := p.sess.Values[ValueStepAt].(time.Time); !ok || !now.Before(at.Add(pendingStepTTL)) {
+// problem loads the pending account into p and returns the message id
+// that ends the step, or "" when it may go on.
+func (h *PasswordChange) problem(ctx context.Context, inst *storage.Institution, p *pendingChange) (string, error) {
+	now := h.Site.now()
+	if p.b.state.current(now) != PasswordChangePending {
 		return "signin.step_expired", nil
 	}
-	acct, err := x.Store.In(inst.ID).GetAccount(ctx, stringValue(p.sess, ValuePending))
+	acct, err := h.In(inst.ID).GetAccount(ctx, p.b.state.Account)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "signin.step_expired", nil
 	}
@@ -118,17 +138,17 @@ func (x *Web) pendingProblem(ctx context.Context, inst *storage.Institution, p *
 	return "", nil
 }
 
-// newPasswordProblems lists everything wrong with a new password: every
-// unmet rule of the policy, a confirmation that differs, the temporary
-// password given again.
-func (x *Web) newPasswordProblems(ctx context.Context, inst *storage.Institution, acct *storage.Account, pw, confirm string) ([]templates.Problem, error) {
+// problems lists everything wrong with a new password: every unmet rule of
+// the policy, a confirmation that differs, the temporary password given
+// again.
+func (h *PasswordChange) problems(ctx context.Context, inst *storage.Institution, acct *storage.Account, pw, confirm string) ([]templates.Problem, error) {
 	var problems []templates.Problem
 	if pw == "" {
 		problems = append(problems, templates.Problem{Field: "password", ID: "signin.password_required"})
 	} else {
 		local, _, _ := strings.Cut(acct.Email, "@")
 		args := map[string]string{"min_length": strconv.Itoa(password.MinLength(inst.Settings.Password))}
-		for _, id := range x.Policy.Check(inst.Settings.Password, pw, acct.Email, local) {
+		for _, id := range h.Policy.Check(inst.Settings.Password, pw, acct.Email, local) {
 			problems = append(problems, templates.Problem{Field: "password", ID: id, Args: args})
 		}
 	}
@@ -141,7 +161,7 @@ func (x *Web) newPasswordProblems(ctx context.Context, inst *storage.Institution
 	if len(problems) > 0 {
 		return problems, nil
 	}
-	same, _, err := x.Hasher.Verify(ctx, pw, acct.PasswordHash)
+	same, _, err := h.Hasher.Verify(ctx, pw, acct.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrMalformedHash) {
 		return nil, fmt.Errorf("password change: %w", err)
 	}
@@ -151,32 +171,32 @@ func (x *Web) newPasswordProblems(ctx context.Context, inst *storage.Institution
 	return problems, nil
 }
 
-// replacePassword stores the new password, clears the temporary one, ends
-// the account's other sessions and records the change, atomically.
-func (x *Web) replacePassword(r *http.Request, inst *storage.Institution, p pendingChange, pw string) error {
-	hash, err := x.Hasher.Hash(r.Context(), pw)
+// replace stores the new password, clears the temporary one, ends the
+// account's other sessions and records the change, atomically.
+func (h *PasswordChange) replace(r *http.Request, inst *storage.Institution, p pendingChange, pw string) error {
+	hash, err := h.Hasher.Hash(r.Context(), pw)
 	if err != nil {
 		return fmt.Errorf("password change: %w", err)
 	}
-	now := x.now()
+	now := h.Site.now()
 	a := p.acct
 	a.PasswordHash, a.PasswordChangedAt, a.PasswordExpiresAt, a.MustChangePassword = hash, &now, nil, false
-	s := x.Store.In(inst.ID)
-	return x.Store.InTx(r.Context(), func(ctx context.Context) error {
+	s := h.In(inst.ID)
+	return h.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		if err := s.UpdateAccount(ctx, a); err != nil {
 			return fmt.Errorf("password change: %w", err)
 		}
-		if _, err := s.DeleteAccountSessions(ctx, a.ID, p.sess.ID); err != nil {
+		if _, err := s.DeleteAccountSessions(ctx, a.ID, p.b.sess.ID); err != nil {
 			return fmt.Errorf("password change: %w", err)
 		}
-		return x.audit(ctx, s, r, a.ID, "password_changed", storage.Details{"temporary_replaced": "true"})
+		return audit(ctx, s, r, a.ID, "password_changed", storage.Details{"temporary_replaced": "true"})
 	})
 }
 
-// changePasswordPage is the form with the institution's rules.
-func (x *Web) changePasswordPage(r *http.Request, inst *storage.Institution, p pendingChange, problems []templates.Problem) templates.ChangePasswordPage {
+// page is the form with the institution's rules.
+func (h *PasswordChange) page(r *http.Request, inst *storage.Institution, p pendingChange, problems []templates.Problem) templates.ChangePasswordPage {
 	return templates.ChangePasswordPage{
-		Frame: x.frame(inst, x.locale(r, inst, p.rt.uiLocales(), p.acct.Locale)),
+		Frame: h.Site.frame(r, inst, p.rt.uiLocales(), p.acct.Locale),
 		Form:  templates.Form{Problems: problems},
 		Rules: policyRules(inst.Settings.Password),
 	}
@@ -201,10 +221,4 @@ func policyRules(p storage.PasswordPolicy) []templates.Text {
 		}
 	}
 	return rules
-}
-
-// stringValue is a string value of the session, or "".
-func stringValue(sess *sessions.Session, key string) string {
-	s, _ := sess.Values[key].(string)
-	return s
 }

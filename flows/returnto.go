@@ -5,17 +5,12 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/usher-idp/usher/internal/issuer"
 )
 
-// maxReturnToBytes bounds a return_to: an authorization request fits.
-const maxReturnToBytes = 4096
-
-// paramConsentDenied is added to return_to when the person denies consent
-// (provider/sessions.go).
-const paramConsentDenied = "usher_consent"
-
 // returnTo is the authorization request a page resumes when it is done
-// (provider/sessions.go): a relative URL of this server, exactly the path of
+// (the contract of package issuer): a relative URL of this server, exactly the path of
 // the institution's authorization endpoint followed by its query. Nothing
 // else is accepted — no scheme, no host, no "//" or "\", no other path, no
 // other institution — so the pages cannot be made to redirect elsewhere.
@@ -28,8 +23,8 @@ type returnTo struct {
 // parseReturnTo validates raw for the institution with this slug; ok is
 // false (and the zero returnTo returned) for anything but a valid one.
 func parseReturnTo(slug, raw string) (rt returnTo, ok bool) {
-	endpoint := issuerPath(slug) + "/oauth2/authorize"
-	if len(raw) > maxReturnToBytes || !strings.HasPrefix(raw, endpoint+"?") || !printableASCII(raw) ||
+	endpoint := issuer.AuthorizeURL(slug)
+	if len(raw) > issuer.MaxReturnTo || !strings.HasPrefix(raw, endpoint+"?") || !printableASCII(raw) ||
 		strings.ContainsAny(raw, `\#`) {
 		return returnTo{}, false
 	}
@@ -89,20 +84,20 @@ func (rt returnTo) scopes() []string {
 }
 
 // denied is where to send the browser when the person denies consent.
-func (rt returnTo) denied() string { return rt.raw + "&" + paramConsentDenied + "=denied" }
+func (rt returnTo) denied() string { return issuer.DeniedReturn(rt.raw) }
 
 // after is where to go once signed in: the request, or the account page.
 func (rt returnTo) after(slug string) string {
 	if rt.valid() {
 		return rt.raw
 	}
-	return issuerPath(slug) + "/account"
+	return pagePath(slug, "/account")
 }
 
 // loginURL is the sign-in page that resumes rt.
 func loginURL(slug string, rt returnTo) string {
 	if !rt.valid() {
-		return issuerPath(slug) + "/login"
+		return pagePath(slug, issuer.LoginPath)
 	}
-	return issuerPath(slug) + "/login?return_to=" + url.QueryEscape(rt.raw)
+	return pagePath(slug, issuer.LoginPath) + "?" + issuer.ReturnToParam + "=" + url.QueryEscape(rt.raw)
 }

@@ -1,6 +1,10 @@
 package flows
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/usher-idp/usher/internal/issuer"
+)
 
 func TestParseReturnTo(t *testing.T) {
 	const ok = "/institutions/opera/oauth2/authorize?client_id=shop&scope=openid+email&state=x%2Fy"
@@ -27,7 +31,7 @@ func TestParseReturnTo(t *testing.T) {
 		{"/institutions/opera/oauth2/authorize?client_id=a\r\nLocation: x", false},
 		{"/institutions/opera/oauth2/authorize?client_id=é", false},
 		{"/institutions/opera/oauth2/authorize?client_id=%zz", false},
-		{"/institutions/opera/oauth2/authorize?" + string(make([]byte, maxReturnToBytes)), false},
+		{"/institutions/opera/oauth2/authorize?" + string(make([]byte, issuer.MaxReturnTo)), false},
 		{"javascript:alert(1)", false},
 		{"/Institutions/opera/oauth2/authorize?a=b", false},
 	}

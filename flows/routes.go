@@ -4,11 +4,18 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/internal/issuer"
 )
 
-// issuerPattern is the pattern of an institution's issuer path.
-const issuerPattern = "/institutions/{slug}"
+// Handlers are the pages of every flow, as cmd/usher builds them.
+type Handlers struct {
+	Site           *Site
+	SignIn         *SignIn
+	PasswordChange *PasswordChange
+	Consent        *Consent
+	Logout         *Logout
+	Account        *AccountPage
+}
 
 // Routes registers the pages on mux, under each institution's issuer path:
 //
@@ -24,38 +31,33 @@ const issuerPattern = "/institutions/{slug}"
 //	GET  /institutions/{slug}/brand.css        the brand colour, as a stylesheet
 //
 // Every POST goes through http.CrossOriginProtection (Sec-Fetch-Site, else
-// Origin against Host; the origin of Sessions.PublicURL is trusted): a
-// cross-site form gets a localized 403 page. An unknown institution gets a localized 404.
-// Bodies are read up to 16 KiB.
-func (x *Web) Routes(mux *http.ServeMux) {
+// Origin against Host; the origin of Site.PublicURL is trusted): a
+// cross-site form gets a localized 403 page. An unknown institution gets a
+// localized 404. Bodies are read up to 16 KiB.
+func (h *Handlers) Routes(mux *http.ServeMux) {
+	site := h.Site
 	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(x.institution(x.crossSite))
-	if origin := publicOrigin(x.Sessions.PublicURL); origin != "" {
+	csrf.SetDenyHandler(site.institution(site.crossSite))
+	if origin := publicOrigin(site.PublicURL); origin != "" {
 		// Usher's own origin is same-origin even when a proxy rewrote Host.
 		_ = csrf.AddTrustedOrigin(origin) // publicOrigin returns a valid one
 	}
-	get := func(path string, h handler) {
-		mux.Handle("GET "+issuerPattern+path, x.institution(h))
+	get := func(path string, p page) {
+		mux.Handle("GET "+issuer.Pattern+path, site.institution(p))
 	}
-	post := func(path string, h handler) {
-		mux.Handle("POST "+issuerPattern+path, csrf.Handler(x.institution(h)))
+	post := func(path string, p page) {
+		mux.Handle("POST "+issuer.Pattern+path, csrf.Handler(site.institution(p)))
 	}
-	get("/login", x.getLogin)
-	post("/login", x.postLogin)
-	get("/password/change", x.getPasswordChange)
-	post("/password/change", x.postPasswordChange)
-	get("/consent", x.getConsent)
-	post("/consent", x.postConsent)
-	get("/logout", x.getLogout)
-	post("/logout", x.postLogout)
-	get("/account", x.getAccount)
-	get("/brand.css", x.getBrandCSS)
-}
-
-// crossSite answers a POST that came from another site.
-func (x *Web) crossSite(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-	x.log().WarnContext(r.Context(), "cross-site form refused", "institution", inst.Slug, "path", r.URL.Path)
-	x.Error(w, r, inst, http.StatusForbidden, "error.cross_site.title", "error.cross_site.message")
+	get(issuer.LoginPath, h.SignIn.getLogin)
+	post(issuer.LoginPath, h.SignIn.postLogin)
+	get("/password/change", h.PasswordChange.get)
+	post("/password/change", h.PasswordChange.post)
+	get(issuer.ConsentPath, h.Consent.get)
+	post(issuer.ConsentPath, h.Consent.post)
+	get(issuer.LogoutPath, h.Logout.get)
+	post(issuer.LogoutPath, h.Logout.post)
+	get("/account", h.Account.get)
+	get("/brand.css", brandCSS)
 }
 
 // publicOrigin is the origin ("https://id.example.org") of a public URL, or

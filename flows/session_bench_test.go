@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/storage"
@@ -38,27 +37,13 @@ func BenchmarkSessionAuthenticated(b *testing.B) {
 	if err := store.In(inst.ID).CreateAccount(ctx, acct); err != nil {
 		b.Fatal(err)
 	}
-	sessions := &flows.BrowserSessions{Store: store, PublicURL: "https://id.example.org"}
-	s := sessions.For(inst)
-	r := httptest.NewRequest(http.MethodGet, "https://id.example.org/institutions/bench/login", nil)
-	sess, err := s.New(r, flows.CookieName)
+	sessions := sessions(store, "https://id.example.org", nil)
+	cookie, err := sessions.SignedInCookie(ctx, inst, acct.ID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sess.Values[flows.ValueAccountID] = acct.ID
-	sess.Values[flows.ValueAuthTime] = time.Now().UTC()
-	sess.Values[flows.ValueAMR] = []string{"pwd"}
-	sess.Values[flows.ValueState] = flows.SignedIn
-	w := httptest.NewRecorder()
-	if err := s.Save(r, w, sess); err != nil {
-		b.Fatal(err)
-	}
-	cookies := w.Result().Cookies()
-	if len(cookies) != 1 {
-		b.Fatalf("%d cookies set, want 1", len(cookies))
-	}
 	req := httptest.NewRequest(http.MethodGet, "https://id.example.org/institutions/bench/oauth2/authorize", nil)
-	req.AddCookie(cookies[0])
+	req.AddCookie(cookie)
 	b.ReportAllocs()
 	before := store.Statements()
 	for b.Loop() {

@@ -35,12 +35,12 @@ func TestSignInSucceeds(t *testing.T) {
 			t.Errorf("cookie %+v", c)
 		}
 		bs := e.authenticated(t, e.opera, b.cookie("opera"))
-		if bs == nil || bs.AccountID != ann.ID || bs.AuthTime == nil || !bs.AuthTime.Equal(e.clock.Now()) ||
-			!slices.Equal([]string(bs.AMR), []string{"pwd"}) {
+		if bs == nil || bs.AccountID != ann.ID || bs.AuthTime.IsZero() || !bs.AuthTime.Equal(e.clock.Now()) ||
+			!slices.Equal(bs.Methods, []string{"pwd"}) {
 			t.Fatalf("Authenticated = %+v", bs)
 		}
-		if bs.ID != recordID(c.Value) || strings.Contains(bs.ID, c.Value) {
-			t.Errorf("the record is not keyed by the hash of the token: %q", bs.ID)
+		if bs.SessionID != recordID(c.Value) || strings.Contains(bs.SessionID, c.Value) {
+			t.Errorf("the record is not keyed by the hash of the token: %q", bs.SessionID)
 		}
 		events := e.auditActions(t, e.opera, ann.ID, "sign_in")
 		if len(events) != 1 || events[0].Address != "127.0.0.1" || events[0].Details["client_id"] != shopID {

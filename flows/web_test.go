@@ -16,17 +16,18 @@ import (
 	"testing"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
 
-// webEnv is the pages of Web served on a loopback server, over a real
-// store with a fake clock, as cmd/usher wires them.
+// webEnv is the pages of every flow served on a loopback server, over a
+// real store with a fake clock, as cmd/usher wires them.
 type webEnv struct {
 	*fixture
 	catalog  *templates.Catalog
-	sessions *flows.BrowserSessions
-	web      *flows.Web
+	sessions *flows.Sessions
+	site     *flows.Site
 	srv      *httptest.Server
 	metrics  *countingMetrics
 	logs     *lockedBuffer
@@ -50,12 +51,24 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 		t.Fatal(err)
 	}
 	e := &webEnv{fixture: f, catalog: catalog, metrics: &countingMetrics{counts: map[string]int{}}, logs: &lockedBuffer{}}
-	e.sessions = &flows.BrowserSessions{Store: f.store, PublicURL: "http://usher.test", Now: f.clock.Now}
-	e.web = &flows.Web{Store: f.store, Sessions: e.sessions, Pages: pages, Catalog: catalog, Hasher: f.hasher,
-		Policy: f.accounts.Policy, Now: f.clock.Now, Metrics: e.metrics,
-		Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	store := f.store
+	e.sessions = sessions(store, "http://usher.test", f.clock.Now)
+	e.site = &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: "http://usher.test",
+		Now: f.clock.Now, Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	signIn := &flows.SignIn{Site: e.site, Sessions: e.sessions, In: func(id string) flows.SignInStore { return store.In(id) },
+		Tx: store, Hasher: f.hasher, Metrics: e.metrics}
+	h := &flows.Handlers{
+		Site:   e.site,
+		SignIn: signIn,
+		PasswordChange: &flows.PasswordChange{Site: e.site, SignIn: signIn, Tx: store, Hasher: f.hasher,
+			Policy: f.accounts.Policy, In: func(id string) flows.PasswordChangeStore { return store.In(id) }},
+		Consent: &flows.Consent{Site: e.site, Sessions: e.sessions, Tx: store,
+			In: func(id string) flows.ConsentStore { return store.In(id) }},
+		Logout:  &flows.Logout{Site: e.site, Sessions: e.sessions, In: func(id string) flows.LogoutStore { return store.In(id) }},
+		Account: &flows.AccountPage{Site: e.site, Sessions: e.sessions, In: func(id string) flows.AccountGetter { return store.In(id) }},
+	}
 	mux := http.NewServeMux()
-	e.web.Routes(mux)
+	h.Routes(mux)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	e.opera = e.institutionWithClients(t, "opera")
@@ -116,7 +129,7 @@ func (e *webEnv) message(locale, id string, args map[string]string) string {
 
 // authenticated asks the browser sessions about a request carrying cookie
 // under the institution's path, as the provider does.
-func (e *webEnv) authenticated(t *testing.T, inst *storage.Institution, cookie *http.Cookie) *storage.BrowserSession {
+func (e *webEnv) authenticated(t *testing.T, inst *storage.Institution, cookie *http.Cookie) *issuer.SignedIn {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "/institutions/"+inst.Slug+"/oauth2/authorize", nil)
 	if cookie != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -34,7 +35,7 @@ type authorization struct {
 	requestedAt time.Time
 	prompt      []string
 	maxAge      time.Duration // -1 when absent
-	browser     *storage.BrowserSession
+	browser     *issuer.SignedIn
 	account     *storage.Account
 }
 
@@ -121,7 +122,7 @@ func (a *authorization) has(prompt string) bool { return slices.Contains(a.promp
 // an active account of the kind the client accepts.
 func (p *Provider) findSignedIn(ctx context.Context, r *http.Request, a *authorization) error {
 	bs, err := p.cfg.Sessions.Authenticated(r, a.t.inst)
-	if err != nil || bs == nil || bs.AuthTime == nil {
+	if err != nil || bs == nil {
 		return err
 	}
 	acct, err := a.t.store.s.GetAccount(ctx, bs.AccountID)
@@ -165,7 +166,7 @@ func (a *authorization) loginNeeded(now time.Time) bool {
 	if a.account == nil {
 		return true
 	}
-	auth := *a.browser.AuthTime
+	auth := a.browser.AuthTime
 	signedInSince := !auth.Before(a.requestedAt)
 	if (a.has("login") || a.has("select_account")) && !signedInSince {
 		return true
@@ -243,9 +244,9 @@ func (p *Provider) authorizeSession(a *authorization) *session {
 	c.Issuer = a.t.issuer
 	c.AuthTime = a.browser.AuthTime.UTC()
 	c.RequestedAt = a.requestedAt.UTC()
-	c.AuthenticationMethodsReferences = amr(a.browser.AMR)
-	c.AuthenticationContextClassReference = acr(a.browser.AMR)
-	c.Extra["sid"] = sessionID(a.browser.ID)
+	c.AuthenticationMethodsReferences = amr(a.browser.Methods)
+	c.AuthenticationContextClassReference = acr(a.browser.Methods)
+	c.Extra["sid"] = sessionID(a.browser.SessionID)
 	granted := a.ar.GetGrantedScopes()
 	if granted.Has("email") {
 		c.Extra["email"] = a.account.Email

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -74,7 +75,7 @@ func newBenchProvider(b *testing.B) *benchProvider {
 // nobody is signed in: the client credentials grant has no browser.
 type nobody struct{}
 
-func (nobody) Authenticated(*http.Request, *storage.Institution) (*storage.BrowserSession, error) {
+func (nobody) Authenticated(*http.Request, *storage.Institution) (*issuer.SignedIn, error) {
 	return nil, nil
 }
 

@@ -7,18 +7,19 @@ import (
 
 // BrowserSession is a browser's session at Usher. The cookie carries a random
 // secret; the record is keyed by its hash, so a copy of the database cannot be
-// replayed as a cookie. A session exists before sign-in (it carries flow
-// state), so AccountID may be empty.
+// replayed as a cookie. What the session holds (the sign-in flow's state) is
+// Data, encoded by its owner and opaque to the store. AccountID only indexes
+// the session under the account it belongs to, so that all of an account's
+// sessions can be ended at once; a session exists before sign-in, so it may
+// be empty.
 type BrowserSession struct {
-	ID            string     `db:"id"` // hash of the cookie secret
-	InstitutionID string     `db:"institution_id"`
-	AccountID     string     `db:"account_id"` // "" until signed in
-	AuthTime      *time.Time `db:"auth_time"`  // when the account last authenticated
-	AMR           List       `db:"amr"`        // methods used: "pwd", "otp"
-	Data          []byte     `db:"data"`       // the session's other values, encoded by its owner
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
-	ExpiresAt     time.Time  `db:"expires_at"`
+	ID            string    `db:"id"` // hash of the cookie secret
+	InstitutionID string    `db:"institution_id"`
+	AccountID     string    `db:"account_id"` // "" when it belongs to no account yet
+	Data          []byte    `db:"data"`       // the session's state, encoded by its owner
+	CreatedAt     time.Time `db:"created_at"`
+	UpdatedAt     time.Time `db:"updated_at"`
+	ExpiresAt     time.Time `db:"expires_at"`
 }
 
 // SessionStore keeps browser sessions.

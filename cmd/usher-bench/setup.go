@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -181,7 +180,8 @@ func createAccounts(ctx context.Context, store *sqlstore.Store, inst *storage.In
 	if err != nil {
 		return nil, err
 	}
-	accts := &flows.Accounts{Store: store, Hasher: hasher, Policy: password.NewChecker(), Now: store.Now}
+	accts := &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
+		Hasher: hasher, Policy: password.NewChecker(), Now: store.Now}
 	out := make([]account, n)
 	return out, parallel(n, runtime.GOMAXPROCS(0), func(i int) error {
 		email := fmt.Sprintf("bench-%s-%d@bench.example", tag, i)
@@ -197,39 +197,26 @@ func createAccounts(ctx context.Context, store *sqlstore.Store, inst *storage.In
 }
 
 // signedInBrowsers gives every account a browser with a browser session
-// at the institution, created through flows.BrowserSessions as the sign-in
-// page creates it (password, now), so that preparing the scenarios costs the
-// server no password hashing: its memory before a scenario is not that of
-// argon2id.
+// at the institution, signed in as the sign-in page signs in (password,
+// now), so that preparing the scenarios costs the server no password
+// hashing: its memory before a scenario is not that of argon2id.
 func signedInBrowsers(ctx context.Context, store *sqlstore.Store, inst *storage.Institution, accts []account,
 	publicURL string, t http.RoundTripper) ([]*browser, error) {
-	bs := &flows.BrowserSessions{Store: store, PublicURL: publicURL}
+	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
+		PublicURL: publicURL}
+	sessions := &flows.Sessions{Browsers: browsers}
 	issuer, err := url.Parse(publicURL + "/institutions/" + inst.Slug + "/")
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*browser, len(accts))
 	for i, a := range accts {
-		r := httptest.NewRequestWithContext(ctx, http.MethodGet, issuer.String(), nil)
-		w := httptest.NewRecorder()
-		s := bs.For(inst)
-		sess, err := s.New(r, flows.CookieName)
+		cookie, err := sessions.SignedInCookie(ctx, inst, a.id)
 		if err != nil {
-			return nil, err
-		}
-		sess.Values[flows.ValueAccountID] = a.id
-		sess.Values[flows.ValueAuthTime] = time.Now().UTC()
-		sess.Values[flows.ValueAMR] = []string{"pwd"}
-		sess.Values[flows.ValueState] = flows.SignedIn
-		if err := s.Save(r, w, sess); err != nil {
 			return nil, fmt.Errorf("browser session: %w", err)
 		}
-		cookies := w.Result().Cookies()
-		if len(cookies) == 0 {
-			return nil, errors.New("browser session: no cookie was set")
-		}
 		out[i] = newBrowser(t)
-		out[i].http.Jar.SetCookies(issuer, cookies)
+		out[i].http.Jar.SetCookies(issuer, []*http.Cookie{cookie})
 	}
 	return out, nil
 }

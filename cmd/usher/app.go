@@ -32,7 +32,8 @@ type app struct {
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
-	web          *flows.Web
+	pages        *flows.Handlers // every flow's pages (pages.go)
+	sessions     *flows.Sessions // who is signed in, for the provider
 	provider     *provider.Provider
 	// Email: the outbox (queued in the transaction of their cause), the
 	// institutions' template overrides, and where the log sender prints
@@ -116,14 +117,9 @@ func (a *app) build() error {
 	if err := a.buildMail(catalog); err != nil {
 		return err
 	}
-	a.institutions = &flows.Institutions{Store: a.store}
-	a.accounts = &flows.Accounts{Store: a.store, Hasher: hasher, Policy: policy, Now: a.store.Now, Locales: catalog.Match,
-		Mailer: a.outbox}
-	sessions := &flows.BrowserSessions{Store: a.store, PublicURL: a.cfg.PublicURL, Now: a.now}
-	a.web = &flows.Web{Store: a.store, Sessions: sessions, Pages: pages, Catalog: catalog, Hasher: hasher,
-		Policy: policy, Now: a.now, Log: a.log, Metrics: a.metrics}
+	a.buildPages(pages, catalog, hasher, policy)
 	a.provider, err = provider.New(provider.Config{
-		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: sessions, Pages: a.web,
+		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: a.sessions, Pages: a.pages.Site,
 		Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
 	})
 	return err

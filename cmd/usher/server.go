@@ -20,7 +20,7 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	mux.Handle("GET /metrics", m)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
-	a.web.Routes(mux)
+	a.pages.Routes(mux)
 	if demo != nil {
 		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
 	}

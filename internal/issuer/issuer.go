@@ -1,5 +1,7 @@
-// Package issuer is the URL contract between the protocol (package provider)
-// and the pages people see (package flows), which never import each other.
+// Package issuer is the contract between the protocol (package provider) and
+// the pages people see (package flows), which never import each other: the
+// URLs by which an authorization request is resumed, and who is signed in
+// (SignedIn).
 //
 // Every institution is its own issuer, {public_url}/institutions/{slug}. When
 // the authorization endpoint needs a person (to sign in, to consent), it sends

@@ -9,7 +9,7 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-const sessionColumns = `id, institution_id, account_id, auth_time, amr, data, created_at, updated_at, expires_at`
+const sessionColumns = `id, institution_id, account_id, data, created_at, updated_at, expires_at`
 
 // SaveSession implements storage.SessionStore.
 func (s *scoped) SaveSession(ctx context.Context, bs *storage.BrowserSession) error {
@@ -18,18 +18,17 @@ func (s *scoped) SaveSession(ctx context.Context, bs *storage.BrowserSession) er
 		bs.CreatedAt = now
 	}
 	bs.InstitutionID, bs.UpdatedAt = s.inst, now
-	bs.CreatedAt, bs.ExpiresAt, bs.AuthTime = norm(bs.CreatedAt), norm(bs.ExpiresAt), normTime(bs.AuthTime)
+	bs.CreatedAt, bs.ExpiresAt = norm(bs.CreatedAt), norm(bs.ExpiresAt)
 	if bs.Data == nil {
 		bs.Data = []byte{}
 	}
 	// The WHERE keeps one institution from overwriting another's session.
 	var created time.Time
-	err := s.get(ctx, &created, `INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, auth_time = excluded.auth_time,
-		amr = excluded.amr, data = excluded.data, updated_at = excluded.updated_at, expires_at = excluded.expires_at
+	err := s.get(ctx, &created, `INSERT INTO browser_sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, data = excluded.data, updated_at = excluded.updated_at, expires_at = excluded.expires_at
 		WHERE browser_sessions.institution_id = excluded.institution_id
 		RETURNING created_at`,
-		bs.ID, bs.InstitutionID, bs.AccountID, bs.AuthTime, bs.AMR, bs.Data, bs.CreatedAt, bs.UpdatedAt, bs.ExpiresAt)
+		bs.ID, bs.InstitutionID, bs.AccountID, bs.Data, bs.CreatedAt, bs.UpdatedAt, bs.ExpiresAt)
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("save session: %w", storage.ErrConflict) // the ID is another institution's
 	}
@@ -46,14 +45,14 @@ func (s *scoped) UpdateSession(ctx context.Context, bs *storage.BrowserSession) 
 	if bs.Data == nil {
 		bs.Data = []byte{}
 	}
-	err := s.updateOne(ctx, "update session", `UPDATE browser_sessions SET account_id = ?, auth_time = ?, amr = ?,
-		data = ?, updated_at = ?, expires_at = ? WHERE institution_id = ? AND id = ?`,
-		bs.AccountID, bs.AuthTime, bs.AMR, bs.Data, now, bs.ExpiresAt, s.inst, bs.ID)
+	err := s.updateOne(ctx, "update session", `UPDATE browser_sessions SET account_id = ?, data = ?,
+		updated_at = ?, expires_at = ? WHERE institution_id = ? AND id = ?`,
+		bs.AccountID, bs.Data, now, bs.ExpiresAt, s.inst, bs.ID)
 	if err != nil {
 		return err
 	}
 	bs.InstitutionID, bs.UpdatedAt = s.inst, now
-	bs.ExpiresAt, bs.AuthTime = norm(bs.ExpiresAt), normTime(bs.AuthTime)
+	bs.ExpiresAt = norm(bs.ExpiresAt)
 	return nil
 }
 

@@ -112,8 +112,6 @@ func (e *env) session(s storage.Scoped, id, accountID string, ttl time.Duration)
 	bs := &storage.BrowserSession{
 		ID:        id,
 		AccountID: accountID,
-		AuthTime:  ptr(odd(e.clock.Now())),
-		AMR:       storage.List{"pwd", "otp"},
 		Data:      []byte(`{"flow":"sign-in"}`),
 		ExpiresAt: odd(e.clock.Now().Add(ttl)),
 	}

@@ -32,8 +32,7 @@ func testSessionRoundTrip(e *env) {
 	a := e.account(s, storage.Customer, "ann@x.org")
 	bs := e.session(s, "sess-hash", a.ID, 8*time.Hour)
 	want := storage.BrowserSession{
-		ID: "sess-hash", InstitutionID: inst.ID, AccountID: a.ID, AuthTime: ptr(e.now()),
-		AMR: storage.List{"pwd", "otp"}, Data: []byte(`{"flow":"sign-in"}`),
+		ID: "sess-hash", InstitutionID: inst.ID, AccountID: a.ID, Data: []byte(`{"flow":"sign-in"}`),
 		CreatedAt: e.now(), UpdatedAt: e.now(), ExpiresAt: norm(e.clock.Now().Add(8 * time.Hour)),
 	}
 	mustEqual(e.t, "the caller's record after save", *bs, want)
@@ -47,8 +46,8 @@ func testSessionAnonymous(e *env) {
 	bs := &storage.BrowserSession{ID: "anon", ExpiresAt: e.clock.Now().Add(time.Hour)}
 	must(e.t, "save", s.SaveSession(e.ctx, bs))
 	got := e.getSession(s, "anon")
-	if got.AccountID != "" || got.AuthTime != nil || len(got.AMR) != 0 || len(got.Data) != 0 {
-		e.t.Fatalf("a session before sign-in: want no account, auth time, methods or data, got %+v", got)
+	if got.AccountID != "" || len(got.Data) != 0 {
+		e.t.Fatalf("a session before sign-in: want no account or data, got %+v", got)
 	}
 }
 
@@ -60,13 +59,11 @@ func testSessionReplace(e *env) {
 	created := e.now()
 	e.clock.Advance(10 * time.Minute)
 	signedIn := &storage.BrowserSession{
-		ID: "sess", AccountID: a.ID, AuthTime: ptr(e.clock.Now()), AMR: storage.List{"pwd"},
-		Data: []byte("signed-in"), ExpiresAt: e.clock.Now().Add(8 * time.Hour),
+		ID: "sess", AccountID: a.ID, Data: []byte("signed-in"), ExpiresAt: e.clock.Now().Add(8 * time.Hour),
 	}
 	must(e.t, "replace after sign-in", s.SaveSession(e.ctx, signedIn))
 	want := storage.BrowserSession{
-		ID: "sess", InstitutionID: inst.ID, AccountID: a.ID, AuthTime: ptr(e.now()),
-		AMR: storage.List{"pwd"}, Data: []byte("signed-in"),
+		ID: "sess", InstitutionID: inst.ID, AccountID: a.ID, Data: []byte("signed-in"),
 		CreatedAt: created, UpdatedAt: e.now(), ExpiresAt: norm(signedIn.ExpiresAt),
 	}
 	mustEqual(e.t, "after replace", e.getSession(s, "sess"), want)
@@ -116,12 +113,12 @@ func testSessionUpdate(e *env) {
 	created := e.session(s, "one", "", time.Hour)
 	e.clock.Advance(time.Minute)
 	upd := *created
-	upd.AccountID, upd.AMR, upd.Data = a.ID, storage.List{"pwd"}, []byte(`{}`)
+	upd.AccountID, upd.Data = a.ID, []byte(`{"amr":["pwd"]}`)
 	upd.ExpiresAt = e.clock.Now().Add(2 * time.Hour)
 	must(e.t, "update", s.UpdateSession(e.ctx, &upd))
 	got := e.getSession(s, "one")
 	if got.AccountID != a.ID || !got.CreatedAt.Equal(created.CreatedAt) || !got.UpdatedAt.Equal(e.now()) ||
-		!got.ExpiresAt.Equal(norm(upd.ExpiresAt)) || len(got.AMR) != 1 {
+		!got.ExpiresAt.Equal(norm(upd.ExpiresAt)) || string(got.Data) != `{"amr":["pwd"]}` {
 		e.t.Errorf("after update: %+v", got)
 	}
 	must(e.t, "delete", s.DeleteSession(e.ctx, "one"))
