@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/internal/issuer"
@@ -142,22 +140,7 @@ func (h *PasswordChange) problem(ctx context.Context, inst *storage.Institution,
 // the policy, a confirmation that differs, the temporary password given
 // again.
 func (h *PasswordChange) problems(ctx context.Context, inst *storage.Institution, acct *storage.Account, pw, confirm string) ([]templates.Problem, error) {
-	var problems []templates.Problem
-	if pw == "" {
-		problems = append(problems, templates.Problem{Field: "password", ID: "signin.password_required"})
-	} else {
-		local, _, _ := strings.Cut(acct.Email, "@")
-		args := map[string]string{"min_length": strconv.Itoa(password.MinLength(inst.Settings.Password))}
-		for _, id := range h.Policy.Check(inst.Settings.Password, pw, acct.Email, local) {
-			problems = append(problems, templates.Problem{Field: "password", ID: id, Args: args})
-		}
-	}
-	switch {
-	case confirm == "":
-		problems = append(problems, templates.Problem{Field: "password_confirm", ID: "password_change.confirm_required"})
-	case confirm != pw:
-		problems = append(problems, templates.Problem{Field: "password_confirm", ID: "password_change.mismatch"})
-	}
+	problems := newPasswordProblems(h.Policy, inst.Settings.Password, acct.Email, pw, confirm)
 	if len(problems) > 0 {
 		return problems, nil
 	}
@@ -200,25 +183,4 @@ func (h *PasswordChange) page(r *http.Request, inst *storage.Institution, p pend
 		Form:  templates.Form{Problems: problems},
 		Rules: policyRules(inst.Settings.Password),
 	}
-}
-
-// policyRules explains a password policy, one rule per item.
-func policyRules(p storage.PasswordPolicy) []templates.Text {
-	rules := []templates.Text{{ID: password.TooShort,
-		Args: map[string]string{"min_length": strconv.Itoa(password.MinLength(p))}}}
-	for _, rule := range []struct {
-		on bool
-		id string
-	}{
-		{p.RequireUpper, password.NeedsUpper},
-		{p.RequireDigit, password.NeedsDigit},
-		{p.RequireSpecial, password.NeedsSpecial},
-		{p.RefuseCommon, "password_change.rule_common"},
-		{true, password.SameAsIdentity},
-	} {
-		if rule.on {
-			rules = append(rules, templates.Text{ID: rule.id})
-		}
-	}
-	return rules
 }

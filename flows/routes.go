@@ -15,6 +15,7 @@ type Handlers struct {
 	Consent        *Consent
 	Logout         *Logout
 	Account        *AccountPage
+	Recovery       *Recovery
 }
 
 // Routes registers the pages on mux, under each institution's issuer path:
@@ -27,6 +28,10 @@ type Handlers struct {
 //	POST /institutions/{slug}/consent          consent=allow|deny, return_to
 //	GET  /institutions/{slug}/logout           asks to confirm (or says signed out)
 //	POST /institutions/{slug}/logout           signs out
+//	GET  /institutions/{slug}/password/forgot  asks for the email to send a reset link to (?return_to=)
+//	POST /institutions/{slug}/password/forgot  email, return_to: the same answer whether or not the account exists
+//	GET  /institutions/{slug}/password/reset   the form an emailed link opens (?token=); consumes nothing
+//	POST /institutions/{slug}/password/reset   token, password, password_confirm: sets the password, signs in
 //	GET  /institutions/{slug}/account          who is signed in
 //	GET  /institutions/{slug}/brand.css        the brand colour, as a stylesheet
 //
@@ -56,6 +61,10 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	post(issuer.ConsentPath, h.Consent.post)
 	get(issuer.LogoutPath, h.Logout.get)
 	post(issuer.LogoutPath, h.Logout.post)
+	get("/password/forgot", h.Recovery.getForgot)
+	post("/password/forgot", h.Recovery.postForgot)
+	get("/password/reset", h.Recovery.getReset)
+	post("/password/reset", h.Recovery.postReset)
 	get("/account", h.Account.get)
 	get("/brand.css", brandCSS)
 }

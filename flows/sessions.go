@@ -62,6 +62,18 @@ func (s *Sessions) enter(w http.ResponseWriter, r *http.Request, inst *storage.I
 	return state, nil
 }
 
+// leave keeps the request rt in the browser's state, so that the page of
+// an emailed link opened later in this browser can resume it.
+func (s *Sessions) leave(w http.ResponseWriter, r *http.Request, inst *storage.Institution, b browserState, rt returnTo) error {
+	data, err := b.state.leave(rt, s.now()).encode()
+	if err != nil {
+		return err
+	}
+	b.sess.Values[ValueData] = data
+	b.sess.Values[ValueOwner] = b.state.owner()
+	return s.Browsers.For(inst).Save(r, w, b.sess)
+}
+
 // Authenticated returns who is signed in at the institution in the
 // browser of r, or nil: an account that signed in within the institution's
 // session lifetime, in a live session.

@@ -18,6 +18,7 @@ import (
 // SignInStore is what signing in needs of an institution's records.
 type SignInStore interface {
 	clientGetter
+	clientLister
 	auditRecorder
 	storage.ThrottleStore
 	GetAccountByEmail(ctx context.Context, kind storage.AccountKind, email string) (*storage.Account, error)
@@ -43,16 +44,33 @@ type SignIn struct {
 // getLogin shows the sign-in form, pre-filled with the request's login_hint.
 func (h *SignIn) getLogin(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
 	rt, _ := parseReturnTo(inst.Slug, r.URL.Query().Get(issuer.ReturnToParam))
-	client, err := clientOf(r.Context(), h.In(inst.ID), rt)
+	page, _, err := h.page(r, inst, rt)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	page := signInPage(h.Site, r, inst, rt, client)
 	if hint := rt.loginHint(); len(hint) <= 254 {
 		page.Email = hint
 	}
 	h.Site.render(w, r, func() error { return h.Site.Pages.SignIn(w, http.StatusOK, page) })
+}
+
+// page is the sign-in form for the request rt (which may be none), and
+// the client of rt (nil when none). It offers recovery when the
+// institution has a point of sale for the links to return to.
+func (h *SignIn) page(r *http.Request, inst *storage.Institution, rt returnTo) (templates.SignInPage, *storage.Client, error) {
+	s := h.In(inst.ID)
+	client, err := clientOf(r.Context(), s, rt)
+	if err != nil {
+		return templates.SignInPage{}, nil, err
+	}
+	pos, err := pointOfSale(r.Context(), s, client)
+	if err != nil {
+		return templates.SignInPage{}, nil, err
+	}
+	page := signInPage(h.Site, r, inst, rt, client)
+	page.ForgotPassword = pos != nil
+	return page, client, nil
 }
 
 // signInPage is the sign-in form for the request rt (which may be none).
@@ -81,17 +99,14 @@ func (h *SignIn) postLogin(w http.ResponseWriter, r *http.Request, inst *storage
 		return
 	}
 	a := attempt{inst: inst, email: strings.TrimSpace(r.PostForm.Get("email")),
-		password: r.PostForm.Get("password"), address: clientIP(r), kind: storage.Customer}
+		password: r.PostForm.Get("password"), address: clientIP(r)}
 	a.rt, _ = parseReturnTo(inst.Slug, r.PostForm.Get(issuer.ReturnToParam))
-	client, err := clientOf(r.Context(), h.In(inst.ID), a.rt)
+	page, client, err := h.page(r, inst, a.rt)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	if a.client = client; client != nil && client.AccountKind.Valid() {
-		a.kind = client.AccountKind
-	}
-	page := signInPage(h.Site, r, inst, a.rt, client)
+	a.client, a.kind = client, kindOf(client)
 	page.Email = a.email
 	if page.Problems = missingCredentials(a); len(page.Problems) > 0 {
 		h.Site.render(w, r, func() error { return h.Site.Pages.SignIn(w, http.StatusBadRequest, page) })
@@ -185,15 +200,20 @@ type auditRecorder interface {
 // clientOf is the client of the request rt, or nil when rt names none that
 // exists.
 func clientOf(ctx context.Context, s clientGetter, rt returnTo) (*storage.Client, error) {
-	if rt.clientID() == "" {
+	return findClient(ctx, s, rt.clientID())
+}
+
+// findClient is the client with this ID, or nil when there is none.
+func findClient(ctx context.Context, s clientGetter, id string) (*storage.Client, error) {
+	if id == "" {
 		return nil, nil
 	}
-	c, err := s.GetClient(ctx, rt.clientID())
+	c, err := s.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("client of return_to: %w", err)
+		return nil, fmt.Errorf("client %s: %w", id, err)
 	}
 	return c, nil
 }

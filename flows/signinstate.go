@@ -32,6 +32,8 @@ const (
 	temporaryPasswordVerified signInEvent = "temporary password verified"
 	// passwordChanged: the temporary password was replaced.
 	passwordChanged signInEvent = "password changed"
+	// passwordReset: a new password was set with an emailed link.
+	passwordReset signInEvent = "password reset"
 )
 
 // errWrongState: a sign-in step was attempted from a state it does not
@@ -47,7 +49,7 @@ const pendingStepTTL = 15 * time.Minute
 // password change only from PasswordChangePending.
 func (s SignInState) next(e signInEvent) (SignInState, error) {
 	switch {
-	case e == passwordVerified:
+	case e == passwordVerified || e == passwordReset:
 		return SignedIn, nil
 	case e == temporaryPasswordVerified:
 		return PasswordChangePending, nil
@@ -72,6 +74,11 @@ type signIn struct {
 	// it resumes.
 	Deadline time.Time `json:"deadline,omitzero"`
 	ReturnTo string    `json:"return_to,omitempty"`
+	// Resume is an authorization request the browser left to follow an
+	// emailed link (recovery): the link's page resumes it when it is used
+	// in this browser before ResumeUntil.
+	Resume      string    `json:"resume,omitempty"`
+	ResumeUntil time.Time `json:"resume_until,omitzero"`
 }
 
 // signInVersion is the version of the encoded state. A session written in
@@ -126,7 +133,8 @@ func (s signIn) current(now time.Time) SignInState {
 }
 
 // next is the state event e leads to for account at now. A pending step
-// keeps the request to resume; signing in keeps nothing of the steps.
+// keeps the request to resume; signing in keeps nothing of the steps, nor a
+// request left for a link.
 func (s signIn) next(e signInEvent, account string, now time.Time, rt returnTo) (signIn, error) {
 	state, err := s.current(now).next(e)
 	if err != nil {
@@ -151,4 +159,22 @@ func (s signIn) owner() string {
 		return ""
 	}
 	return s.Account
+}
+
+// resumeTTL is how long a request left for an emailed link waits.
+const resumeTTL = time.Hour
+
+// leave returns s with rt left to be resumed after an emailed link.
+func (s signIn) leave(rt returnTo, now time.Time) signIn {
+	s.Resume, s.ResumeUntil = rt.raw, now.Add(resumeTTL)
+	return s
+}
+
+// resumable is the request left for an emailed link, if it still waits.
+func (s signIn) resumable(slug string, now time.Time) returnTo {
+	if s.Resume == "" || !now.Before(s.ResumeUntil) {
+		return returnTo{}
+	}
+	rt, _ := parseReturnTo(slug, s.Resume)
+	return rt
 }

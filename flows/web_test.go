@@ -30,6 +30,8 @@ type webEnv struct {
 	site     *flows.Site
 	srv      *httptest.Server
 	metrics  *countingMetrics
+	mailer   *recordingMailer
+	handlers inflight // what the server is still doing
 	logs     *lockedBuffer
 	opera    *storage.Institution
 }
@@ -52,6 +54,7 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 	}
 	e := &webEnv{fixture: f, catalog: catalog, metrics: &countingMetrics{counts: map[string]int{}}, logs: &lockedBuffer{}}
 	store := f.store
+	e.mailer = &recordingMailer{next: f.accounts.Mailer}
 	e.sessions = sessions(store, "http://usher.test", f.clock.Now)
 	e.site = &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: "http://usher.test",
 		Now: f.clock.Now, Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
@@ -66,10 +69,12 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 			In: func(id string) flows.ConsentStore { return store.In(id) }},
 		Logout:  &flows.Logout{Site: e.site, Sessions: e.sessions, In: func(id string) flows.LogoutStore { return store.In(id) }},
 		Account: &flows.AccountPage{Site: e.site, Sessions: e.sessions, In: func(id string) flows.AccountGetter { return store.In(id) }},
+		Recovery: &flows.Recovery{Site: e.site, Sessions: e.sessions, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
+			Mailer: e.mailer, In: func(id string) flows.RecoveryStore { return store.In(id) }},
 	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
-	e.srv = httptest.NewServer(mux)
+	e.srv = httptest.NewServer(e.handlers.track(mux))
 	t.Cleanup(e.srv.Close)
 	e.opera = e.institutionWithClients(t, "opera")
 	return e
@@ -208,6 +213,7 @@ func (b *browser) try(method, path string, form url.Values, header http.Header) 
 	if err != nil {
 		return response{}, err
 	}
+	b.e.handlers.wait() // a handler may go on working after its answer (recovery)
 	return response{status: resp.StatusCode, header: resp.Header, body: string(out), cookies: resp.Cookies(),
 		location: resp.Header.Get("Location")}, nil
 }
@@ -258,6 +264,39 @@ func (m *countingMetrics) get(k string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.counts[k]
+}
+
+// inflight counts the handlers running, so that a test can wait for the
+// work a handler does after it has answered.
+type inflight struct {
+	mu      sync.Mutex
+	running int
+	idle    *sync.Cond
+}
+
+func (f *inflight) track(next http.Handler) http.Handler {
+	f.idle = sync.NewCond(&f.mu)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.running++
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.running--
+			f.idle.Broadcast()
+			f.mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wait returns once no handler runs.
+func (f *inflight) wait() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.running > 0 {
+		f.idle.Wait()
+	}
 }
 
 // lockedBuffer is a log destination safe for concurrent handlers.

@@ -9,11 +9,11 @@ import (
 )
 
 // contractFields are the form field names of DESIGN.md (Contracts), plus
-// return_to (the authorization request to resume) and consent (the choice of
-// the consent page).
+// return_to (the authorization request to resume), consent (the choice of
+// the consent page) and token (the secret of an emailed link).
 var contractFields = map[string]bool{
 	"email": true, "password": true, "password_confirm": true, "code": true, "recovery_code": true,
-	"given_name": true, "family_name": true, "return_to": true, "consent": true,
+	"given_name": true, "family_name": true, "return_to": true, "consent": true, "token": true,
 }
 
 // Every rendered page parses as HTML and follows the rules of the contract
@@ -131,7 +131,8 @@ func (c *pageCheck) checkField(in *html.Node) {
 		c.t.Errorf("%s: field name %q is not in the contract", c.name, name)
 	}
 	typ, _ := attr(in, "type")
-	if in.DataAtom == atom.Button || typ == "hidden" || typ == "submit" {
+	_, notRendered := attr(in, "hidden") // for password managers only: not in the accessibility tree
+	if in.DataAtom == atom.Button || typ == "hidden" || typ == "submit" || notRendered {
 		return
 	}
 	id, _ := attr(in, "id")

@@ -79,9 +79,32 @@ type SignInPage struct {
 	Form
 	ClientName string // the application the person signs in to, "" if unknown
 	Email      string // pre-filled: login_hint, or what was typed
-	// ForgotPassword shows the "Forgot password?" link. Keep it false until
-	// the /password/forgot page exists.
+	// ForgotPassword shows the "Forgot password?" link (to the form that
+	// keeps the request of ReturnTo): the institution offers recovery.
 	ForgotPassword bool
+}
+
+// ForgotPasswordPage asks for the email address to send a reset link to.
+type ForgotPasswordPage struct {
+	Frame
+	Form
+	Email string // what was typed
+}
+
+// ResetPasswordPage is the form an emailed reset link opens: the new
+// password, twice.
+type ResetPasswordPage struct {
+	Frame
+	Form
+	Token string // the link's secret, sent back with the form
+	Email string // whose password it is
+	Rules []Text // the institution's password policy, one rule per item
+}
+
+// Link is a way on from a page: an address and its text.
+type Link struct {
+	URL  string
+	Text Text
 }
 
 // ChangePasswordPage replaces a temporary password.
@@ -127,10 +150,12 @@ type ErrorPage struct {
 	Status  int
 }
 
-// MessagePage tells something: a title and a message id.
+// MessagePage tells something: a title and a message id, and the way on
+// when there is one.
 type MessagePage struct {
 	Frame
 	Title   string
 	Message string
 	Args    map[string]string
+	Next    *Link // nil: none
 }

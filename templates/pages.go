@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"text/template/parse"
 )
 
@@ -25,6 +26,8 @@ const (
 	pageSignedIn       = "signedin"
 	pageError          = "error"
 	pageMessage        = "message"
+	pageForgotPassword = "forgotpassword"
+	pageResetPassword  = "resetpassword"
 
 	layoutFile = "layout"
 )
@@ -32,7 +35,7 @@ const (
 // pageNames lists every page NewPages must find.
 func pageNames() []string {
 	return []string{pageSignIn, pageChangePassword, pageConsent, pageLogoutConfirm,
-		pageSignedOut, pageSignedIn, pageError, pageMessage}
+		pageSignedOut, pageSignedIn, pageError, pageMessage, pageForgotPassword, pageResetPassword}
 }
 
 // Pages draws Usher's HTML pages. Build it once with NewPages and share it:
@@ -118,6 +121,9 @@ func (p *Pages) render(w http.ResponseWriter, status int, page, locale string, d
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer") // pages carry authorization requests
+	// The length lets a handler flush the page and go on working while the
+	// browser has all of it (the recovery page answers before its work).
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("page %s: %w", page, err)
@@ -165,4 +171,14 @@ func (p *Pages) Error(w http.ResponseWriter, status int, d ErrorPage) error {
 // Message writes a page that tells something: a title and a message.
 func (p *Pages) Message(w http.ResponseWriter, status int, d MessagePage) error {
 	return p.render(w, status, pageMessage, d.Locale, d)
+}
+
+// ForgotPassword writes the form that asks for a reset link.
+func (p *Pages) ForgotPassword(w http.ResponseWriter, status int, d ForgotPasswordPage) error {
+	return p.render(w, status, pageForgotPassword, d.Locale, d)
+}
+
+// ResetPassword writes the form that an emailed reset link opens.
+func (p *Pages) ResetPassword(w http.ResponseWriter, status int, d ResetPasswordPage) error {
+	return p.render(w, status, pageResetPassword, d.Locale, d)
 }

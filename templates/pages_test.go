@@ -63,6 +63,16 @@ func renderers(p *Pages) map[string]func(w http.ResponseWriter, locale string) e
 			return p.Error(w, http.StatusBadRequest, ErrorPage{Frame: frame(l),
 				Title: "error.oauth.title", Message: "error.oauth.redirect_uri"})
 		},
+		pageForgotPassword: func(w http.ResponseWriter, l string) error {
+			return p.ForgotPassword(w, http.StatusBadRequest, ForgotPasswordPage{Frame: frame(l), Email: "ann@",
+				Form: Form{ReturnTo: goldenReturnTo, Problems: []Problem{{Field: "email", ID: "account.email_invalid"}}}})
+		},
+		pageResetPassword: func(w http.ResponseWriter, l string) error {
+			return p.ResetPassword(w, http.StatusBadRequest, ResetPasswordPage{Frame: frame(l), Token: "t0ken-<secret>",
+				Email: "ann@example.org", Rules: []Text{{ID: "password.too_short", Args: map[string]string{"min_length": "10"}},
+					{ID: "password.needs_upper"}},
+				Form: Form{Problems: []Problem{{Field: "password_confirm", ID: "password_change.mismatch"}}}})
+		},
 		pageMessage: func(w http.ResponseWriter, l string) error {
 			return p.Message(w, http.StatusOK, MessagePage{Frame: frame(l),
 				Title: "password_change.title", Message: "password_change.done"})

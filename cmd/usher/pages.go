@@ -34,6 +34,8 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			In: func(id string) flows.LogoutStore { return store.In(id) }},
 		Account: &flows.AccountPage{Site: site, Sessions: a.sessions,
 			In: func(id string) flows.AccountGetter { return store.In(id) }},
+		Recovery: &flows.Recovery{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
+			Mailer: a.outbox, In: func(id string) flows.RecoveryStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
