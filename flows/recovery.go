@@ -55,6 +55,9 @@ type Recovery struct {
 	Hasher   *password.Hasher
 	Policy   *password.Checker
 	Mailer   Mailer
+	// Afterwards runs what follows the answer of the request form (nil: in
+	// the request, after the answer).
+	Afterwards *Afterwards
 }
 
 // getForgot shows the request form, keeping the authorization request in
@@ -107,9 +110,12 @@ func (h *Recovery) postForgot(w http.ResponseWriter, r *http.Request, inst *stor
 		h.Site.log().InfoContext(r.Context(), "password reset limit reached", "institution", inst.Slug)
 		return
 	}
-	if err := h.sendLink(r, inst, pos, kind, email); err != nil {
-		h.Site.log().ErrorContext(r.Context(), "password reset email", "institution", inst.Slug, "err", err)
-	}
+	address := clientIP(r)
+	h.Afterwards.Do(r.Context(), func(ctx context.Context) {
+		if err := h.sendLink(ctx, inst, pos, kind, email, address); err != nil {
+			h.Site.log().ErrorContext(ctx, "password reset email", "institution", inst.Slug, "err", err)
+		}
+	})
 }
 
 // reserve counts the request against the limits of its email and of its
@@ -143,8 +149,9 @@ func (h *Recovery) leave(w http.ResponseWriter, r *http.Request, inst *storage.I
 // one that may reset its password (active, or pending: the link proves
 // the address). The link, its email and the audit event are one
 // transaction.
-func (h *Recovery) sendLink(r *http.Request, inst *storage.Institution, pos *storage.Client, kind storage.AccountKind, email string) error {
-	ctx, s := r.Context(), h.In(inst.ID)
+func (h *Recovery) sendLink(ctx context.Context, inst *storage.Institution, pos *storage.Client, kind storage.AccountKind,
+	email, address string) error {
+	s := h.In(inst.ID)
 	acct, err := s.GetAccountByEmail(ctx, kind, email)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
@@ -157,14 +164,14 @@ func (h *Recovery) sendLink(r *http.Request, inst *storage.Institution, pos *sto
 	}
 	return h.Tx.InTx(ctx, func(ctx context.Context) error {
 		return queueResetLink(ctx, resetLink{store: s, mailer: h.Mailer, publicURL: h.Site.PublicURL, now: h.Site.now()},
-			inst, acct, pos, "", clientIP(r))
+			inst, acct, pos, "", address)
 	})
 }
 
 // resetLink is what emailing a reset link takes, for the person's own
 // request and for an operator's.
 type resetLink struct {
-	store     interface {
+	store interface {
 		LinkStore
 		auditRecorder
 	}

@@ -32,8 +32,9 @@ type app struct {
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
-	pages        *flows.Handlers // every flow's pages (pages.go)
-	sessions     *flows.Sessions // who is signed in, for the provider
+	pages        *flows.Handlers   // every flow's pages (pages.go)
+	sessions     *flows.Sessions   // who is signed in, for the provider
+	afterwards   *flows.Afterwards // what pages do after they answer
 	provider     *provider.Provider
 	// Email: the outbox (queued in the transaction of their cause), the
 	// institutions' template overrides, and where the log sender prints

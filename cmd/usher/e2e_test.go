@@ -74,7 +74,8 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(a, m, nil)}}
 	srv.Start()
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	stopAfterwards := a.runAfterwards()
+	t.Cleanup(func() { srv.Close(); stopAfterwards(); a.Close() })
 	u := &usherServer{t: t, a: a, url: base}
 	u.inst = u.institution("demo")
 	u.issuer = base + "/institutions/demo"

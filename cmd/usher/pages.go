@@ -1,9 +1,20 @@
 package main
 
 import (
+	"context"
+	"time"
+
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/templates"
+)
+
+// What pages do after they answer (the recovery form): a queue of this
+// many jobs, each started this long after its answer.
+const (
+	afterwardsQueue   = 1024
+	afterwardsDelay   = 5 * time.Millisecond
+	afterwardsWorkers = 2
 )
 
 // buildPages wires the pages people go through: every flow's handler with
@@ -12,6 +23,7 @@ import (
 func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, hasher *password.Hasher,
 	policy *password.Checker) {
 	store := a.store
+	a.afterwards = flows.NewAfterwards(afterwardsQueue, afterwardsDelay)
 	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
 		PublicURL: a.cfg.PublicURL, Now: a.now}
 	a.sessions = &flows.Sessions{Browsers: browsers, Now: a.now}
@@ -35,9 +47,22 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 		Account: &flows.AccountPage{Site: site, Sessions: a.sessions,
 			In: func(id string) flows.AccountGetter { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
-			Mailer: a.outbox, In: func(id string) flows.RecoveryStore { return store.In(id) }},
+			Mailer: a.outbox, Afterwards: a.afterwards, In: func(id string) flows.RecoveryStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox}
+}
+
+// runAfterwards runs the work pages do after their answer until stop is
+// called, which finishes the work queued: call it once the HTTP server has
+// shut down.
+func (a *app) runAfterwards() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.afterwards.Run(ctx, afterwardsWorkers)
+	}()
+	return func() { cancel(); <-done }
 }
