@@ -41,9 +41,13 @@ type Accounts struct {
 }
 
 // Mailer queues an email in the transaction ctx carries: the outbox of
-// flows/mail, wired in cmd/usher.
+// flows/mail, wired in cmd/usher. QueueDocument renders the institution's
+// named document of the class ("" the default; mail.ErrUnknownDocument for
+// a name it does not have).
 type Mailer interface {
 	Queue(ctx context.Context, inst *storage.Institution, to mail.Recipient, doc templates.Email) (*storage.OutboxEmail, error)
+	QueueDocument(ctx context.Context, inst *storage.Institution, to mail.Recipient, doc templates.Email,
+		document string) (*storage.OutboxEmail, error)
 }
 
 // NewAccount describes an account to create.

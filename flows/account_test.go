@@ -229,6 +229,10 @@ func (failingMailer) Queue(context.Context, *storage.Institution, mail.Recipient
 	return nil, errOutboxDown
 }
 
+func (failingMailer) QueueDocument(context.Context, *storage.Institution, mail.Recipient, templates.Email, string) (*storage.OutboxEmail, error) {
+	return nil, errOutboxDown
+}
+
 func TestUnlock(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		inst := f.institution(t, "opera")

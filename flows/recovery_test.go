@@ -29,7 +29,12 @@ type queued struct {
 }
 
 func (m *recordingMailer) Queue(ctx context.Context, inst *storage.Institution, to mail.Recipient, doc templates.Email) (*storage.OutboxEmail, error) {
-	e, err := m.next.Queue(ctx, inst, to, doc)
+	return m.QueueDocument(ctx, inst, to, doc, "")
+}
+
+func (m *recordingMailer) QueueDocument(ctx context.Context, inst *storage.Institution, to mail.Recipient,
+	doc templates.Email, document string) (*storage.OutboxEmail, error) {
+	e, err := m.next.QueueDocument(ctx, inst, to, doc, document)
 	if err == nil {
 		m.mu.Lock()
 		m.sent = append(m.sent, queued{to, doc})

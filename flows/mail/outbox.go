@@ -90,6 +90,22 @@ func (o *Outbox) Wake() <-chan struct{} { return o.wake }
 // is logged and the built-in email is sent instead: an email is never lost
 // to a template).
 func (o *Outbox) Queue(ctx context.Context, inst *storage.Institution, to Recipient, doc templates.Email) (*storage.OutboxEmail, error) {
+	return o.QueueDocument(ctx, inst, to, doc, "")
+}
+
+// ErrUnknownDocument: the institution has no document of that name for the
+// email's class.
+var ErrUnknownDocument = errors.New("mail: no such document")
+
+// QueueDocument is Queue with the institution's document (its named
+// version of the email's class, a "document type") to render: "" is the
+// default one. A name the institution has not defined is
+// ErrUnknownDocument, and nothing is queued.
+func (o *Outbox) QueueDocument(ctx context.Context, inst *storage.Institution, to Recipient, doc templates.Email,
+	document string) (*storage.OutboxEmail, error) {
+	if document != "" {
+		return nil, fmt.Errorf("queue email: document %q: %w", document, ErrUnknownDocument)
+	}
 	if doc == nil {
 		return nil, errors.New("queue email: no document")
 	}
@@ -114,6 +130,13 @@ func (o *Outbox) Queue(ctx context.Context, inst *storage.Institution, to Recipi
 	o.metrics.EmailQueued(e.Class)
 	o.wakeWorker()
 	return e, nil
+}
+
+// Documents returns the names of the institution's documents of a class,
+// the default one first: what an operator chooses from ("" is the default,
+// which always exists).
+func (o *Outbox) Documents(ctx context.Context, inst *storage.Institution, class templates.EmailClass) ([]string, error) {
+	return []string{""}, nil
 }
 
 // render draws doc with the institution's override, if there is one.
