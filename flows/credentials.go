@@ -197,8 +197,7 @@ func clearFailures(ctx context.Context, s SignInStore, acct *storage.Account) er
 }
 
 // checkStatus refuses an account that gave the right password but may not
-// sign in: not activated, disabled, temporary password expired, or a second
-// factor required (this flow has no second-factor step yet).
+// sign in: not activated, disabled, temporary password expired.
 func checkStatus(a attempt, acct *storage.Account, now time.Time) (verdict, bool) {
 	inst := map[string]string{"institution": templates.FrameFor(a.inst, "").Brand.Name}
 	v := verdict{status: http.StatusForbidden, args: inst}
@@ -209,8 +208,6 @@ func checkStatus(a attempt, acct *storage.Account, now time.Time) (verdict, bool
 		v.message = "signin.disabled"
 	case acct.PasswordExpiresAt != nil && !now.Before(*acct.PasswordExpiresAt):
 		v.message = "signin.password_expired"
-	case acct.TwoFactorRequired || (a.client != nil && a.client.RequireTwoFactor):
-		v.message = "signin.two_factor_unavailable"
 	default:
 		return verdict{}, false
 	}
@@ -231,4 +228,15 @@ func (h *SignIn) rehash(ctx context.Context, s SignInStore, acct *storage.Accoun
 	if err != nil {
 		h.Site.log().WarnContext(ctx, "rehash password", "account", acct.ID, "err", err)
 	}
+}
+
+// secondFactorFailed counts a wrong code of the second factor against the
+// account like a wrong password (the lock of its email, the account's
+// counters and audit trail), and reports whether it locked the account.
+func (h *SignIn) secondFactorFailed(r *http.Request, inst *storage.Institution, acct *storage.Account, rt returnTo) (bool, error) {
+	a := attempt{inst: inst, rt: rt, kind: acct.Kind, email: acct.Email, address: clientIP(r)}
+	g := &guard{s: h.In(inst.ID), policy: inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(acct.Kind, acct.Email),
+		address: addressKey(a.address)}
+	v, err := h.failed(r, h.In(inst.ID), g, a, acct)
+	return v.status == http.StatusTooManyRequests, err
 }

@@ -66,14 +66,18 @@ func (h *Recovery) postReset(w http.ResponseWriter, r *http.Request, inst *stora
 		return
 	}
 	resume := b.state.resumable(inst.Slug, h.Site.now())
-	if _, err := h.Sessions.enter(w, r, inst, b, passwordReset, req.acct.ID, returnTo{}); err != nil {
+	state, err := h.Sessions.enter(w, r, inst, b, passwordReset, secondFactorNeed(req.acct, nil, resume), req.acct.ID, resume)
+	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return
 	}
 	h.Site.log().InfoContext(r.Context(), "password reset", "institution", inst.Slug, "account", req.acct.ID)
+	next := onward(h.Site.PublicURL, inst, pos, req.acct.Email, resume)
+	if step, ok := stepPages[state.State]; ok { // the second factor is still to give: a reset does not remove it
+		next = &templates.Link{URL: pagePath(inst.Slug, step), Text: templates.Text{ID: "reset.continue"}}
+	}
 	page := templates.MessagePage{Frame: h.Site.frame(r, inst, resume.uiLocales(), req.acct.Locale),
-		Title: "reset.done_title", Message: "password_change.done",
-		Next: onward(h.Site.PublicURL, inst, pos, req.acct.Email, resume)}
+		Title: "reset.done_title", Message: "password_change.done", Next: next}
 	h.Site.render(w, r, func() error { return h.Site.Pages.Message(w, http.StatusOK, page) })
 }
 

@@ -83,6 +83,12 @@ func (rt returnTo) scopes() []string {
 	return out
 }
 
+// asksTwoFactors reports whether the request's acr_values ask for the
+// class of two factors (issuer.ACRTwoFactors).
+func (rt returnTo) asksTwoFactors() bool {
+	return slices.Contains(strings.Fields(rt.query.Get("acr_values")), issuer.ACRTwoFactors)
+}
+
 // denied is where to send the browser when the person denies consent.
 func (rt returnTo) denied() string { return issuer.DeniedReturn(rt.raw) }
 

@@ -16,12 +16,17 @@ type Handlers struct {
 	Logout         *Logout
 	Account        *AccountPage
 	Recovery       *Recovery
+	TwoFactor      *TwoFactor
 }
 
 // Routes registers the pages on mux, under each institution's issuer path:
 //
 //	GET  /institutions/{slug}/login            the sign-in form (?return_to=)
 //	POST /institutions/{slug}/login            email, password, return_to
+//	GET  /institutions/{slug}/login/2fa        the code of the second factor (?return_to= for a step-up)
+//	POST /institutions/{slug}/login/2fa        code or recovery_code, return_to
+//	GET  /institutions/{slug}/2fa/setup        enrolment: QR code, key (?return_to=)
+//	POST /institutions/{slug}/2fa/setup        code, return_to: then the recovery codes, once
 //	GET  /institutions/{slug}/password/change  the forced change of a temporary password
 //	POST /institutions/{slug}/password/change  password, password_confirm
 //	GET  /institutions/{slug}/consent          asks consent for return_to's client and scopes
@@ -55,6 +60,10 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	}
 	get(issuer.LoginPath, h.SignIn.getLogin)
 	post(issuer.LoginPath, h.SignIn.postLogin)
+	get(issuer.TwoFactorPath, h.TwoFactor.getChallenge)
+	post(issuer.TwoFactorPath, h.TwoFactor.postChallenge)
+	get(issuer.EnrolmentPath, h.TwoFactor.getSetup)
+	post(issuer.EnrolmentPath, h.TwoFactor.postSetup)
 	get("/password/change", h.PasswordChange.get)
 	post("/password/change", h.PasswordChange.post)
 	get(issuer.ConsentPath, h.Consent.get)

@@ -41,12 +41,12 @@ func (s *Sessions) load(r *http.Request, inst *storage.Institution) (browserStat
 	return browserState{sess: sess, state: state}, nil
 }
 
-// enter moves the browser to the state event e leads to for the account,
-// in a new session (a token known before is worthless after), and returns
-// that state.
+// enter moves the browser to the state event e leads to for the account
+// (which needs need after its first factor), in a new session (a token
+// known before is worthless after), and returns that state.
 func (s *Sessions) enter(w http.ResponseWriter, r *http.Request, inst *storage.Institution, b browserState,
-	e signInEvent, account string, rt returnTo) (signIn, error) {
-	state, err := b.state.next(e, account, s.now(), rt)
+	e signInEvent, need secondFactor, account string, rt returnTo) (signIn, error) {
+	state, err := b.state.next(e, need, account, s.now(), rt)
 	if err != nil {
 		return signIn{}, err
 	}
@@ -141,7 +141,7 @@ func (s *Sessions) SignedInCookie(ctx context.Context, inst *storage.Institution
 		return nil, err
 	}
 	w := &cookieRecorder{header: http.Header{}}
-	if _, err := s.enter(w, r, inst, b, passwordVerified, accountID, returnTo{}); err != nil {
+	if _, err := s.enter(w, r, inst, b, passwordVerified, noSecondFactor, accountID, returnTo{}); err != nil {
 		return nil, err
 	}
 	for _, c := range (&http.Response{Header: w.header}).Cookies() {

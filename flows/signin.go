@@ -133,6 +133,27 @@ func (h *SignIn) postLogin(w http.ResponseWriter, r *http.Request, inst *storage
 	h.advance(w, r, inst, b, e, v.account, a.rt)
 }
 
+// stepPages are the pages of the steps of signing in.
+var stepPages = map[SignInState]string{
+	PasswordChangePending: "/password/change",
+	TwoFactorPending:      issuer.TwoFactorPath,
+	EnrolmentPending:      issuer.EnrolmentPath,
+}
+
+// secondFactorNeed is what the account needs after its first factor,
+// signing in to client (nil for none) for the request rt: an account with a
+// second factor always gives a code; one without enrols when it, the
+// client or the request (acr_values) requires two factors.
+func secondFactorNeed(acct *storage.Account, client *storage.Client, rt returnTo) secondFactor {
+	switch {
+	case acct.TOTPConfirmedAt != nil:
+		return codeNeeded
+	case acct.TwoFactorRequired || (client != nil && client.RequireTwoFactor) || rt.asksTwoFactors():
+		return enrolmentNeeded
+	}
+	return noSecondFactor
+}
+
 // missingCredentials lists the empty fields of the sign-in form.
 func missingCredentials(a attempt) []templates.Problem {
 	var problems []templates.Problem
@@ -150,13 +171,18 @@ func missingCredentials(a attempt) []templates.Problem {
 // request rt with an audit event.
 func (h *SignIn) advance(w http.ResponseWriter, r *http.Request, inst *storage.Institution, b browserState,
 	e signInEvent, acct *storage.Account, rt returnTo) {
-	state, err := h.Sessions.enter(w, r, inst, b, e, acct.ID, rt)
+	client, err := clientOf(r.Context(), h.In(inst.ID), rt)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	if state.State == PasswordChangePending {
-		redirect(w, r, pagePath(inst.Slug, "/password/change"))
+	state, err := h.Sessions.enter(w, r, inst, b, e, secondFactorNeed(acct, client, rt), acct.ID, rt)
+	if err != nil {
+		h.Site.fail(w, r, inst, err)
+		return
+	}
+	if page, ok := stepPages[state.State]; ok {
+		redirect(w, r, pagePath(inst.Slug, page))
 		return
 	}
 	err = audit(r.Context(), h.In(inst.ID), r, acct.ID, "sign_in",

@@ -18,6 +18,12 @@ const (
 	// PasswordChangePending: the right temporary password was given; the
 	// account is not signed in until it has a new one.
 	PasswordChangePending SignInState = "password_change"
+	// TwoFactorPending: the first factor was given; the account is not
+	// signed in until it gives a code of its second factor.
+	TwoFactorPending SignInState = "two_factor"
+	// EnrolmentPending: the first factor was given by an account that must
+	// use a second factor and has none: it enrols first.
+	EnrolmentPending SignInState = "enrolment"
 	// SignedIn: the account is signed in.
 	SignedIn SignInState = "signed_in"
 )
@@ -34,26 +40,55 @@ const (
 	passwordChanged signInEvent = "password changed"
 	// passwordReset: a new password was set with an emailed link.
 	passwordReset signInEvent = "password reset"
+	// codeVerified: a code of the second factor (or a recovery code) was
+	// accepted: at the step after the password, or to step up a sign-in
+	// that used the password only.
+	codeVerified signInEvent = "code verified"
+	// enrolled: a second factor was enrolled, its first code accepted.
+	enrolled signInEvent = "enrolled"
+)
+
+// secondFactor is what a sign-in needs once the first factor is given.
+type secondFactor int
+
+const (
+	noSecondFactor  secondFactor = iota
+	codeNeeded                   // the account has a second factor: a code
+	enrolmentNeeded              // it must use one and has none: enrolment
 )
 
 // errWrongState: a sign-in step was attempted from a state it does not
 // start from.
 var errWrongState = errors.New("flows: sign-in step out of order")
 
-// pendingStepTTL bounds how long a pending step (the password change) waits
-// after the password was verified.
+// pendingStepTTL bounds how long a pending step (the password change, the
+// second factor, the enrolment) waits after the password was verified.
 const pendingStepTTL = 15 * time.Minute
 
-// next is the state event e leads to from s. The password step may start
-// from any state (signing in again, or as someone else, starts over); the
-// password change only from PasswordChangePending.
-func (s SignInState) next(e signInEvent) (SignInState, error) {
+// next is the state event e leads to from s, when the account needs need
+// once its first factor is given. The password step may start from any
+// state (signing in again, or as someone else, starts over); the password
+// change only from PasswordChangePending; a code from TwoFactorPending, or
+// from SignedIn to step up; an enrolment from EnrolmentPending, or from
+// SignedIn.
+func (s SignInState) next(e signInEvent, need secondFactor) (SignInState, error) {
+	firstFactorDone := SignedIn
+	switch need {
+	case codeNeeded:
+		firstFactorDone = TwoFactorPending
+	case enrolmentNeeded:
+		firstFactorDone = EnrolmentPending
+	}
 	switch {
 	case e == passwordVerified || e == passwordReset:
-		return SignedIn, nil
+		return firstFactorDone, nil
 	case e == temporaryPasswordVerified:
 		return PasswordChangePending, nil
 	case e == passwordChanged && s == PasswordChangePending:
+		return firstFactorDone, nil
+	case e == codeVerified && (s == TwoFactorPending || s == SignedIn):
+		return SignedIn, nil
+	case e == enrolled && (s == EnrolmentPending || s == SignedIn):
 		return SignedIn, nil
 	}
 	return s, fmt.Errorf("%w: %s in state %s", errWrongState, e, s)
@@ -126,23 +161,31 @@ func (s signIn) current(now time.Time) SignInState {
 		return Anonymous
 	case s.State == SignedIn && !s.AuthTime.IsZero():
 		return SignedIn
-	case s.State == PasswordChangePending && now.Before(s.Deadline):
-		return PasswordChangePending
+	case (s.State == PasswordChangePending || s.State == TwoFactorPending || s.State == EnrolmentPending) &&
+		now.Before(s.Deadline):
+		return s.State
 	}
 	return Anonymous
 }
 
-// next is the state event e leads to for account at now. A pending step
-// keeps the request to resume; signing in keeps nothing of the steps, nor a
-// request left for a link.
-func (s signIn) next(e signInEvent, account string, now time.Time, rt returnTo) (signIn, error) {
-	state, err := s.current(now).next(e)
+// next is the state event e leads to for account at now, when it needs
+// need after its first factor. A pending step keeps the request to resume;
+// signing in keeps nothing of the steps, nor a request left for a link. A
+// code or an enrolment adds "otp" to the methods of the sign-in (a step-up
+// keeps the "pwd" of the sign-in it completes).
+func (s signIn) next(e signInEvent, need secondFactor, account string, now time.Time, rt returnTo) (signIn, error) {
+	from := s.current(now)
+	state, err := from.next(e, need)
 	if err != nil {
 		return s, err
 	}
 	switch state {
 	case SignedIn:
-		return signIn{State: SignedIn, Account: account, AuthTime: now, Methods: []string{"pwd"}}, nil
+		out := signIn{State: SignedIn, Account: account, AuthTime: now, Methods: []string{"pwd"}}
+		if e == codeVerified || e == enrolled {
+			out.Methods = []string{"pwd", "otp"}
+		}
+		return out, nil
 	default:
 		out := signIn{State: state, Account: account, Deadline: now.Add(pendingStepTTL)}
 		if rt.valid() {

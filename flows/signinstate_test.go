@@ -23,7 +23,7 @@ func TestSignInTransitions(t *testing.T) {
 		{SignedIn, temporaryPasswordVerified, PasswordChangePending, true},
 	}
 	for _, tt := range tests {
-		to, err := tt.from.next(tt.e)
+		to, err := tt.from.next(tt.e, noSecondFactor)
 		if to != tt.to || (err == nil) != tt.ok || (err != nil && !errors.Is(err, errWrongState)) {
 			t.Errorf("%s --%s--> %s, %v; want %s, ok %v", tt.from, tt.e, to, err, tt.to, tt.ok)
 		}
@@ -59,17 +59,17 @@ func TestSignInStateEncoding(t *testing.T) {
 // at its deadline, a state without its account or time is nobody.
 func TestSignInStateCurrent(t *testing.T) {
 	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	s, err := signIn{}.next(temporaryPasswordVerified, "acct", at, returnTo{})
+	s, err := signIn{}.next(temporaryPasswordVerified, noSecondFactor, "acct", at, returnTo{})
 	if err != nil || s.current(at) != PasswordChangePending || s.owner() != "acct" {
 		t.Fatalf("after the temporary password: %+v, %v", s, err)
 	}
 	if s.current(at.Add(pendingStepTTL)) != Anonymous {
 		t.Error("a pending step outlived its deadline")
 	}
-	if _, err := s.next(passwordChanged, "acct", at.Add(pendingStepTTL), returnTo{}); !errors.Is(err, errWrongState) {
+	if _, err := s.next(passwordChanged, noSecondFactor, "acct", at.Add(pendingStepTTL), returnTo{}); !errors.Is(err, errWrongState) {
 		t.Errorf("an expired step was completed: %v", err)
 	}
-	done, err := s.next(passwordChanged, "acct", at.Add(time.Minute), returnTo{})
+	done, err := s.next(passwordChanged, noSecondFactor, "acct", at.Add(time.Minute), returnTo{})
 	if err != nil || done.current(at.Add(time.Minute)) != SignedIn || !done.AuthTime.Equal(at.Add(time.Minute)) ||
 		len(done.Methods) != 1 || done.Methods[0] != "pwd" || done.ReturnTo != "" {
 		t.Errorf("after the change: %+v, %v", done, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/templates"
 )
 
@@ -71,6 +72,8 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 		Account: &flows.AccountPage{Site: e.site, Sessions: e.sessions, In: func(id string) flows.AccountGetter { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: e.site, Sessions: e.sessions, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
 			Mailer: e.mailer, In: func(id string) flows.RecoveryStore { return store.In(id) }},
+		TwoFactor: &flows.TwoFactor{Site: e.site, SignIn: signIn, Tx: store, Secrets: totpSealer(t), Mailer: e.mailer,
+			RecoveryKey: []byte("recovery codes key, 32 bytes ..."), In: func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
@@ -264,6 +267,16 @@ func (m *countingMetrics) get(k string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.counts[k]
+}
+
+// totpSealer seals TOTP secrets as cmd/usher does, with a test secret.
+func totpSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	s, err := seal.New([]byte(strings.Repeat("m", 32)), "totp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // inflight counts the handlers running, so that a test can wait for the

@@ -159,3 +159,33 @@ type MessagePage struct {
 	Args    map[string]string
 	Next    *Link // nil: none
 }
+
+// TwoFactorPage asks for the code of the second factor, or a recovery code.
+type TwoFactorPage struct {
+	Frame
+	Form
+}
+
+// TwoFactorSetupPage enrols a second factor: a QR code to scan, the same
+// secret in text, and the first code.
+type TwoFactorSetupPage struct {
+	Frame
+	Form
+	QRPath  string // the dark modules of the QR code, as an SVG path in units of one module
+	QRSize  int    // the side of the QR code, in modules
+	Key     string // the secret, in groups of four characters
+	Account string // the account's email, as the app will show it
+}
+
+// QRViewBox is the SVG viewBox of the QR code with its quiet zone of four
+// modules.
+func (p TwoFactorSetupPage) QRViewBox() string {
+	return "-4 -4 " + strconv.Itoa(p.QRSize+8) + " " + strconv.Itoa(p.QRSize+8)
+}
+
+// RecoveryCodesPage shows the recovery codes once, and the way on.
+type RecoveryCodesPage struct {
+	Frame
+	Codes []string
+	Next  Link
+}

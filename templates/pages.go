@@ -28,6 +28,9 @@ const (
 	pageMessage        = "message"
 	pageForgotPassword = "forgotpassword"
 	pageResetPassword  = "resetpassword"
+	pageTwoFactor      = "twofactor"
+	pageTwoFactorSetup = "twofactorsetup"
+	pageRecoveryCodes  = "recoverycodes"
 
 	layoutFile = "layout"
 )
@@ -35,7 +38,8 @@ const (
 // pageNames lists every page NewPages must find.
 func pageNames() []string {
 	return []string{pageSignIn, pageChangePassword, pageConsent, pageLogoutConfirm,
-		pageSignedOut, pageSignedIn, pageError, pageMessage, pageForgotPassword, pageResetPassword}
+		pageSignedOut, pageSignedIn, pageError, pageMessage, pageForgotPassword, pageResetPassword,
+		pageTwoFactor, pageTwoFactorSetup, pageRecoveryCodes}
 }
 
 // Pages draws Usher's HTML pages. Build it once with NewPages and share it:
@@ -181,4 +185,19 @@ func (p *Pages) ForgotPassword(w http.ResponseWriter, status int, d ForgotPasswo
 // ResetPassword writes the form that an emailed reset link opens.
 func (p *Pages) ResetPassword(w http.ResponseWriter, status int, d ResetPasswordPage) error {
 	return p.render(w, status, pageResetPassword, d.Locale, d)
+}
+
+// TwoFactor writes the page that asks for the code of the second factor.
+func (p *Pages) TwoFactor(w http.ResponseWriter, status int, d TwoFactorPage) error {
+	return p.render(w, status, pageTwoFactor, d.Locale, d)
+}
+
+// TwoFactorSetup writes the enrolment of a second factor.
+func (p *Pages) TwoFactorSetup(w http.ResponseWriter, status int, d TwoFactorSetupPage) error {
+	return p.render(w, status, pageTwoFactorSetup, d.Locale, d)
+}
+
+// RecoveryCodes writes the page that shows the recovery codes once.
+func (p *Pages) RecoveryCodes(w http.ResponseWriter, status int, d RecoveryCodesPage) error {
+	return p.render(w, status, pageRecoveryCodes, d.Locale, d)
 }

@@ -73,6 +73,18 @@ func renderers(p *Pages) map[string]func(w http.ResponseWriter, locale string) e
 					{ID: "password.needs_upper"}},
 				Form: Form{Problems: []Problem{{Field: "password_confirm", ID: "password_change.mismatch"}}}})
 		},
+		pageTwoFactor: func(w http.ResponseWriter, l string) error {
+			return p.TwoFactor(w, http.StatusBadRequest, TwoFactorPage{Frame: frame(l), Form: Form{ReturnTo: goldenReturnTo,
+				Problems: []Problem{{Field: "code", ID: "two_factor.code_wrong"}}}})
+		},
+		pageTwoFactorSetup: func(w http.ResponseWriter, l string) error {
+			return p.TwoFactorSetup(w, http.StatusOK, TwoFactorSetupPage{Frame: frame(l), QRPath: "M0 0h1v1h-1zM2 0h1v1h-1z",
+				QRSize: 21, Key: "JBSW Y3DP EHPK 3PXP", Account: "ann@example.org"})
+		},
+		pageRecoveryCodes: func(w http.ResponseWriter, l string) error {
+			return p.RecoveryCodes(w, http.StatusOK, RecoveryCodesPage{Frame: frame(l),
+				Codes: []string{"abcde-fghij", "klmno-pqrst"}, Next: Link{URL: goldenReturnTo, Text: Text{ID: "reset.continue"}}})
+		},
 		pageMessage: func(w http.ResponseWriter, l string) error {
 			return p.Message(w, http.StatusOK, MessagePage{Frame: frame(l),
 				Title: "password_change.title", Message: "password_change.done"})

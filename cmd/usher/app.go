@@ -118,7 +118,9 @@ func (a *app) build() error {
 	if err := a.buildMail(catalog); err != nil {
 		return err
 	}
-	a.buildPages(pages, catalog, hasher, policy)
+	if err := a.buildPages(pages, catalog, hasher, policy, master); err != nil {
+		return err
+	}
 	a.provider, err = provider.New(provider.Config{
 		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: a.sessions, Pages: a.pages.Site,
 		Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),

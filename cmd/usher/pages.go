@@ -6,6 +6,7 @@ import (
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/templates"
 )
 
@@ -21,7 +22,11 @@ const (
 // the narrow view of the store it declares, and the browser sessions in
 // which the sign-in state lives (the provider asks them who is signed in).
 func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, hasher *password.Hasher,
-	policy *password.Checker) {
+	policy *password.Checker, master []byte) error {
+	totpSecrets, err := seal.New(master, "totp")
+	if err != nil {
+		return err
+	}
 	store := a.store
 	a.afterwards = flows.NewAfterwards(afterwardsQueue, afterwardsDelay)
 	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
@@ -48,10 +53,14 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			In: func(id string) flows.AccountGetter { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
 			Mailer: a.outbox, Afterwards: a.afterwards, In: func(id string) flows.RecoveryStore { return store.In(id) }},
+		TwoFactor: &flows.TwoFactor{Site: site, SignIn: signIn, Tx: store, Secrets: totpSecrets, Mailer: a.outbox,
+			RecoveryKey: seal.Derive(master, "recovery-codes", 32),
+			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox}
+	return nil
 }
 
 // runAfterwards runs the work pages do after their answer until stop is
