@@ -83,10 +83,12 @@ func (rt returnTo) scopes() []string {
 	return out
 }
 
-// asksTwoFactors reports whether the request's acr_values ask for the
-// class of two factors (issuer.ACRTwoFactors).
+// asksTwoFactors reports whether the request's acr_values accept only the
+// class of two factors (issuer.ACRTwoFactors): "2" asks for a second
+// factor, "1 2" accepts a password.
 func (rt returnTo) asksTwoFactors() bool {
-	return slices.Contains(strings.Fields(rt.query.Get("acr_values")), issuer.ACRTwoFactors)
+	acr := strings.Fields(rt.query.Get("acr_values"))
+	return slices.Contains(acr, issuer.ACRTwoFactors) && !slices.Contains(acr, issuer.ACROnePassword)
 }
 
 // denied is where to send the browser when the person denies consent.
