@@ -14,15 +14,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-)
 
-// mwContentSecurityPolicy is the Content-Security-Policy of every response.
-// It has no form-action directive on purpose: Chrome applies form-action to
-// the redirect that follows a form POST, which would break the redirects to
-// relying parties.
-const mwContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: https:; font-src 'self'; connect-src 'self'; " +
-	"frame-ancestors 'none'; base-uri 'none'"
+	"github.com/usher-idp/usher/templates"
+)
 
 // mwRequestIDHeader is the header that carries the request id, in both
 // directions.
@@ -55,7 +49,7 @@ func mwSecurityHeaders(httpsPublic bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Security-Policy", mwContentSecurityPolicy)
+			h.Set("Content-Security-Policy", templates.ContentSecurityPolicy)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "no-referrer")
 			h.Set("X-Frame-Options", "DENY")
