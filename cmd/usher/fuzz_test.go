@@ -184,7 +184,7 @@ func (r fzResponse) String() string {
 }
 
 // serve runs one request through the handler graph. A panic that escapes
-// the middleware (mwRecover re-panics after a partial write) is returned as
+// the middleware (httpserver.Recover re-panics after a partial write) is returned as
 // an error with its stack.
 func (u *fzUsher) serve(fr fzRequest) (resp fzResponse, err error) {
 	req, perr := http.NewRequest(fr.method, fzBase+fr.path, strings.NewReader(fr.body))

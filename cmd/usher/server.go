@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/templates"
 )
 
@@ -14,9 +15,8 @@ import (
 // demo, when set (--dev), adds the demo relying party at /demo/.
 func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
-	healthz, readyz := healthHandlers(a.store, a.log)
-	mux.Handle("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz)
+	mux.Handle("GET /healthz", httpserver.Healthz())
+	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
 	mux.Handle("GET /metrics", m)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
@@ -26,13 +26,13 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
-	return mwChain(mux,
+	return httpserver.Chain(mux,
 		a.activity.middleware,
-		mwClientAddress(trusted),
-		mwObserve(a.log, m),
-		mwSecurityHeaders(https),
-		mwRecover(a.log),
-		mwLimitBody(maxBodyBytes),
+		httpserver.ClientAddress(trusted),
+		httpserver.Observe(a.log, m),
+		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
+		httpserver.Recover(a.log),
+		httpserver.LimitBody(maxBodyBytes),
 	)
 }
 
