@@ -12,6 +12,7 @@ import (
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -26,8 +27,8 @@ type app struct {
 	now          func() time.Time
 	log          *slog.Logger
 	store        *sqlstore.Store
-	metrics      *Metrics  // nil outside serve: counts nothing
-	activity     *activity // requests in flight, for releaseMemoryWhenIdle
+	metrics      *Metrics             // nil outside serve: counts nothing
+	activity     *httpserver.InFlight // requests in flight, for releaseMemoryWhenIdle
 	gc           *gcTuning
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
@@ -66,7 +67,7 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 		return nil, err
 	}
 	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console,
-		activity: &activity{}, gc: &gcTuning{}}
+		activity: &httpserver.InFlight{}, gc: &gcTuning{}}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()
 		return nil, err

@@ -27,7 +27,7 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
 	return httpserver.Chain(mux,
-		a.activity.middleware,
+		a.activity.Count(isActivity),
 		httpserver.ClientAddress(trusted),
 		httpserver.Observe(a.log, m),
 		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
