@@ -13,6 +13,7 @@ import (
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/internal/httpserver"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -27,7 +28,7 @@ type app struct {
 	now          func() time.Time
 	log          *slog.Logger
 	store        *sqlstore.Store
-	metrics      *Metrics             // nil outside serve: counts nothing
+	metrics      *metrics.Metrics     // nil outside serve: counts nothing
 	activity     *httpserver.InFlight // requests in flight, for releaseMemoryWhenIdle
 	gc           *gcTuning
 	catalog      *templates.Catalog
@@ -52,7 +53,7 @@ func (c *cli) open(ctx context.Context, fs *flags, migrate bool) (*app, error) {
 }
 
 // openWith is open with the metrics serve records.
-func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Metrics) (*app, error) {
+func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, m *metrics.Metrics) (*app, error) {
 	cfg, notes, err := loadConfig(fs.config, c.env, fs.dev)
 	if err != nil {
 		return nil, prefixLines("configuration: ", err)
@@ -66,7 +67,7 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console,
+	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: m, console: console,
 		activity: &httpserver.InFlight{}, gc: &gcTuning{}}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
@@ -119,7 +120,7 @@ func newFzUsherOn(tb testing.TB, dbURL string) *fzUsher {
 		"USHER_SECRET=" + strings.Repeat("k", 40), "USHER_SMTP_HOST=smtp.example.org",
 		"USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=warn"},
 		stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, now: time.Now}
-	m := newMetrics()
+	m := metrics.New()
 	a, err := c.openWith(context.Background(), newFlags("test"), true, m)
 	if err != nil {
 		tb.Fatal(err)

@@ -7,17 +7,18 @@ import (
 	"strings"
 
 	"github.com/usher-idp/usher/internal/httpserver"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/templates"
 )
 
 // newHandler builds the whole HTTP handler graph: the same one in
 // production and in the end-to-end tests.
 // demo, when set (--dev), adds the demo relying party at /demo/.
-func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
+func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
-	mux.Handle("GET /metrics", m)
+	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.web.Routes(mux)
