@@ -161,17 +161,6 @@ func (a *app) institution(ctx context.Context, slug string) (*storage.Institutio
 	return inst, err
 }
 
-// lifespans turns the token settings into the provider's, where a zero grace
-// means the default and a negative one strict rotation.
-func (c Config) lifespans() provider.Lifespans {
-	grace := c.Tokens.RefreshGrace.Duration()
-	if grace == 0 {
-		grace = -1
-	}
-	return provider.Lifespans{Access: c.Tokens.AccessTTL.Duration(), IDToken: c.Tokens.IDTokenTTL.Duration(),
-		Refresh: c.Tokens.RefreshTTL.Duration(), RefreshGrace: grace}
-}
-
 // explain renders the problems of a refused input in English, on one line.
 func (a *app) explain(err error) error {
 	problems := flows.Problems(err)
@@ -183,22 +172,4 @@ func (a *app) explain(err error) error {
 		parts[i] = p.Field + ": " + a.catalog.Message("en", p.ID, p.Args)
 	}
 	return errors.New(strings.Join(parts, " "))
-}
-
-// newLogger builds the process logger from the log settings.
-func newLogger(c ConfigLog, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch c.Level {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
