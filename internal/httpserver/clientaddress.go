@@ -12,8 +12,8 @@ import (
 // not itself a trusted proxy. Entries further left were written by the
 // client and are not believed. Without trusted proxies it does nothing.
 //
-// Everything that reads the client's address (the access log, the
-// brute-force guard, the audit log) reads it through ClientIP after this
+// What needs the client's address (the access log here; the throttling
+// and the audit events of the flows) reads it with ClientIP after this
 // middleware ran, so there is one rule for it.
 func ClientAddress(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
