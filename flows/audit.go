@@ -2,9 +2,9 @@ package flows
 
 import (
 	"context"
-	"net"
 	"net/http"
 
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -15,11 +15,7 @@ func audit(ctx context.Context, s auditRecorder, r *http.Request, accountID, act
 		Action: action, Address: clientIP(r), Details: details})
 }
 
-// clientIP is the IP address of the request's client.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the IP address of the request's client: behind trusted
+// proxies, the one their X-Forwarded-For gives (cmd/usher runs
+// httpserver.ClientAddress around every route).
+func clientIP(r *http.Request) string { return httpserver.ClientIP(r) }

@@ -208,8 +208,8 @@ func statements(ctx context.Context, e *env) (uint64, bool) {
 	}
 	for _, line := range strings.Split(string(r.body), "\n") {
 		if v, ok := strings.CutPrefix(line, "usher_db_statements_total "); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-			return n, err == nil
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64) // 1.2345678e+07 past a million
+			return uint64(n), err == nil
 		}
 	}
 	return 0, false

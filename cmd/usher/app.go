@@ -12,6 +12,8 @@ import (
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/httpserver"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -26,8 +28,8 @@ type app struct {
 	now          func() time.Time
 	log          *slog.Logger
 	store        *sqlstore.Store
-	metrics      *Metrics  // nil outside serve: counts nothing
-	activity     *activity // requests in flight, for releaseMemoryWhenIdle
+	metrics      *metrics.Metrics     // nil outside serve: counts nothing
+	activity     *httpserver.InFlight // requests in flight, for releaseMemoryWhenIdle
 	gc           *gcTuning
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
@@ -53,7 +55,7 @@ func (c *cli) open(ctx context.Context, fs *flags, migrate bool) (*app, error) {
 }
 
 // openWith is open with the metrics serve records.
-func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Metrics) (*app, error) {
+func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, m *metrics.Metrics) (*app, error) {
 	cfg, notes, err := loadConfig(fs.config, c.env, fs.dev)
 	if err != nil {
 		return nil, prefixLines("configuration: ", err)
@@ -67,8 +69,8 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, metrics *Me
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: metrics, console: console,
-		activity: &activity{}, gc: &gcTuning{}}
+	a := &app{cfg: cfg, dev: fs.dev, now: c.now, log: log, store: store, metrics: m, console: console,
+		activity: &httpserver.InFlight{}, gc: &gcTuning{}}
 	if err := a.prepareSchema(ctx, migrate || fs.dev); err != nil {
 		store.Close()
 		return nil, err
@@ -158,17 +160,6 @@ func (a *app) institution(ctx context.Context, slug string) (*storage.Institutio
 	return inst, err
 }
 
-// lifespans turns the token settings into the provider's, where a zero grace
-// means the default and a negative one strict rotation.
-func (c Config) lifespans() provider.Lifespans {
-	grace := c.Tokens.RefreshGrace.Duration()
-	if grace == 0 {
-		grace = -1
-	}
-	return provider.Lifespans{Access: c.Tokens.AccessTTL.Duration(), IDToken: c.Tokens.IDTokenTTL.Duration(),
-		Refresh: c.Tokens.RefreshTTL.Duration(), RefreshGrace: grace}
-}
-
 // explain renders the problems of a refused input in English, on one line.
 func (a *app) explain(err error) error {
 	problems := flows.Problems(err)
@@ -180,22 +171,4 @@ func (a *app) explain(err error) error {
 		parts[i] = p.Field + ": " + a.catalog.Message("en", p.ID, p.Args)
 	}
 	return errors.New(strings.Join(parts, " "))
-}
-
-// newLogger builds the process logger from the log settings.
-func newLogger(c ConfigLog, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch c.Level {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
@@ -471,7 +472,7 @@ func TestHostileOversize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(e.u.a, newMetrics(), nil),
+		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(e.u.a, metrics.New(), nil),
 			MaxHeaderBytes: maxHeaderBytes, ReadHeaderTimeout: readHeaderTimeout}}
 		srv.Start()
 		t.Cleanup(srv.Close)

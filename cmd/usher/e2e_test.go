@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
@@ -67,7 +68,7 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 		"USHER_DATABASE_URL="+db.URL, "USHER_PUBLIC_URL="+publicURL, "USHER_SECRET="+strings.Repeat("k", 40),
 		"USHER_SMTP_HOST=smtp.example.org", "USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=error"),
 		stdin: strings.NewReader(""), stdout: io.Discard, stderr: &testLogWriter{t}, now: time.Now}
-	m := newMetrics()
+	m := metrics.New()
 	a, err := c.openWith(context.Background(), newFlags("test"), true, m)
 	if err != nil {
 		t.Fatal(err)

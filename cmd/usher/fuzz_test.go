@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
@@ -119,7 +120,7 @@ func newFzUsherOn(tb testing.TB, dbURL string) *fzUsher {
 		"USHER_SECRET=" + strings.Repeat("k", 40), "USHER_SMTP_HOST=smtp.example.org",
 		"USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=warn"},
 		stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, now: time.Now}
-	m := newMetrics()
+	m := metrics.New()
 	a, err := c.openWith(context.Background(), newFlags("test"), true, m)
 	if err != nil {
 		tb.Fatal(err)
@@ -184,7 +185,7 @@ func (r fzResponse) String() string {
 }
 
 // serve runs one request through the handler graph. A panic that escapes
-// the middleware (mwRecover re-panics after a partial write) is returned as
+// the middleware (httpserver.Recover re-panics after a partial write) is returned as
 // an error with its stack.
 func (u *fzUsher) serve(fr fzRequest) (resp fzResponse, err error) {
 	req, perr := http.NewRequest(fr.method, fzBase+fr.path, strings.NewReader(fr.body))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/usher-idp/usher/internal/httpserver"
 )
 
 // memoryQuiet is how long the server must have served nothing before the
@@ -51,39 +53,16 @@ func (g *gcTuning) hashing(busy bool) {
 	}
 }
 
-// activity records whether the server is serving: the requests in flight and
-// when the last one ended.
-type activity struct {
-	inFlight atomic.Int64
-	lastEnd  atomic.Int64 // Unix nanoseconds
-}
-
-// middleware counts every request but the probes of load balancers and
-// monitoring, which come every few seconds and allocate next to nothing:
-// counted, they would keep a server without users from ever looking idle.
-func (a *activity) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
-			next.ServeHTTP(w, r)
-			return
-		}
-		a.inFlight.Add(1)
-		defer func() {
-			a.lastEnd.Store(time.Now().UnixNano())
-			a.inFlight.Add(-1)
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// quiet reports when the last request ended (zero: none yet) and whether
-// none runs now.
-func (a *activity) quiet() (lastEnd time.Time, quiet bool) {
-	if n := a.lastEnd.Load(); n != 0 {
-		lastEnd = time.Unix(0, n)
+// isActivity tells which requests count as the server being in use: all
+// but the probes of load balancers and monitoring, which come every few
+// seconds and allocate next to nothing. Counted, they would keep a server
+// without users from ever looking idle.
+func isActivity(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return false
 	}
-	return lastEnd, a.inFlight.Load() == 0
+	return true
 }
 
 // releaseMemoryWhenIdle hands the memory the server used back to the
@@ -91,7 +70,7 @@ func (a *activity) quiet() (lastEnd time.Time, quiet bool) {
 // requests. Go keeps freed memory for reuse, and with gcPercent the heap
 // under load is several times the live data: without this, a server that
 // served a burst would idle at its peak.
-func releaseMemoryWhenIdle(ctx context.Context, a *activity, quiet time.Duration) {
+func releaseMemoryWhenIdle(ctx context.Context, a *httpserver.InFlight, quiet time.Duration) {
 	t := time.NewTicker(quiet)
 	defer t.Stop()
 	var released time.Time
@@ -101,7 +80,7 @@ func releaseMemoryWhenIdle(ctx context.Context, a *activity, quiet time.Duration
 			return
 		case <-t.C:
 		}
-		last, idle := a.quiet()
+		last, idle := a.Idle()
 		if idle && !last.IsZero() && last.After(released) && time.Since(last) >= quiet {
 			debug.FreeOSMemory()
 			released = last

@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"testing"
 	"time"
+
+	"github.com/usher-idp/usher/internal/httpserver"
 )
 
 // serve raises the collector's target unless the operator chose one, and
@@ -36,26 +38,26 @@ func TestGCTuning(t *testing.T) {
 // The activity middleware sees a request in flight and when it ended, which
 // is how serve knows it may hand memory back.
 func TestActivity(t *testing.T) {
-	a := &activity{}
-	if last, quiet := a.quiet(); !quiet || !last.IsZero() {
+	a := &httpserver.InFlight{}
+	if last, quiet := a.Idle(); !quiet || !last.IsZero() {
 		t.Fatalf("new: last %v, quiet %v", last, quiet)
 	}
 	var duringQuiet bool
-	h := a.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		_, duringQuiet = a.quiet()
+	h := a.Count(isActivity)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		_, duringQuiet = a.Idle()
 	}))
 	before := time.Now()
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/institutions/demo/jwks", nil))
 	if duringQuiet {
 		t.Error("quiet while a request ran")
 	}
-	last, quiet := a.quiet()
+	last, quiet := a.Idle()
 	if !quiet || last.Before(before) {
 		t.Errorf("after the request: last %v (started %v), quiet %v", last, before, quiet)
 	}
 	for _, probe := range []string{"/healthz", "/readyz", "/metrics"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", probe, nil))
-		if got, _ := a.quiet(); !got.Equal(last) {
+		if got, _ := a.Idle(); !got.Equal(last) {
 			t.Errorf("a probe of %s counted as activity", probe)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/usher-idp/usher/internal/metrics"
 )
 
 // Server limits: generous for people, tight for slow or oversized requests.
@@ -23,12 +25,12 @@ const (
 
 // usher serve [--config FILE] [--dev]
 func (c *cli) serve(ctx context.Context, args []string) error {
-	metrics := newMetrics() // first: it records the process start time
+	m := metrics.New() // first: it records the process start time
 	fs := newFlags("serve")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.openWith(ctx, fs, true, metrics)
+	a, err := c.openWith(ctx, fs, true, m)
 	if err != nil {
 		return err
 	}
@@ -40,14 +42,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 		demo.print(c.stdout, a.cfg.PublicURL)
 	}
-	metrics.CountStatements(a.store.Statements)
+	m.CountStatements(a.store.Statements)
 	stopMail, err := a.startMail(ctx) // this replica's outbox worker
 	if err != nil {
 		return err
 	}
 	defer stopMail() // before the store closes: the email being sent is recorded
 	defer a.runAfterwards()() // after the server: what the last answers left to do is done, and its emails queued
-	handler := newHandler(a, metrics, demo)
+	handler := newHandler(a, m, demo)
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -6,18 +6,19 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/usher-idp/usher/internal/httpserver"
+	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/templates"
 )
 
 // newHandler builds the whole HTTP handler graph: the same one in
 // production and in the end-to-end tests.
 // demo, when set (--dev), adds the demo relying party at /demo/.
-func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
+func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
-	healthz, readyz := healthHandlers(a.store, a.log)
-	mux.Handle("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz)
-	mux.Handle("GET /metrics", m)
+	mux.Handle("GET /healthz", httpserver.Healthz())
+	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
+	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
@@ -26,13 +27,13 @@ func newHandler(a *app, m *Metrics, demo *demoData) http.Handler {
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
-	return mwChain(mux,
-		a.activity.middleware,
-		mwClientAddress(trusted),
-		mwObserve(a.log, m),
-		mwSecurityHeaders(https),
-		mwRecover(a.log),
-		mwLimitBody(maxBodyBytes),
+	return httpserver.Chain(mux,
+		a.activity.Count(isActivity),
+		httpserver.ClientAddress(trusted),
+		httpserver.Observe(a.log, m),
+		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
+		httpserver.Recover(a.log),
+		httpserver.LimitBody(maxBodyBytes),
 	)
 }
 
