@@ -230,10 +230,10 @@ func (h *SignIn) rehash(ctx context.Context, s SignInStore, acct *storage.Accoun
 	}
 }
 
-// secondFactorFailed counts a wrong code of the second factor against the
-// account like a wrong password (the lock of its email, the account's
+// countFailure counts a wrong second-factor code, or a wrong current
+// password on the account page, against the account like a wrong password (the lock of its email, the account's
 // counters and audit trail), and reports whether it locked the account.
-func (h *SignIn) secondFactorFailed(r *http.Request, inst *storage.Institution, acct *storage.Account, rt returnTo) (bool, error) {
+func (h *SignIn) countFailure(r *http.Request, inst *storage.Institution, acct *storage.Account, rt returnTo) (bool, error) {
 	a := attempt{inst: inst, rt: rt, kind: acct.Kind, email: acct.Email, address: clientIP(r)}
 	g := &guard{s: h.In(inst.ID), policy: inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(acct.Kind, acct.Email),
 		address: addressKey(a.address)}

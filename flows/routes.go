@@ -37,7 +37,11 @@ type Handlers struct {
 //	POST /institutions/{slug}/password/forgot  email, return_to: the same answer whether or not the account exists
 //	GET  /institutions/{slug}/password/reset   the form an emailed link opens (?token=); consumes nothing
 //	POST /institutions/{slug}/password/reset   token, password, password_confirm: sets the password, signs in
-//	GET  /institutions/{slug}/account          who is signed in
+//	GET  /institutions/{slug}/account          who is signed in, the second factor, the browsers signed in
+//	POST /institutions/{slug}/account/password         current_password, password, password_confirm
+//	POST /institutions/{slug}/account/recovery-codes   new recovery codes, shown once
+//	POST /institutions/{slug}/account/2fa/disable      turns the second factor off (when not required)
+//	POST /institutions/{slug}/account/sessions/end     signs out of every browser
 //	GET  /institutions/{slug}/brand.css        the brand colour, as a stylesheet
 //
 // Every POST goes through http.CrossOriginProtection (Sec-Fetch-Site, else
@@ -75,6 +79,10 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	get("/password/reset", h.Recovery.getReset)
 	post("/password/reset", h.Recovery.postReset)
 	get("/account", h.Account.get)
+	post("/account/password", h.Account.postPassword)
+	post("/account/recovery-codes", h.Account.postRecoveryCodes)
+	post("/account/2fa/disable", h.Account.postDisableTwoFactor)
+	post("/account/sessions/end", h.Account.postEndSessions)
 	get("/brand.css", brandCSS)
 }
 

@@ -217,7 +217,7 @@ func (h *TwoFactor) verified(r *http.Request, inst *storage.Institution, f facto
 // wrongCode answers a wrong code: it counts towards the account's lock, and
 // the form is shown again.
 func (h *TwoFactor) wrongCode(w http.ResponseWriter, r *http.Request, inst *storage.Institution, f factorStep, recovery bool) {
-	locked, err := h.SignIn.secondFactorFailed(r, inst, f.acct, f.rt)
+	locked, err := h.SignIn.countFailure(r, inst, f.acct, f.rt)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return

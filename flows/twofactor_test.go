@@ -233,3 +233,83 @@ func TestTwoFactorRequiredByTheClient(t *testing.T) {
 		}
 	})
 }
+
+// The account page: new recovery codes replace the old ones; a second
+// factor that is not required can be turned off (an email says so), one
+// that is required cannot.
+func TestAccountPageSecondFactor(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		op := e.operator(t, e.opera, "otto@example.org")
+		b := e.browser(t)
+		_, codes := e.enrol(t, b, "otto@example.org")
+		got := b.get("/institutions/opera/account")
+		if got.status != http.StatusOK || !strings.Contains(got.body, e.message("en", "account.two_factor_on", map[string]string{"count": "10"})) {
+			t.Fatalf("the account page: %d\n%s", got.status, got.body)
+		}
+		got = b.post("/institutions/opera/account/recovery-codes", url.Values{})
+		fresh := codePattern.FindAllStringSubmatch(got.body, -1)
+		if got.status != http.StatusOK || len(fresh) != 10 || fresh[0][1] == codes[0] {
+			t.Fatalf("new recovery codes: %d, %d codes", got.status, len(fresh))
+		}
+		if got := b.post("/institutions/opera/account/2fa/disable", url.Values{}); got.status != http.StatusForbidden {
+			t.Errorf("turning off a required second factor: %d", got.status)
+		}
+		op, _ = e.store.In(e.opera.ID).GetAccount(e.ctx, op.ID)
+		op.TwoFactorRequired = false
+		must(t, e.store.In(e.opera.ID).UpdateAccount(e.ctx, op))
+		if got := b.post("/institutions/opera/account/2fa/disable", url.Values{}); got.status != http.StatusOK ||
+			!strings.Contains(got.body, e.message("en", "account.two_factor_removed", nil)) {
+			t.Errorf("turning off a second factor not required: %d", got.status)
+		}
+		if a, _ := e.store.In(e.opera.ID).GetAccount(e.ctx, op.ID); a.TOTPConfirmedAt != nil || a.TOTPSecret != nil {
+			t.Errorf("the second factor is still there: %+v", a)
+		}
+		if len(e.mailer.of(templates.ClassTwoFactorRemoved, "otto@example.org")) != 1 {
+			t.Error("no two_factor_removed email")
+		}
+		got = e.browser(t).signIn("opera", "otto@example.org", goodPassword, returnTo("opera", boxOfficeID))
+		if got.location != returnTo("opera", boxOfficeID) {
+			t.Errorf("after turning it off, the password alone: %d to %q", got.status, got.location)
+		}
+	})
+}
+
+// The account page changes the password (the current one first; a wrong
+// one is refused), lists the browsers signed in, and signs out of all.
+func TestAccountPagePasswordAndSessions(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.customer(t, e.opera, "ann@example.org")
+		other := e.browser(t)
+		other.signIn("opera", "ann@example.org", goodPassword, "")
+		b := e.browser(t)
+		b.signIn("opera", "ann@example.org", goodPassword, "")
+		got := b.get("/institutions/opera/account")
+		if n := strings.Count(got.body, "<li>Signed in "); n != 2 || !strings.Contains(got.body, "(this browser)") {
+			t.Errorf("the account page lists %d browsers:\n%s", n, got.body)
+		}
+		change := url.Values{"current_password": {"wrong password"}, "password": {newPassword}, "password_confirm": {newPassword}}
+		if got := b.post("/institutions/opera/account/password", change); got.status != http.StatusBadRequest ||
+			!strings.Contains(got.body, e.message("en", "account.current_password_wrong", nil)) {
+			t.Errorf("a wrong current password: %d", got.status)
+		}
+		change.Set("current_password", goodPassword)
+		if got := b.post("/institutions/opera/account/password", change); got.status != http.StatusOK ||
+			!strings.Contains(got.body, e.message("en", "password_change.done", nil)) {
+			t.Errorf("changing the password: %d", got.status)
+		}
+		if e.authenticated(t, e.opera, other.cookie("opera")) != nil || e.authenticated(t, e.opera, b.cookie("opera")) == nil {
+			t.Error("after a change, the other browser is still signed in, or this one is not")
+		}
+		if got := e.browser(t).signIn("opera", "ann@example.org", newPassword, ""); got.status != http.StatusSeeOther {
+			t.Errorf("the new password: %d", got.status)
+		}
+		if got := b.post("/institutions/opera/account/sessions/end", url.Values{}); got.status != http.StatusOK {
+			t.Errorf("signing out everywhere: %d", got.status)
+		}
+		if e.authenticated(t, e.opera, b.cookie("opera")) != nil {
+			t.Error("still signed in after signing out everywhere")
+		}
+	})
+}

@@ -68,12 +68,13 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 			Policy: f.accounts.Policy, In: func(id string) flows.PasswordChangeStore { return store.In(id) }},
 		Consent: &flows.Consent{Site: e.site, Sessions: e.sessions, Tx: store,
 			In: func(id string) flows.ConsentStore { return store.In(id) }},
-		Logout:  &flows.Logout{Site: e.site, Sessions: e.sessions, In: func(id string) flows.LogoutStore { return store.In(id) }},
-		Account: &flows.AccountPage{Site: e.site, Sessions: e.sessions, In: func(id string) flows.AccountGetter { return store.In(id) }},
+		Logout: &flows.Logout{Site: e.site, Sessions: e.sessions, In: func(id string) flows.LogoutStore { return store.In(id) }},
+		Account: &flows.AccountPage{Site: e.site, SignIn: signIn, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
+			RecoveryKey: testRecoveryKey, Mailer: e.mailer, In: func(id string) flows.AccountPageStore { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: e.site, Sessions: e.sessions, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
 			Mailer: e.mailer, In: func(id string) flows.RecoveryStore { return store.In(id) }},
 		TwoFactor: &flows.TwoFactor{Site: e.site, SignIn: signIn, Tx: store, Secrets: totpSealer(t), Mailer: e.mailer,
-			RecoveryKey: []byte("recovery codes key, 32 bytes ..."), In: func(id string) flows.TwoFactorStore { return store.In(id) }},
+			RecoveryKey: testRecoveryKey, In: func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	mux := http.NewServeMux()
 	h.Routes(mux)
@@ -268,6 +269,9 @@ func (m *countingMetrics) get(k string) int {
 	defer m.mu.Unlock()
 	return m.counts[k]
 }
+
+// testRecoveryKey is the key of the recovery codes' stored form in tests.
+var testRecoveryKey = []byte("recovery codes key, 32 bytes ...")
 
 // totpSealer seals TOTP secrets as cmd/usher does, with a test secret.
 func totpSealer(t *testing.T) *seal.Sealer {

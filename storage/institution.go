@@ -38,6 +38,9 @@ type Settings struct {
 	TwoFactor      bool     `json:"two_factor"`       // operators must use TOTP
 	Registration   bool     `json:"registration"`     // customers may register themselves
 	ManualPassword bool     `json:"manual_password"`  // operators may set a customer's password
+	// CustomerTwoFactor lets customers turn a second factor on from their
+	// account page (operators always may).
+	CustomerTwoFactor bool `json:"customer_two_factor"`
 
 	TemporaryPasswordTTL Duration `json:"temporary_password_ttl"`
 	ResetLinkTTL         Duration `json:"reset_link_ttl"`

@@ -36,6 +36,9 @@ type SessionStore interface {
 	GetSession(ctx context.Context, id string) (*BrowserSession, error)
 	// DeleteSession removes the session; removing a missing one is no error.
 	DeleteSession(ctx context.Context, id string) error
+	// ListAccountSessions returns the live sessions of the account, the
+	// most recently used first.
+	ListAccountSessions(ctx context.Context, accountID string) ([]BrowserSession, error)
 	// DeleteAccountSessions ends every session of the account except the one
 	// with exceptID ("" ends them all) and returns how many it ended.
 	DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error)

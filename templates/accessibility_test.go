@@ -10,10 +10,12 @@ import (
 
 // contractFields are the form field names of DESIGN.md (Contracts), plus
 // return_to (the authorization request to resume), consent (the choice of
-// the consent page) and token (the secret of an emailed link).
+// the consent page), token (the secret of an emailed link) and
+// current_password (the account page's change of password).
 var contractFields = map[string]bool{
 	"email": true, "password": true, "password_confirm": true, "code": true, "recovery_code": true,
 	"given_name": true, "family_name": true, "return_to": true, "consent": true, "token": true,
+	"current_password": true,
 }
 
 // Every rendered page parses as HTML and follows the rules of the contract
@@ -144,7 +146,8 @@ func (c *pageCheck) checkField(in *html.Node) {
 			c.t.Errorf("%s: invalid field %q does not point at its problem", c.name, name)
 		}
 	}
-	want := map[string]string{"email": "username", "password": "new-password", "password_confirm": "new-password"}
+	want := map[string]string{"email": "username", "password": "new-password", "password_confirm": "new-password",
+		"current_password": "current-password"}
 	if c.page == pageSignIn {
 		want["password"] = "current-password"
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"text/template/parse"
+	"time"
 )
 
 // funcs returns the template functions of one locale:
@@ -26,7 +27,8 @@ func (c *Catalog) funcs(locale string) template.FuncMap {
 			}
 			return c.Message(locale, id, values), nil
 		},
-		"locale": func() string { return locale },
+		"locale":   func() string { return locale },
+		"datetime": func(t time.Time) string { return formatDateTime(locale, t) },
 	}
 }
 
@@ -34,8 +36,9 @@ func (c *Catalog) funcs(locale string) template.FuncMap {
 // bound to a locale before it runs.
 func placeholderFuncs() template.FuncMap {
 	return template.FuncMap{
-		"t":      func(string, ...any) (string, error) { return "", errors.New("templates: t is not bound to a locale") },
-		"locale": func() string { return DefaultLocale },
+		"t":        func(string, ...any) (string, error) { return "", errors.New("templates: t is not bound to a locale") },
+		"locale":   func() string { return DefaultLocale },
+		"datetime": func(time.Time) string { return "" },
 	}
 }
 

@@ -3,6 +3,7 @@ package templates
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Brand is how an institution presents itself on its pages.
@@ -133,10 +134,30 @@ type SignedOutPage struct {
 	Frame
 }
 
-// SignedInPage is the minimal account page.
+// SignedInPage is the account page: who is signed in, the password form,
+// the second factor, the browsers signed in.
 type SignedInPage struct {
 	Frame
-	Email string
+	Form      // the password form's problems
+	Email     string
+	Notice    *Text      // what was just done, or nil
+	TwoFactor FactorInfo // the second factor
+	Sessions  []SessionRow
+}
+
+// FactorInfo is what the account page says of the second factor.
+type FactorInfo struct {
+	Enrolled   bool
+	CanTurnOn  bool // not enrolled, and offered
+	CanTurnOff bool // enrolled, and not required
+	CodesLeft  int  // unused recovery codes
+}
+
+// SessionRow is a browser signed in to the account.
+type SessionRow struct {
+	Started  time.Time
+	LastUsed time.Time
+	Current  bool // the browser showing the page
 }
 
 // ErrorPage explains that something went wrong, in words for people: a

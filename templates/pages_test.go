@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 	"unicode"
 )
 
@@ -57,7 +58,10 @@ func renderers(p *Pages) map[string]func(w http.ResponseWriter, locale string) e
 			return p.SignedOut(w, http.StatusOK, SignedOutPage{Frame: frame(l)})
 		},
 		pageSignedIn: func(w http.ResponseWriter, l string) error {
-			return p.SignedIn(w, http.StatusOK, SignedInPage{Frame: frame(l), Email: "ann@example.org"})
+			at := time.Date(2031, time.March, 14, 15, 9, 0, 0, time.UTC)
+			return p.SignedIn(w, http.StatusOK, SignedInPage{Frame: frame(l), Email: "ann@example.org",
+				Notice: &Text{ID: "password_change.done"}, TwoFactor: FactorInfo{Enrolled: true, CanTurnOff: true, CodesLeft: 9},
+				Sessions: []SessionRow{{Started: at, LastUsed: at.Add(time.Hour), Current: true}, {Started: at, LastUsed: at}}})
 		},
 		pageError: func(w http.ResponseWriter, l string) error {
 			return p.Error(w, http.StatusBadRequest, ErrorPage{Frame: frame(l),

@@ -27,6 +27,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	if err != nil {
 		return err
 	}
+	recoveryKey := seal.Derive(master, "recovery-codes", 32)
 	store := a.store
 	a.afterwards = flows.NewAfterwards(afterwardsQueue, afterwardsDelay)
 	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
@@ -49,12 +50,13 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			In: func(id string) flows.ConsentStore { return store.In(id) }},
 		Logout: &flows.Logout{Site: site, Sessions: a.sessions,
 			In: func(id string) flows.LogoutStore { return store.In(id) }},
-		Account: &flows.AccountPage{Site: site, Sessions: a.sessions,
-			In: func(id string) flows.AccountGetter { return store.In(id) }},
+		Account: &flows.AccountPage{Site: site, SignIn: signIn, Tx: store, Hasher: hasher, Policy: policy,
+			RecoveryKey: recoveryKey, Mailer: a.outbox,
+			In: func(id string) flows.AccountPageStore { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
 			Mailer: a.outbox, Afterwards: a.afterwards, In: func(id string) flows.RecoveryStore { return store.In(id) }},
 		TwoFactor: &flows.TwoFactor{Site: site, SignIn: signIn, Tx: store, Secrets: totpSecrets, Mailer: a.outbox,
-			RecoveryKey: seal.Derive(master, "recovery-codes", 32),
+			RecoveryKey: recoveryKey,
 			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store}

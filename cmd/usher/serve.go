@@ -47,7 +47,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stopMail() // before the store closes: the email being sent is recorded
+	defer stopMail()          // before the store closes: the email being sent is recorded
 	defer a.runAfterwards()() // after the server: what the last answers left to do is done, and its emails queued
 	handler := newHandler(a, m, demo)
 	ln, err := net.Listen("tcp", a.cfg.Listen)

@@ -75,6 +75,17 @@ func (s *scoped) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
+// ListAccountSessions implements storage.SessionStore.
+func (s *scoped) ListAccountSessions(ctx context.Context, accountID string) ([]storage.BrowserSession, error) {
+	var list []storage.BrowserSession
+	err := s.all(ctx, &list, `SELECT `+sessionColumns+` FROM browser_sessions
+		WHERE institution_id = ? AND account_id = ? AND expires_at > ? ORDER BY updated_at DESC, id`, s.inst, accountID, s.clock())
+	if err != nil {
+		return nil, fmt.Errorf("list account sessions: %w", err)
+	}
+	return list, nil
+}
+
 // DeleteAccountSessions implements storage.SessionStore.
 func (s *scoped) DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error) {
 	if accountID == "" {

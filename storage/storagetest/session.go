@@ -16,6 +16,7 @@ func sessionTests() []test {
 		{"Delete", testSessionDelete},
 		{"UpdateNeverCreates", testSessionUpdate},
 		{"DeleteAccountSessions", testSessionDeleteAccount},
+		{"ListAccountSessions", testSessionListAccount},
 	}
 }
 
@@ -156,4 +157,28 @@ func testSessionDeleteAccount(e *env) {
 	mustCount(e.t, "end all of a's sessions", n, err, 1)
 	e.getSession(s, "b1")
 	e.getSession(s, "anon")
+}
+
+// testSessionListAccount: an account's live sessions, the most recently
+// used first; not another account's, not an expired one, not another
+// institution's.
+func testSessionListAccount(e *env) {
+	s, _ := e.scope("opera")
+	other, _ := e.scope("ballet")
+	a := e.account(s, storage.Customer, "ann@x.org")
+	b := e.account(s, storage.Customer, "bob@x.org")
+	e.session(s, "old", a.ID, time.Hour)
+	e.clock.Advance(time.Minute)
+	e.session(s, "new", a.ID, 2*time.Hour)
+	e.session(s, "short", a.ID, 30*time.Second)
+	e.session(s, "bob", b.ID, time.Hour)
+	e.session(other, "theirs", a.ID, time.Hour)
+	e.clock.Advance(time.Minute)
+	list, err := s.ListAccountSessions(e.ctx, a.ID)
+	must(e.t, "list", err)
+	var ids []string
+	for _, bs := range list {
+		ids = append(ids, bs.ID)
+	}
+	mustEqual(e.t, "the account's live sessions", ids, []string{"new", "old"})
 }
