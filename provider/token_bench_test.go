@@ -61,7 +61,8 @@ func newBenchProvider(b *testing.B) *benchProvider {
 	bp.introspector.id, bp.introspector.secret = register(provider.ClientSpec{Name: "Resource server",
 		GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, Introspection: true})
 	p, err := provider.New(provider.Config{PublicURL: "https://id.example.org",
-		MasterSecret: []byte(strings.Repeat("m", 32)), Store: store, Sessions: nobody{}, Pages: noPages{}})
+		MasterSecret: []byte(strings.Repeat("m", 32)), Institutions: store, Transactor: store,
+		In: func(id string) provider.InstitutionStore { return store.In(id) }, Sessions: nobody{}, Pages: noPages{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -123,8 +123,9 @@ func (a *app) build() error {
 	a.web = &flows.Web{Store: a.store, Sessions: sessions, Pages: pages, Catalog: catalog, Hasher: hasher,
 		Policy: policy, Now: a.now, Log: a.log, Metrics: a.metrics}
 	a.provider, err = provider.New(provider.Config{
-		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: sessions, Pages: a.web,
-		Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
+		PublicURL: a.cfg.PublicURL, MasterSecret: master, Institutions: a.store, Transactor: a.store,
+		In:       func(id string) provider.InstitutionStore { return a.store.In(id) },
+		Sessions: sessions, Pages: a.web, Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
 	})
 	return err
 }
