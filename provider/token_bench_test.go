@@ -46,12 +46,14 @@ func newBenchProvider(b *testing.B) *benchProvider {
 		b.Fatal(err)
 	}
 	bp := &benchProvider{store: store}
+	clients, err := provider.NewClients(provider.ClientsConfig{Transactor: store,
+		In: func(id string) provider.ClientStore { return store.In(id) }})
+	if err != nil {
+		b.Fatal(err)
+	}
 	register := func(spec provider.ClientSpec) (string, string) {
-		c, secret, err := provider.NewClient(spec)
+		c, secret, err := clients.Register(ctx, inst, spec, "cli")
 		if err != nil {
-			b.Fatal(err)
-		}
-		if err := store.In(inst.ID).CreateClient(ctx, c); err != nil {
 			b.Fatal(err)
 		}
 		return c.ID, secret

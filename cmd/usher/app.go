@@ -34,6 +34,7 @@ type app struct {
 	accounts     *flows.Accounts
 	web          *flows.Web
 	provider     *provider.Provider
+	clients      *provider.Clients
 	// Email: the outbox (queued in the transaction of their cause), the
 	// institutions' template overrides, and where the log sender prints
 	// (--dev without smtp.host). See mailcmd.go.
@@ -127,6 +128,11 @@ func (a *app) build() error {
 		In:       func(id string) provider.InstitutionStore { return a.store.In(id) },
 		Sessions: sessions, Pages: a.web, Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
 	})
+	if err != nil {
+		return err
+	}
+	a.clients, err = provider.NewClients(provider.ClientsConfig{Transactor: a.store,
+		In: func(id string) provider.ClientStore { return a.store.In(id) }})
 	return err
 }
 

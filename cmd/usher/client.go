@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
@@ -42,16 +43,16 @@ func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	if fs.isSet("scope") {
 		spec.Scopes = strings.Fields(*scope)
 	}
-	client, secret, err := provider.NewClient(spec)
-	if err != nil {
-		return prefixLines("client not created: ", err)
-	}
 	a, inst, err := c.openIn(ctx, fs, *institution)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.store.In(inst.ID).CreateClient(ctx, client); err != nil {
+	client, secret, err := a.clients.Register(ctx, inst, spec, string(flows.ActorCLI))
+	if errors.Is(err, provider.ErrInvalidClient) {
+		return prefixLines("client not created: ", err)
+	}
+	if err != nil {
 		return err
 	}
 	return printClientSecret(c, client, secret, *asJSON)
@@ -143,7 +144,7 @@ func (c *cli) clientDelete(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	err = a.store.In(inst.ID).DeleteClient(ctx, pos[0])
+	err = a.clients.Delete(ctx, inst, pos[0], string(flows.ActorCLI))
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("no client %q in institution %s", pos[0], inst.Slug)
 	}

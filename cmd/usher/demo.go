@@ -61,7 +61,7 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 			FirstParty: true, RedirectURIs: []string{home + "callback"}, PostLogoutRedirectURIs: []string{home}},
 	}
 	for _, spec := range clients {
-		if err := ensureDemoClient(ctx, a.store.In(inst.ID), spec); err != nil {
+		if err := a.clients.Ensure(ctx, inst, spec, string(flows.ActorSystem)); err != nil {
 			return nil, err
 		}
 	}
@@ -85,26 +85,6 @@ func ensureDemoInstitution(ctx context.Context, a *app) (*storage.Institution, e
 		return a.institutions.Create(ctx, demoSlug, "Demo Theatre")
 	}
 	return inst, err
-}
-
-// ensureDemoClient creates the client, or brings its secret in line with the
-// current master secret.
-func ensureDemoClient(ctx context.Context, s storage.ClientStore, spec provider.ClientSpec) error {
-	want, _, err := provider.NewClient(spec)
-	if err != nil {
-		return err
-	}
-	have, err := s.GetClient(ctx, spec.ID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return s.CreateClient(ctx, want)
-	case err != nil:
-		return err
-	case have.SecretHash != want.SecretHash:
-		have.SecretHash = want.SecretHash
-		return s.UpdateClient(ctx, have)
-	}
-	return nil
 }
 
 func ensureDemoAccount(ctx context.Context, a *app, inst *storage.Institution, n flows.NewAccount) error {

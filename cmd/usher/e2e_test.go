@@ -109,11 +109,8 @@ func (u *usherServer) client(inst *storage.Institution, spec provider.ClientSpec
 	if spec.Name == "" {
 		spec.Name = "Test shop"
 	}
-	c, secret, err := provider.NewClient(spec)
+	c, secret, err := u.a.clients.Register(context.Background(), inst, spec, string(flows.ActorCLI))
 	if err != nil {
-		u.t.Fatal(err)
-	}
-	if err := u.a.store.In(inst.ID).CreateClient(context.Background(), c); err != nil {
 		u.t.Fatal(err)
 	}
 	return c.ID, secret
