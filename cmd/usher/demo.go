@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
@@ -45,7 +46,7 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 		return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))[:n]
 	}
 	d := &demoData{
-		issuer:     a.cfg.PublicURL + "/institutions/" + demoSlug,
+		issuer:     issuer.URL(a.cfg.PublicURL, demoSlug),
 		shopSecret: derive("shop", 43), boxOfficeSecret: derive("box office", 43),
 		customerPassword: derive("customer", 16), operatorPw: derive("operator", 16),
 	}

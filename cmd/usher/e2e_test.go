@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
@@ -77,7 +78,7 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	u := &usherServer{t: t, a: a, url: base}
 	u.inst = u.institution("demo")
-	u.issuer = base + "/institutions/demo"
+	u.issuer = issuer.URL(base, "demo")
 	return u
 }
 

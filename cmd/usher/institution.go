@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -42,8 +43,8 @@ func (c *cli) institutionCreate(ctx context.Context, args []string) error {
 	if *asJSON {
 		return printJSON(c.stdout, map[string]string{"id": inst.ID, "slug": inst.Slug})
 	}
-	_, err = fmt.Fprintf(c.stdout, "created institution %s (%s), issuer %s/institutions/%s\n",
-		inst.Slug, inst.ID, a.cfg.PublicURL, inst.Slug)
+	_, err = fmt.Fprintf(c.stdout, "created institution %s (%s), issuer %s\n",
+		inst.Slug, inst.ID, issuer.URL(a.cfg.PublicURL, inst.Slug))
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows/mail"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
@@ -134,7 +135,7 @@ func (c *cli) mailTest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	doc := templates.SampleEmail(templates.EmailClass(*class), a.cfg.PublicURL+"/institutions/"+inst.Slug)
+	doc := templates.SampleEmail(templates.EmailClass(*class), issuer.URL(a.cfg.PublicURL, inst.Slug))
 	var e *storage.OutboxEmail
 	err = a.store.InTx(ctx, func(ctx context.Context) error {
 		e, err = a.outbox.Queue(ctx, inst, mail.Recipient{Email: *to, Locale: *locale}, doc)
