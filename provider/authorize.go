@@ -20,7 +20,6 @@ import (
 // validates the request, finds who is signed in, and sends the browser to
 // the sign-in or consent page, or back to the client with a code.
 type authorizeHandler struct {
-	tenants  *tenants
 	sessions Sessions
 	pages    Pages
 	tx       storage.Transactor
@@ -28,11 +27,7 @@ type authorizeHandler struct {
 	now      func() time.Time
 }
 
-func (h *authorizeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orPage(w, r)
-	if !ok {
-		return
-	}
+func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	if formTooLarge(r) {
 		h.pages.Error(w, r, t.inst, http.StatusRequestEntityTooLarge, "error.oauth.title", "error.oauth.invalid_request")

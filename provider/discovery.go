@@ -51,27 +51,13 @@ func jsonBytes(v any) ([]byte, error) {
 	return b, nil
 }
 
-// discoveryHandler serves what relying parties read to configure
-// themselves: the discovery document and the public keys.
-type discoveryHandler struct {
-	tenants *tenants
-}
-
-// document serves /.well-known/openid-configuration.
-func (h *discoveryHandler) document(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+// serveDiscovery serves /.well-known/openid-configuration.
+func serveDiscovery(w http.ResponseWriter, r *http.Request, t *tenant) {
 	writeCacheable(w, t.discovery)
 }
 
-// keys serves the institution's public keys.
-func (h *discoveryHandler) keys(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+// serveJWKS serves the institution's public keys.
+func serveJWKS(w http.ResponseWriter, r *http.Request, t *tenant) {
 	writeCacheable(w, t.jwks)
 }
 

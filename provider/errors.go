@@ -9,6 +9,30 @@ import (
 	"github.com/ory/fosite"
 )
 
+// tenantHandler serves a request for one institution, with its provider.
+type tenantHandler func(w http.ResponseWriter, r *http.Request, t *tenant)
+
+// api serves an endpoint that applications call: h gets the provider of the
+// institution named in the path; when there is none, the answer is a JSON
+// error.
+func (ts *tenants) api(h tenantHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := ts.orJSONError(w, r); ok {
+			h(w, r, t)
+		}
+	})
+}
+
+// browser is api for the endpoints browsers visit: the answer is an error
+// page.
+func (ts *tenants) browser(h tenantHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := ts.orPage(w, r); ok {
+			h(w, r, t)
+		}
+	})
+}
+
 // orJSONError resolves the request's institution, answering 404 (unknown
 // institution) or 500 itself when it cannot.
 func (ts *tenants) orJSONError(w http.ResponseWriter, r *http.Request) (*tenant, bool) {

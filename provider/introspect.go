@@ -8,22 +8,12 @@ import (
 	"github.com/ory/fosite"
 )
 
-// tokenStatusHandler serves what a client asks about the tokens it holds:
-// introspection and revocation.
-type tokenStatusHandler struct {
-	tenants *tenants
-}
-
 // introspect serves RFC 7662 token introspection. The caller authenticates
 // as a client of the institution; it learns about its own tokens only,
 // unless it is a resource server (registered with --introspection). Any
 // other token, a token of another institution, an expired or revoked one:
 // {"active": false}.
-func (h *tokenStatusHandler) introspect(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
@@ -97,11 +87,7 @@ func writeIntrospection(w http.ResponseWriter, v map[string]any) {
 
 // revoke serves RFC 7009 revocation: a client revokes its own tokens; the
 // whole grant ends (access and refresh tokens of the same request).
-func (h *tokenStatusHandler) revoke(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+func revoke(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	err := t.oauth2.NewRevocationRequest(ctx, r)
 	if err != nil && noClientCredentials(r) {

@@ -20,17 +20,12 @@ import (
 // signed-out page. A bad hint or an unregistered URI is refused with an
 // error page and nobody is signed out.
 type logoutHandler struct {
-	tenants  *tenants
 	sessions Sessions
 	pages    Pages
 	log      *slog.Logger
 }
 
-func (h *logoutHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orPage(w, r)
-	if !ok {
-		return
-	}
+func (h *logoutHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	if err := r.ParseForm(); err != nil {
 		h.pages.Error(w, r, t.inst, http.StatusBadRequest, "error.logout.title", "error.logout.invalid_request")
 		return

@@ -75,9 +75,10 @@ func (l Lifespans) withDefaults() Lifespans {
 	return l
 }
 
-// Provider serves every institution's protocol endpoints. It is the
-// endpoints' handlers, assembled by New and registered by Routes, over the
-// cache of the institutions' fosite providers; and it rotates signing keys.
+// Provider serves every institution's protocol endpoints: the endpoints'
+// handlers, assembled by New and registered by Routes, each called with the
+// institution's fosite provider from the cache (tenants). It also rotates
+// signing keys.
 type Provider struct {
 	publicURL string
 	stores    stores
@@ -85,12 +86,11 @@ type Provider struct {
 	now       func() time.Time
 	retireFor time.Duration // how long a retired key stays published
 
+	tenants   *tenants
 	authorize *authorizeHandler
 	token     *tokenHandler
-	tokens    *tokenStatusHandler
 	userinfo  *userinfoHandler
 	logout    *logoutHandler
-	discovery *discoveryHandler
 }
 
 // New checks cfg and returns a Provider.
@@ -128,13 +128,11 @@ func New(cfg Config) (*Provider, error) {
 		// default), so that id_token_hints of long browser sessions still
 		// verify at logout.
 		retireFor: max(life.IDToken+time.Hour, 7*24*time.Hour),
-		authorize: &authorizeHandler{tenants: t, sessions: cfg.Sessions, pages: cfg.Pages, tx: cfg.Transactor,
-			log: cfg.Log, now: cfg.Now},
-		token:     &tokenHandler{tenants: t, tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log},
-		tokens:    &tokenStatusHandler{tenants: t},
-		userinfo:  &userinfoHandler{tenants: t, log: cfg.Log},
-		logout:    &logoutHandler{tenants: t, sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log},
-		discovery: &discoveryHandler{tenants: t},
+		tenants:   t,
+		authorize: &authorizeHandler{sessions: cfg.Sessions, pages: cfg.Pages, tx: cfg.Transactor, log: cfg.Log, now: cfg.Now},
+		token:     &tokenHandler{tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log},
+		userinfo:  &userinfoHandler{log: cfg.Log},
+		logout:    &logoutHandler{sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log},
 	}, nil
 }
 

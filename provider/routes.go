@@ -2,6 +2,7 @@ package provider
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/usher-idp/usher/internal/issuer"
 )
@@ -21,16 +22,20 @@ const (
 
 // Routes registers every protocol endpoint on mux.
 func (p *Provider) Routes(mux *http.ServeMux) {
-	under := func(method, path string) string { return method + " " + issuer.Pattern + path }
-	mux.HandleFunc(under("GET", discoveryPath), p.discovery.document)
-	mux.HandleFunc(under("GET", jwksPath), p.discovery.keys)
-	mux.Handle(under("GET", authorizePath), p.authorize)
-	mux.Handle(under("POST", authorizePath), p.authorize)
-	mux.Handle(under("POST", tokenPath), p.token)
-	mux.HandleFunc(under("POST", introspectPath), p.tokens.introspect)
-	mux.HandleFunc(under("POST", revokePath), p.tokens.revoke)
-	mux.Handle(under("GET", userinfoPath), p.userinfo)
-	mux.Handle(under("POST", userinfoPath), p.userinfo)
-	mux.Handle(under("GET", logoutPath), p.logout)
-	mux.Handle(under("POST", logoutPath), p.logout)
+	// api: endpoints applications call (errors in JSON); browser: endpoints
+	// browsers visit (error pages).
+	api, browser := p.tenants.api, p.tenants.browser
+	handle := func(methods, path string, h http.Handler) {
+		for _, m := range strings.Fields(methods) {
+			mux.Handle(m+" "+issuer.Pattern+path, h)
+		}
+	}
+	handle("GET", discoveryPath, api(serveDiscovery))
+	handle("GET", jwksPath, api(serveJWKS))
+	handle("GET POST", authorizePath, browser(p.authorize.serve))
+	handle("POST", tokenPath, api(p.token.serve))
+	handle("POST", introspectPath, api(introspect))
+	handle("POST", revokePath, api(revoke))
+	handle("GET POST", userinfoPath, api(p.userinfo.serve))
+	handle("GET POST", logoutPath, browser(p.logout.serve))
 }

@@ -14,17 +14,12 @@ import (
 // tokenHandler serves the token endpoint: authorization code, refresh token
 // and client credentials grants.
 type tokenHandler struct {
-	tenants *tenants
 	tx      storage.Transactor
 	metrics Metrics
 	log     *slog.Logger
 }
 
-func (h *tokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := withRecordCache(r.Context())
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")

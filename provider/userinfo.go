@@ -15,15 +15,10 @@ import (
 // issued for, by granted scope: GET or POST, the token in the Authorization
 // header or (POST) in the form body.
 type userinfoHandler struct {
-	tenants *tenants
-	log     *slog.Logger
+	log *slog.Logger
 }
 
-func (h *userinfoHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.tenants.orJSONError(w, r)
-	if !ok {
-		return
-	}
+func (h *userinfoHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	token := bearerToken(r)
 	if token == "" {

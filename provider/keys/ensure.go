@@ -79,13 +79,7 @@ func (w *writer) ensureLocked(ctx context.Context, st toucher) (bool, error) {
 // new one) and a next key.
 func (w *writer) complete(ctx context.Context, alg string, h holding) error {
 	if len(h.current) == 0 {
-		var err error
-		if h.next != nil {
-			err = w.promote(ctx, h.next.ID)
-		} else {
-			err = w.create(ctx, alg, true)
-		}
-		if err != nil {
+		if err := w.makeCurrent(ctx, alg, h); err != nil {
 			return err
 		}
 	}

@@ -99,13 +99,7 @@ func (w *writer) rotate(ctx context.Context, alg string, h holding, expires time
 			return fmt.Errorf("keys: retire key %s: %w", kid, err)
 		}
 	}
-	var err error
-	if h.next != nil {
-		err = w.promote(ctx, h.next.ID)
-	} else {
-		err = w.create(ctx, alg, true)
-	}
-	if err != nil {
+	if err := w.makeCurrent(ctx, alg, h); err != nil {
 		return err
 	}
 	return w.create(ctx, alg, false)
