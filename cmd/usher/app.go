@@ -138,22 +138,6 @@ func (a *app) build() error {
 
 func (a *app) Close() { a.store.Close() }
 
-// openIn is open for a command about one institution: it also finds the
-// institution named by slug (the --institution flag). The caller closes the
-// app; on error it is closed already.
-func (c *cli) openIn(ctx context.Context, fs *flags, slug string) (*app, *storage.Institution, error) {
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	inst, err := a.institution(ctx, slug)
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, inst, nil
-}
-
 // institution finds an institution by slug, with an error that says so.
 func (a *app) institution(ctx context.Context, slug string) (*storage.Institution, error) {
 	if slug == "" {
