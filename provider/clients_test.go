@@ -37,6 +37,17 @@ func eachClients(t *testing.T, fn func(t *testing.T, e *clientsEnv)) {
 	})
 }
 
+// shop registers a confidential shop client, by the command line.
+func (e *clientsEnv) shop(t *testing.T) (*storage.Client, string) {
+	t.Helper()
+	c, secret, err := e.clients.Register(e.ctx, e.inst, provider.ClientSpec{Name: "Shop",
+		RedirectURIs: []string{"https://shop.example/cb"}}, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, secret
+}
+
 // audit returns the institution's audit events of action.
 func (e *clientsEnv) audit(t *testing.T, action string) []storage.AuditEvent {
 	t.Helper()
@@ -49,11 +60,7 @@ func (e *clientsEnv) audit(t *testing.T, action string) []storage.AuditEvent {
 
 func TestClientsRegister(t *testing.T) {
 	eachClients(t, func(t *testing.T, e *clientsEnv) {
-		c, secret, err := e.clients.Register(e.ctx, e.inst, provider.ClientSpec{Name: "Shop",
-			RedirectURIs: []string{"https://shop.example/cb"}}, "cli")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, secret := e.shop(t)
 		stored, err := e.store.In(e.inst.ID).GetClient(e.ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -125,11 +132,7 @@ func TestClientsEnsure(t *testing.T) {
 
 func TestClientsDelete(t *testing.T) {
 	eachClients(t, func(t *testing.T, e *clientsEnv) {
-		c, _, err := e.clients.Register(e.ctx, e.inst, provider.ClientSpec{Name: "Shop",
-			RedirectURIs: []string{"https://shop.example/cb"}}, "cli")
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, _ := e.shop(t)
 		if err := e.clients.Delete(e.ctx, e.inst, c.ID, "operator:op1"); err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +169,8 @@ func (e *decideEnv) authorization(t *testing.T, tt decideCase) *authorization {
 		must(t, e.store.In(e.instID).GrantConsent(e.ctx, e.customer.ID, e.partner.ID, strings.Fields(tt.consent)))
 	}
 	ar := fosite.NewAuthorizeRequest()
-	ar.Form = url.Values{"client_id": {client.ID}, "scope": {"openid email"}}
+	ar.Form.Set("client_id", client.ID) // fosite's request comes with an empty form
+	ar.Form.Set("scope", "openid email")
 	if tt.denied {
 		ar.Form.Set(issuer.ConsentDeniedParam, issuer.ConsentDeniedValue)
 	}
