@@ -49,8 +49,20 @@ var (
 	scopeTokenPattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`) // RFC 6749 §3.3
 )
 
+// ErrInvalidClient is the error of a refused ClientSpec; the error's message
+// lists every problem, one a line.
+var ErrInvalidClient = errors.New("invalid client")
+
+// invalidClient is a refused ClientSpec: errors.Is(err, ErrInvalidClient).
+type invalidClient struct{ problems error }
+
+func (e invalidClient) Error() string        { return e.problems.Error() }
+func (e invalidClient) Unwrap() error        { return e.problems }
+func (e invalidClient) Is(target error) bool { return target == ErrInvalidClient }
+
 // NewClient validates spec and returns the client to store and its secret,
-// to show once ("" for a public client). Every problem is reported at once.
+// to show once ("" for a public client). Every problem is reported at once
+// (ErrInvalidClient). Clients.Register stores what it returns.
 func NewClient(spec ClientSpec) (*storage.Client, string, error) {
 	c := &storage.Client{
 		ID: spec.ID, Name: spec.Name, Public: spec.Public, AccountKind: spec.AccountKind,
@@ -62,7 +74,7 @@ func NewClient(spec ClientSpec) (*storage.Client, string, error) {
 	}
 	applyClientDefaults(c)
 	if err := validateClient(c, spec); err != nil {
-		return nil, "", err
+		return nil, "", invalidClient{err}
 	}
 	if c.ID == "" {
 		c.ID = newClientID()

@@ -8,16 +8,16 @@ import (
 
 // discoveryDocument is the OpenID Provider metadata: it advertises exactly
 // what the provider supports.
-func (p *Provider) discoveryDocument(t *tenant) ([]byte, error) {
+func discoveryDocument(t *tenant) ([]byte, error) {
 	doc := map[string]any{
 		"issuer":                                t.issuer,
-		"authorization_endpoint":                t.issuer + "/oauth2/authorize",
-		"token_endpoint":                        t.issuer + "/oauth2/token",
-		"userinfo_endpoint":                     t.issuer + "/oauth2/userinfo",
-		"jwks_uri":                              t.issuer + "/jwks",
-		"end_session_endpoint":                  t.issuer + "/oauth2/logout",
-		"introspection_endpoint":                t.issuer + "/oauth2/introspect",
-		"revocation_endpoint":                   t.issuer + "/oauth2/revoke",
+		"authorization_endpoint":                t.issuer + authorizePath,
+		"token_endpoint":                        t.issuer + tokenPath,
+		"userinfo_endpoint":                     t.issuer + userinfoPath,
+		"jwks_uri":                              t.issuer + jwksPath,
+		"end_session_endpoint":                  t.issuer + logoutPath,
+		"introspection_endpoint":                t.issuer + introspectPath,
+		"revocation_endpoint":                   t.issuer + revokePath,
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "client_credentials"},
@@ -51,21 +51,13 @@ func jsonBytes(v any) ([]byte, error) {
 	return b, nil
 }
 
-// discovery serves /.well-known/openid-configuration.
-func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+// serveDiscovery serves /.well-known/openid-configuration.
+func serveDiscovery(w http.ResponseWriter, r *http.Request, t *tenant) {
 	writeCacheable(w, t.discovery)
 }
 
-// jwks serves the institution's public keys.
-func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+// serveJWKS serves the institution's public keys.
+func serveJWKS(w http.ResponseWriter, r *http.Request, t *tenant) {
 	writeCacheable(w, t.jwks)
 }
 

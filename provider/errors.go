@@ -9,16 +9,40 @@ import (
 	"github.com/ory/fosite"
 )
 
-// tenantOrError resolves the request's institution, answering 404 (unknown
+// tenantHandler serves a request for one institution, with its provider.
+type tenantHandler func(w http.ResponseWriter, r *http.Request, t *tenant)
+
+// api serves an endpoint that applications call: h gets the provider of the
+// institution named in the path; when there is none, the answer is a JSON
+// error.
+func (ts *tenants) api(h tenantHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := ts.orJSONError(w, r); ok {
+			h(w, r, t)
+		}
+	})
+}
+
+// browser is api for the endpoints browsers visit: the answer is an error
+// page.
+func (ts *tenants) browser(h tenantHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := ts.orPage(w, r); ok {
+			h(w, r, t)
+		}
+	})
+}
+
+// orJSONError resolves the request's institution, answering 404 (unknown
 // institution) or 500 itself when it cannot.
-func (p *Provider) tenantOrError(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
-	t, err := p.tenantFor(r)
+func (ts *tenants) orJSONError(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
+	t, err := ts.forRequest(r)
 	switch {
 	case errors.Is(err, errNoInstitution):
 		writeJSONError(w, http.StatusNotFound, "not_found", "No such institution.")
 		return nil, false
 	case err != nil:
-		p.cfg.Log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
+		ts.log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
 		return nil, false
 	}
@@ -55,17 +79,17 @@ func rfcError(err error) *fosite.RFC6749Error {
 	return e
 }
 
-// tenantOrPage is tenantOrError for the endpoints browsers visit: it answers
-// with an error page.
-func (p *Provider) tenantOrPage(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
-	t, err := p.tenantFor(r)
+// orPage is orJSONError for the endpoints browsers visit: it answers with an
+// error page.
+func (ts *tenants) orPage(w http.ResponseWriter, r *http.Request) (*tenant, bool) {
+	t, err := ts.forRequest(r)
 	switch {
 	case errors.Is(err, errNoInstitution):
-		p.cfg.Pages.Error(w, r, nil, http.StatusNotFound, "error.not_found.title", "error.not_found.message")
+		ts.pages.Error(w, r, nil, http.StatusNotFound, "error.not_found.title", "error.not_found.message")
 		return nil, false
 	case err != nil:
-		p.cfg.Log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
-		p.cfg.Pages.Error(w, r, nil, http.StatusInternalServerError, "error.internal.title", "error.internal.message")
+		ts.log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
+		ts.pages.Error(w, r, nil, http.StatusInternalServerError, "error.internal.title", "error.internal.message")
 		return nil, false
 	}
 	return t, true

@@ -25,7 +25,7 @@ import (
 // the institution's clients: the provider is rebuilt whenever the
 // institution's version changes, which every client write raises.
 type fositeStore struct {
-	s       storage.Scoped
+	s       GrantStore
 	tx      storage.Transactor
 	life    Lifespans
 	now     func() time.Time
@@ -42,7 +42,7 @@ var (
 	_ fositestorage.Transactional        = (*fositeStore)(nil)
 )
 
-func newFositeStore(s storage.Scoped, tx storage.Transactor, life Lifespans, now func() time.Time) *fositeStore {
+func newFositeStore(s GrantStore, tx storage.Transactor, life Lifespans, now func() time.Time) *fositeStore {
 	return &fositeStore{s: s, tx: tx, life: life, now: now, clients: map[string]*storage.Client{}}
 }
 

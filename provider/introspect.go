@@ -13,11 +13,7 @@ import (
 // unless it is a resource server (registered with --introspection). Any
 // other token, a token of another institution, an expired or revoked one:
 // {"active": false}.
-func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
@@ -91,11 +87,7 @@ func writeIntrospection(w http.ResponseWriter, v map[string]any) {
 
 // revoke serves RFC 7009 revocation: a client revokes its own tokens; the
 // whole grant ends (access and refresh tokens of the same request).
-func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+func revoke(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	err := t.oauth2.NewRevocationRequest(ctx, r)
 	if err != nil && noClientCredentials(r) {

@@ -41,11 +41,6 @@ func formTooLarge(r *http.Request) bool {
 	return errors.As(r.ParseForm(), &mbe)
 }
 
-// maxReturnTo bounds the authorization request that the sign-in and consent
-// pages resume (their return_to): a longer request could not be resumed, so
-// it is refused at once rather than lost after the sign-in.
-const maxReturnTo = 4096
-
 // bearerToken returns the access token of a request: "Bearer" and the token
 // in the Authorization header (any amount of space between them), or, for
 // a form POST, the access_token parameter.

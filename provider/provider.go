@@ -1,12 +1,12 @@
 // Package provider is the protocol side of Usher: one fosite OAuth 2.0 and
 // OpenID Connect provider per institution, its endpoints, discovery, keys,
-// and the registration rules of clients.
+// and the registration of clients.
 //
-// Every institution has its own issuer ({public_url}/institutions/{slug}),
-// its own token HMAC key (derived from the master secret) and its own signing
-// keys. Its fosite provider is built on first use, cached, and rebuilt when
-// the institution's version stamp changes (settings, keys, clients), which
-// every replica checks.
+// Every institution has its own issuer (see internal/issuer), its own token
+// HMAC key (derived from the master secret) and its own signing keys. Its
+// fosite provider is built on first use, cached, and rebuilt when the
+// institution's version stamp changes (settings, keys, clients), which every
+// replica checks.
 package provider
 
 import (
@@ -14,19 +14,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/usher-idp/usher/internal/issuer"
+	"github.com/usher-idp/usher/provider/keys"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/seal"
 )
-
-// Store is what the provider needs of the storage.
-type Store interface {
-	storage.InstitutionStore
-	storage.Transactor
-	In(institutionID string) storage.Scoped
-}
 
 // Pages renders the pages the provider shows browsers itself (an authorization
 // request that cannot be redirected back, a refused logout).
@@ -43,13 +37,16 @@ type Metrics interface {
 type Config struct {
 	PublicURL    string // https://id.example.org, no trailing slash
 	MasterSecret []byte
-	Store        Store
-	Sessions     Sessions
-	Pages        Pages
-	Metrics      Metrics
-	Log          *slog.Logger
-	Now          func() time.Time // nil: time.Now
-	Lifespans    Lifespans        // zero fields: defaults
+	Institutions Institutions
+	Transactor   storage.Transactor
+	// In returns the view of one institution's records.
+	In        func(institutionID string) InstitutionStore
+	Sessions  Sessions
+	Pages     Pages
+	Metrics   Metrics
+	Log       *slog.Logger
+	Now       func() time.Time // nil: time.Now
+	Lifespans Lifespans        // zero fields: defaults
 	// VersionCheck is how long a replica trusts its cached provider of an
 	// institution before it compares the version stamp again (default 1s).
 	VersionCheck time.Duration
@@ -78,25 +75,33 @@ func (l Lifespans) withDefaults() Lifespans {
 	return l
 }
 
-// Provider serves every institution's protocol endpoints.
+// Provider serves every institution's protocol endpoints: the endpoints'
+// handlers, assembled by New and registered by Routes, each called with the
+// institution's fosite provider from the cache (tenants). It also rotates
+// signing keys.
 type Provider struct {
-	cfg     Config
-	life    Lifespans
-	sealer  *seal.Sealer
-	mu      sync.RWMutex
-	tenants map[string]*tenant // by slug
-	buildMu sync.Mutex         // one build at a time: builds are rare
+	publicURL string
+	stores    stores
+	sealer    *seal.Sealer
+	now       func() time.Time
+	retireFor time.Duration // how long a retired key stays published
+
+	tenants   *tenants
+	authorize *authorizeHandler
+	token     *tokenHandler
+	userinfo  *userinfoHandler
+	logout    *logoutHandler
 }
 
 // New checks cfg and returns a Provider.
 func New(cfg Config) (*Provider, error) {
-	if cfg.Store == nil || cfg.Sessions == nil || cfg.Pages == nil {
-		return nil, errors.New("provider: Store, Sessions and Pages are required")
+	if cfg.Institutions == nil || cfg.Transactor == nil || cfg.In == nil || cfg.Sessions == nil || cfg.Pages == nil {
+		return nil, errors.New("provider: Institutions, Transactor, In, Sessions and Pages are required")
 	}
 	if !strings.HasPrefix(cfg.PublicURL, "http") || strings.HasSuffix(cfg.PublicURL, "/") {
 		return nil, errors.New("provider: PublicURL must be an absolute URL without trailing slash")
 	}
-	sealer, err := seal.New(cfg.MasterSecret, "signing-key")
+	sealer, err := seal.New(cfg.MasterSecret, keys.SealPurpose)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +117,23 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.VersionCheck == 0 {
 		cfg.VersionCheck = time.Second
 	}
-	return &Provider{cfg: cfg, life: cfg.Lifespans.withDefaults(), sealer: sealer, tenants: map[string]*tenant{}}, nil
+	life := cfg.Lifespans.withDefaults()
+	st := stores{Transactor: cfg.Transactor, Institutions: cfg.Institutions, in: cfg.In}
+	t := &tenants{publicURL: cfg.PublicURL, master: cfg.MasterSecret, stores: st,
+		sealer: sealer, life: life, now: cfg.Now, versionCheck: cfg.VersionCheck, pages: cfg.Pages, log: cfg.Log,
+		byslug: map[string]*tenant{}}
+	return &Provider{
+		publicURL: cfg.PublicURL, stores: st, sealer: sealer, now: cfg.Now,
+		// Far beyond the longest token a key signed (ID tokens, an hour by
+		// default), so that id_token_hints of long browser sessions still
+		// verify at logout.
+		retireFor: max(life.IDToken+time.Hour, 7*24*time.Hour),
+		tenants:   t,
+		authorize: &authorizeHandler{sessions: cfg.Sessions, pages: cfg.Pages, tx: cfg.Transactor, log: cfg.Log, now: cfg.Now},
+		token:     &tokenHandler{tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log},
+		userinfo:  &userinfoHandler{log: cfg.Log},
+		logout:    &logoutHandler{sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log},
+	}, nil
 }
 
 type noMetrics struct{}
@@ -121,21 +142,5 @@ func (noMetrics) TokenIssued(string) {}
 
 // Issuer returns the issuer of the institution with this slug.
 func (p *Provider) Issuer(slug string) string {
-	return p.cfg.PublicURL + "/institutions/" + slug
-}
-
-// Routes registers every protocol endpoint on mux.
-func (p *Provider) Routes(mux *http.ServeMux) {
-	const base = "/institutions/{slug}"
-	mux.HandleFunc("GET "+base+"/.well-known/openid-configuration", p.discovery)
-	mux.HandleFunc("GET "+base+"/jwks", p.jwks)
-	mux.HandleFunc("GET "+base+"/oauth2/authorize", p.authorize)
-	mux.HandleFunc("POST "+base+"/oauth2/authorize", p.authorize)
-	mux.HandleFunc("POST "+base+"/oauth2/token", p.token)
-	mux.HandleFunc("POST "+base+"/oauth2/introspect", p.introspect)
-	mux.HandleFunc("POST "+base+"/oauth2/revoke", p.revoke)
-	mux.HandleFunc("GET "+base+"/oauth2/userinfo", p.userinfo)
-	mux.HandleFunc("POST "+base+"/oauth2/userinfo", p.userinfo)
-	mux.HandleFunc("GET "+base+"/oauth2/logout", p.logout)
-	mux.HandleFunc("POST "+base+"/oauth2/logout", p.logout)
+	return issuer.URL(p.publicURL, slug)
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/usher-idp/usher/internal/issuer"
 )
 
 // The authorization request is resumed by URL after the sign-in and consent
@@ -58,7 +60,7 @@ func (t *tenant) requestedAt(form url.Values, now time.Time) time.Time {
 func requestParams(form url.Values) url.Values {
 	out := make(url.Values, len(form))
 	for k, v := range form {
-		if k != paramResume && k != paramConsentDenied {
+		if k != paramResume && k != issuer.ConsentDeniedParam {
 			out[k] = v
 		}
 	}

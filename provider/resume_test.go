@@ -8,6 +8,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -22,7 +23,7 @@ func TestResumeToken(t *testing.T) {
 		t.Fatalf("requestedAt = %v, want %v", got, start)
 	}
 	withConsent := cloneValues(form)
-	withConsent.Set(paramConsentDenied, "denied")
+	withConsent.Set(issuer.ConsentDeniedParam, issuer.ConsentDeniedValue)
 	if got := tn.requestedAt(withConsent, now); !got.Equal(start) {
 		t.Errorf("the consent marker broke the resume token: %v", got)
 	}

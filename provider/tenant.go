@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/openid"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider/keys"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/seal"
@@ -25,7 +28,8 @@ type tenant struct {
 	inst      *storage.Institution
 	issuer    string
 	oauth2    *fosite.Fosite
-	store     *fositeStore
+	store     *fositeStore     // fosite's storage
+	records   InstitutionStore // the institution's records, for what fosite does not read
 	keys      *keys.Set
 	resumeKey []byte
 	discovery []byte // the discovery document, encoded once
@@ -33,55 +37,73 @@ type tenant struct {
 	checkedAt atomic.Int64
 }
 
-// tenantFor returns the provider of the institution named in the request's
-// path, building or rebuilding it when needed.
-func (p *Provider) tenantFor(r *http.Request) (*tenant, error) {
-	return p.tenant(r.Context(), r.PathValue("slug"))
+// tenants is the cache of the institutions' providers: each is built on
+// first use and rebuilt when its institution's version changes.
+type tenants struct {
+	publicURL    string
+	master       []byte
+	stores       stores
+	sealer       *seal.Sealer
+	life         Lifespans
+	now          func() time.Time
+	versionCheck time.Duration
+	pages        Pages // for the endpoints browsers visit
+	log          *slog.Logger
+
+	mu      sync.RWMutex
+	byslug  map[string]*tenant
+	buildMu sync.Mutex // one build at a time: builds are rare
 }
 
-func (p *Provider) tenant(ctx context.Context, slug string) (*tenant, error) {
-	p.mu.RLock()
-	t := p.tenants[slug]
-	p.mu.RUnlock()
-	if t != nil && p.current(ctx, t) {
+// forRequest returns the provider of the institution named in the request's
+// path, building or rebuilding it when needed.
+func (ts *tenants) forRequest(r *http.Request) (*tenant, error) {
+	return ts.get(r.Context(), r.PathValue("slug"))
+}
+
+func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
+	ts.mu.RLock()
+	t := ts.byslug[slug]
+	ts.mu.RUnlock()
+	if t != nil && ts.current(ctx, t) {
 		return t, nil
 	}
-	p.buildMu.Lock()
-	defer p.buildMu.Unlock()
-	p.mu.RLock()
-	again := p.tenants[slug]
-	p.mu.RUnlock()
-	if again != nil && again != t && p.current(ctx, again) {
+	ts.buildMu.Lock()
+	defer ts.buildMu.Unlock()
+	ts.mu.RLock()
+	again := ts.byslug[slug]
+	ts.mu.RUnlock()
+	if again != nil && again != t && ts.current(ctx, again) {
 		return again, nil // built by another request meanwhile
 	}
-	inst, err := p.cfg.Store.GetInstitutionBySlug(ctx, slug)
+	inst, err := ts.stores.GetInstitutionBySlug(ctx, slug)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errNoInstitution
 	}
 	if err != nil {
 		return nil, err
 	}
-	built, err := p.build(ctx, inst)
+	built, err := ts.build(ctx, inst)
 	if err != nil {
 		return nil, fmt.Errorf("build provider of %s: %w", slug, err)
 	}
-	p.mu.Lock()
-	p.tenants[slug] = built
-	p.mu.Unlock()
+	ts.mu.Lock()
+	ts.byslug[slug] = built
+	ts.mu.Unlock()
 	return built, nil
 }
 
 // current reports whether t is the institution's current version, reading
-// the version stamp at most once per VersionCheck.
-func (p *Provider) current(ctx context.Context, t *tenant) bool {
-	now := p.cfg.Now()
+// the version stamp at most once per versionCheck.
+func (ts *tenants) current(ctx context.Context, t *tenant) bool {
+	now := ts.now()
 	if reload := t.keys.ReloadAt(); !reload.IsZero() && !now.Before(reload) {
 		return false // a retired key stops being published: rebuild without it
 	}
-	if now.Sub(time.Unix(0, t.checkedAt.Load())) < p.cfg.VersionCheck {
+	if now.Sub(time.Unix(0, t.checkedAt.Load())) < ts.versionCheck {
 		return true
 	}
-	v, err := p.cfg.Store.InstitutionVersion(ctx, t.inst.ID)
+	v, err := ts.stores.InstitutionVersion(ctx, t.inst.ID)
 	if err != nil || v != t.inst.Version {
 		return false
 	}
@@ -91,35 +113,37 @@ func (p *Provider) current(ctx context.Context, t *tenant) bool {
 
 // build makes an institution's provider: its keys (created on first use),
 // its fosite configuration and handlers.
-func (p *Provider) build(ctx context.Context, inst *storage.Institution) (*tenant, error) {
-	if _, err := keys.Ensure(ctx, p.cfg.Store, p.sealer, inst.ID); err != nil {
+func (ts *tenants) build(ctx context.Context, inst *storage.Institution) (*tenant, error) {
+	if _, err := keys.Ensure(ctx, ts.stores, ts.sealer, inst.ID); err != nil {
 		return nil, err
 	}
 	// Ensure may have raised the version (here or in a replica racing it):
 	// read the institution after it, so this build is of the current version.
-	inst, err := p.cfg.Store.GetInstitution(ctx, inst.ID)
+	inst, err := ts.stores.GetInstitution(ctx, inst.ID)
 	if err != nil {
 		return nil, err
 	}
-	set, err := keys.Load(ctx, p.cfg.Store.In(inst.ID), p.sealer, inst.ID)
+	records := ts.stores.In(inst.ID)
+	set, err := keys.Load(ctx, records, ts.sealer, inst.ID)
 	if err != nil {
 		return nil, err
 	}
 	t := &tenant{
 		inst:      inst,
-		issuer:    p.Issuer(inst.Slug),
+		issuer:    issuer.URL(ts.publicURL, inst.Slug),
 		keys:      set,
-		resumeKey: seal.Derive(p.cfg.MasterSecret, "resume/"+inst.ID, 32),
-		store:     newFositeStore(p.cfg.Store.In(inst.ID), p.cfg.Store, p.life, p.cfg.Now),
+		resumeKey: seal.Derive(ts.master, "resume/"+inst.ID, 32),
+		records:   records,
+		store:     newFositeStore(records, ts.stores.Transactor, ts.life, ts.now),
 	}
-	t.oauth2 = p.compose(t, seal.Derive(p.cfg.MasterSecret, "token-hmac/"+inst.ID, 32))
-	if t.discovery, err = p.discoveryDocument(t); err != nil {
+	t.oauth2 = ts.compose(t, seal.Derive(ts.master, "token-hmac/"+inst.ID, 32))
+	if t.discovery, err = discoveryDocument(t); err != nil {
 		return nil, err
 	}
 	if t.jwks, err = jsonBytes(set.JWKS()); err != nil {
 		return nil, err
 	}
-	t.checkedAt.Store(p.cfg.Now().UnixNano())
+	t.checkedAt.Store(ts.now().UnixNano())
 	return t, nil
 }
 
@@ -127,16 +151,16 @@ func (p *Provider) build(ctx context.Context, inst *storage.Institution) (*tenan
 // appends its handlers into the Config), every lazily defaulted strategy set
 // up front (fosite writes defaults into the Config on first use: a data
 // race), handlers in the order replay detection needs.
-func (p *Provider) compose(t *tenant, hmacKey []byte) *fosite.Fosite {
+func (ts *tenants) compose(t *tenant, hmacKey []byte) *fosite.Fosite {
 	cfg := &fosite.Config{
 		GlobalSecret:                   hmacKey,
-		AuthorizeCodeLifespan:          p.life.Code,
-		AccessTokenLifespan:            p.life.Access,
-		IDTokenLifespan:                p.life.IDToken,
-		RefreshTokenLifespan:           p.life.Refresh,
+		AuthorizeCodeLifespan:          ts.life.Code,
+		AccessTokenLifespan:            ts.life.Access,
+		IDTokenLifespan:                ts.life.IDToken,
+		RefreshTokenLifespan:           ts.life.Refresh,
 		IDTokenIssuer:                  t.issuer,
 		AccessTokenIssuer:              t.issuer,
-		TokenURL:                       t.issuer + "/oauth2/token",
+		TokenURL:                       t.issuer + tokenPath,
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:       fosite.ExactAudienceMatchingStrategy,
 		ClientSecretsHasher:            secretHasher{},

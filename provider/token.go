@@ -3,29 +3,34 @@ package provider
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/ory/fosite"
+
+	"github.com/usher-idp/usher/storage"
 )
 
-// token serves the token endpoint: authorization code, refresh token and
-// client credentials grants.
-func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+// tokenHandler serves the token endpoint: authorization code, refresh token
+// and client credentials grants.
+type tokenHandler struct {
+	tx      storage.Transactor
+	metrics Metrics
+	log     *slog.Logger
+}
+
+func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := withRecordCache(r.Context())
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
 		return
 	}
 	if param := repeatedParam(r.PostForm, protocolParams...); param != "" {
-		p.tokenError(w, r, t, nil, errRepeated(param))
+		h.fail(w, r, t, nil, errRepeated(param))
 		return
 	}
 	if twoClientAuthentications(r) {
-		p.tokenError(w, r, t, nil, fosite.ErrInvalidRequest.WithHint("Authenticate the client with one method only."))
+		h.fail(w, r, t, nil, fosite.ErrInvalidRequest.WithHint("Authenticate the client with one method only."))
 		return
 	}
 	sess := newSession()
@@ -34,7 +39,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		if noClientCredentials(r) {
 			err = errNoClientCredentials
 		}
-		p.tokenError(w, r, t, ar, err)
+		h.fail(w, r, t, ar, err)
 		return
 	}
 	grant := "authorization_code"
@@ -53,17 +58,17 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		// was redeemed (say, while signing the ID token) must not burn the
 		// code and keep tokens nobody received. fosite's own transactions
 		// join this one.
-		err = p.cfg.Store.InTx(ctx, func(ctx context.Context) error {
+		err = h.tx.InTx(ctx, func(ctx context.Context) error {
 			var err error
 			resp, err = t.oauth2.NewAccessResponse(ctx, ar)
 			return err
 		})
 	}
 	if err != nil {
-		p.tokenError(w, r, t, ar, err)
+		h.fail(w, r, t, ar, err)
 		return
 	}
-	p.cfg.Metrics.TokenIssued(grant)
+	h.metrics.TokenIssued(grant)
 	t.oauth2.WriteAccessResponse(ctx, w, ar, resp)
 }
 
@@ -80,9 +85,9 @@ func grantClientCredentials(ar fosite.AccessRequester, sess *session) {
 	sess.Subject, sess.ClientID, sess.Claims.Subject = id, id, id
 }
 
-// tokenError answers with the RFC 6749 error. A code redeemed by a
-// concurrent request is invalid_grant, as a replay is, not a server error.
-func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, err error) {
+// fail answers with the RFC 6749 error. A code redeemed by a concurrent
+// request is invalid_grant, as a replay is, not a server error.
+func (h *tokenHandler) fail(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, err error) {
 	ctx := r.Context()
 	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
@@ -94,7 +99,7 @@ func (p *Provider) tokenError(w http.ResponseWriter, r *http.Request, t *tenant,
 		err = fosite.ErrUnauthorizedClient.WithHint("A public client may not use the client_credentials grant.")
 	}
 	if e := rfcError(err); e.CodeField >= http.StatusInternalServerError {
-		p.cfg.Log.Error("token request", "error", e.Error(), "cause", errors.Unwrap(err))
+		h.log.Error("token request", "error", e.Error(), "cause", errors.Unwrap(err))
 	}
 	challengeClient(w, r, t, err)
 	t.oauth2.WriteAccessError(ctx, w, ar, err)

@@ -47,12 +47,14 @@ func newBenchProvider(b *testing.B) *benchProvider {
 		b.Fatal(err)
 	}
 	bp := &benchProvider{store: store}
+	clients, err := provider.NewClients(provider.ClientsConfig{Transactor: store,
+		In: func(id string) provider.ClientStore { return store.In(id) }})
+	if err != nil {
+		b.Fatal(err)
+	}
 	register := func(spec provider.ClientSpec) (string, string) {
-		c, secret, err := provider.NewClient(spec)
+		c, secret, err := clients.Register(ctx, inst, spec, "cli")
 		if err != nil {
-			b.Fatal(err)
-		}
-		if err := store.In(inst.ID).CreateClient(ctx, c); err != nil {
 			b.Fatal(err)
 		}
 		return c.ID, secret
@@ -62,7 +64,8 @@ func newBenchProvider(b *testing.B) *benchProvider {
 	bp.introspector.id, bp.introspector.secret = register(provider.ClientSpec{Name: "Resource server",
 		GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, Introspection: true})
 	p, err := provider.New(provider.Config{PublicURL: "https://id.example.org",
-		MasterSecret: []byte(strings.Repeat("m", 32)), Store: store, Sessions: nobody{}, Pages: noPages{}})
+		MasterSecret: []byte(strings.Repeat("m", 32)), Institutions: store, Transactor: store,
+		In: func(id string) provider.InstitutionStore { return store.In(id) }, Sessions: nobody{}, Pages: noPages{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/ory/fosite"
@@ -10,14 +11,14 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-// userinfo serves the claims of the account an access token was issued for,
-// by granted scope: GET or POST, the token in the Authorization header or
-// (POST) in the form body.
-func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
-	t, ok := p.tenantOrError(w, r)
-	if !ok {
-		return
-	}
+// userinfoHandler serves the claims of the account an access token was
+// issued for, by granted scope: GET or POST, the token in the Authorization
+// header or (POST) in the form body.
+type userinfoHandler struct {
+	log *slog.Logger
+}
+
+func (h *userinfoHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	token := bearerToken(r)
 	if token == "" {
@@ -36,19 +37,19 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		bearerError(w, t, http.StatusForbidden, "insufficient_scope", "The access token was not granted the openid scope.")
 		return
 	}
-	acct, err := t.store.s.GetAccount(ctx, sess.GetSubject())
+	acct, err := t.records.GetAccount(ctx, sess.GetSubject())
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && acct.Status != storage.Active) {
 		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The account of this token no longer exists or is disabled.")
 		return
 	}
 	if err != nil {
-		p.cfg.Log.Error("userinfo", "error", err)
+		h.log.Error("userinfo", "error", err)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(claims(acct, ar.GetGrantedScopes(), t.inst.Settings.DefaultLocale()))
 }
 

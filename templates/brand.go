@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -18,7 +19,7 @@ func FrameFor(inst *storage.Institution, locale string) Frame {
 	if inst == nil {
 		return f
 	}
-	f.Base = "/institutions/" + inst.Slug
+	f.Base = issuer.Path(inst.Slug)
 	f.Brand.Name = inst.ShownName()
 	if logo := inst.Settings.LogoURL; strings.HasPrefix(logo, "https://") && len(logo) <= 2048 {
 		f.Brand.LogoURL = logo

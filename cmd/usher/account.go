@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/storage"
@@ -14,42 +15,51 @@ import (
 
 // usher account create --institution SLUG --kind customer|operator --email EMAIL --password-stdin [--json]
 func (c *cli) accountCreate(ctx context.Context, args []string) error {
-	fs := newFlags("account create")
 	var n flows.NewAccount
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("account create").withInstitution()
 	kind := fs.String("kind", "", "customer or operator (required)")
 	fs.StringVar(&n.Email, "email", "", "email address (required)")
 	fs.StringVar(&n.GivenName, "given-name", "", "given name")
 	fs.StringVar(&n.FamilyName, "family-name", "", "family name")
 	fs.StringVar(&n.Locale, "locale", "", "language: en, fr, de or it (default: the institution's)")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	password := addPasswordFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	if !*fromStdin {
-		return usageErr("usher account create: --password-stdin is required")
-	}
 	n.Kind = storage.AccountKind(*kind)
-	pw, err := readPassword(c.stdin)
-	if err != nil {
+	var err error
+	if n.Password, err = password.read(c, fs); err != nil {
 		return err
 	}
-	n.Password = pw
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		acc, err := a.accounts.Create(ctx, inst, n, flows.ActorCLI)
+		if err != nil {
+			return fmt.Errorf("account not created: %w", a.explain(err))
+		}
+		if *asJSON {
+			return printJSON(c.stdout, map[string]string{"id": acc.ID})
+		}
+		_, err = fmt.Fprintf(c.stdout, "created %s %s (%s)\n", acc.Kind, acc.Email, acc.ID)
 		return err
+	})
+}
+
+// passwordFlag is --password-stdin: the password is the first line of
+// standard input (never an argument, which other users of the machine see).
+type passwordFlag struct{ given *bool }
+
+func addPasswordFlag(fs *flags) passwordFlag {
+	return passwordFlag{fs.Bool("password-stdin", false, "read the password from the first line of standard input")}
+}
+
+// read returns the password, or a usage error when --password-stdin is
+// missing.
+func (p passwordFlag) read(c *cli, fs *flags) (string, error) {
+	if !*p.given {
+		return "", usageErr("usher %s: --password-stdin is required", fs.Name())
 	}
-	defer a.Close()
-	acc, err := a.accounts.Create(ctx, inst, n, flows.ActorCLI)
-	if err != nil {
-		return fmt.Errorf("account not created: %w", a.explain(err))
-	}
-	if *asJSON {
-		return printJSON(c.stdout, map[string]string{"id": acc.ID})
-	}
-	_, err = fmt.Fprintf(c.stdout, "created %s %s (%s)\n", acc.Kind, acc.Email, acc.ID)
-	return err
+	return readPassword(c.stdin)
 }
 
 // readPassword reads the first line of r, without its line ending.
@@ -85,39 +95,35 @@ type accountJSON struct {
 
 // usher account list --institution SLUG [--kind K] [--status S] [--json]
 func (c *cli) accountList(ctx context.Context, args []string) error {
-	fs := newFlags("account list")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("account list").withInstitution()
 	kind := fs.String("kind", "", "only customers or operators")
 	status := fs.String("status", "", "only pending, active or disabled accounts")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := listAllAccounts(ctx, a.store.In(inst.ID), storage.AccountFilter{
-		Kind: storage.AccountKind(*kind), Status: storage.AccountStatus(*status)})
-	if err != nil {
-		return err
-	}
-	now := a.store.Now()
-	out := make([]accountJSON, len(list))
-	for i, acc := range list {
-		out[i] = accountJSON{acc.ID, string(acc.Kind), acc.Email, acc.EmailVerified, acc.GivenName, acc.FamilyName,
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		list, err := listAllAccounts(ctx, a.store.In(inst.ID), storage.AccountFilter{
+			Kind: storage.AccountKind(*kind), Status: storage.AccountStatus(*status)})
+		if err != nil {
+			return err
+		}
+		return printAccounts(c, list, a.store.Now(), *asJSON)
+	})
+}
+
+// printAccounts prints the accounts as JSON or as a table; an account is
+// locked when its lock lasts beyond now.
+func printAccounts(c *cli, list []storage.Account, now time.Time, asJSON bool) error {
+	toJSON := func(acc *storage.Account) accountJSON {
+		return accountJSON{acc.ID, string(acc.Kind), acc.Email, acc.EmailVerified, acc.GivenName, acc.FamilyName,
 			acc.Locale, string(acc.Status), acc.PasswordHash != "", acc.MustChangePassword, acc.TwoFactorRequired,
 			acc.TOTPConfirmedAt != nil, acc.FailedSignIns, acc.LockedUntil != nil && acc.LockedUntil.After(now)}
 	}
-	if *asJSON {
-		return printJSON(c.stdout, out)
-	}
-	t := newTable(c.stdout, "EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "ID")
-	for i, acc := range list {
-		t.row(acc.Email, acc.Kind, acc.Status, acc.Name(), out[i].Locked, acc.ID)
-	}
-	return t.flush()
+	return printList(c.stdout, asJSON, list, toJSON, []any{"EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "ID"},
+		func(acc *storage.Account) []any {
+			return []any{acc.Email, acc.Kind, acc.Status, acc.Name(), toJSON(acc).Locked, acc.ID}
+		})
 }
 
 // listAllAccounts pages through every account the filter selects.
@@ -137,72 +143,71 @@ func listAllAccounts(ctx context.Context, s storage.AccountStore, f storage.Acco
 	}
 }
 
-// accountFlags are the flags that name one account.
+// accountFlags are the flags that name one account of the institution.
 type accountFlags struct {
-	institution, email, kind, id *string
+	email, kind, id *string
 }
 
 func addAccountFlags(fs *flags) accountFlags {
+	fs.withInstitution()
 	return accountFlags{
-		institution: fs.String("institution", "", "institution slug (required)"),
-		email:       fs.String("email", "", "the account's email"),
-		kind:        fs.String("kind", "customer", "with --email: customer or operator"),
-		id:          fs.String("id", "", "the account's ID (instead of --email)"),
+		email: fs.String("email", "", "the account's email"),
+		kind:  fs.String("kind", "customer", "with --email: customer or operator"),
+		id:    fs.String("id", "", "the account's ID (instead of --email)"),
 	}
 }
 
-// find returns the institution and the account the flags name.
-func (f accountFlags) find(ctx context.Context, a *app) (*storage.Institution, *storage.Account, error) {
-	inst, err := a.institution(ctx, *f.institution)
-	if err != nil {
-		return nil, nil, err
-	}
+// find returns the account the flags name in inst.
+func (f accountFlags) find(ctx context.Context, a *app, inst *storage.Institution) (*storage.Account, error) {
 	s := a.store.In(inst.ID)
 	var acc *storage.Account
+	var err error
 	switch {
 	case *f.id != "":
 		acc, err = s.GetAccount(ctx, *f.id)
 	case *f.email != "":
 		acc, err = s.GetAccountByEmail(ctx, storage.AccountKind(*f.kind), *f.email)
 	default:
-		return nil, nil, usageErr("give --email or --id")
+		return nil, usageErr("give --email or --id")
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, fmt.Errorf("no such account in institution %s", inst.Slug)
+		return nil, fmt.Errorf("no such account in institution %s", inst.Slug)
 	}
-	return inst, acc, err
+	return acc, err
+}
+
+// onAccount is inInstitution for a command about one account: fn also gets
+// the account that who names.
+func (c *cli) onAccount(ctx context.Context, fs *flags, who accountFlags, fn func(a *app, inst *storage.Institution, acc *storage.Account) error) error {
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		acc, err := who.find(ctx, a, inst)
+		if err != nil {
+			return err
+		}
+		return fn(a, inst, acc)
+	})
 }
 
 // usher account set-password --institution SLUG (--email E [--kind K] | --id ID) --password-stdin [--temporary]
 func (c *cli) accountSetPassword(ctx context.Context, args []string) error {
 	fs := newFlags("account set-password")
 	who := addAccountFlags(fs)
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	password := addPasswordFlag(fs)
 	temporary := fs.Bool("temporary", false, "the password expires after the institution's temporary-password lifetime and must be changed at the next sign-in")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	if !*fromStdin {
-		return usageErr("usher account set-password: --password-stdin is required")
-	}
-	pw, err := readPassword(c.stdin)
+	pw, err := password.read(c, fs)
 	if err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.onAccount(ctx, fs, who, func(a *app, inst *storage.Institution, acc *storage.Account) error {
+		if err := a.accounts.SetPassword(ctx, inst, acc.ID, pw, *temporary, flows.ActorCLI); err != nil {
+			return fmt.Errorf("password not set: %w", a.explain(err))
+		}
+		_, err := fmt.Fprintf(c.stdout, "password set for %s; its sessions and tokens have ended\n", acc.Email)
 		return err
-	}
-	defer a.Close()
-	inst, acc, err := who.find(ctx, a)
-	if err != nil {
-		return err
-	}
-	if err := a.accounts.SetPassword(ctx, inst, acc.ID, pw, *temporary, flows.ActorCLI); err != nil {
-		return fmt.Errorf("password not set: %w", a.explain(err))
-	}
-	_, err = fmt.Fprintf(c.stdout, "password set for %s; its sessions and tokens have ended\n", acc.Email)
-	return err
+	})
 }
 
 // usher account unlock --institution SLUG (--email E [--kind K] | --id ID)
@@ -212,18 +217,11 @@ func (c *cli) accountUnlock(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.onAccount(ctx, fs, who, func(a *app, inst *storage.Institution, acc *storage.Account) error {
+		if err := a.accounts.Unlock(ctx, inst, acc.ID, flows.ActorCLI); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.stdout, "unlocked %s\n", acc.Email)
 		return err
-	}
-	defer a.Close()
-	inst, acc, err := who.find(ctx, a)
-	if err != nil {
-		return err
-	}
-	if err := a.accounts.Unlock(ctx, inst, acc.ID, flows.ActorCLI); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "unlocked %s\n", acc.Email)
-	return err
+	})
 }

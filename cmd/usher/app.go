@@ -38,6 +38,7 @@ type app struct {
 	sessions     *flows.Sessions   // who is signed in, for the provider
 	afterwards   *flows.Afterwards // what pages do after they answer
 	provider     *provider.Provider
+	clients      *provider.Clients
 	// Email: the outbox (queued in the transaction of their cause), the
 	// institutions' template overrides, and where the log sender prints
 	// (--dev without smtp.host). See mailcmd.go.
@@ -124,29 +125,19 @@ func (a *app) build() error {
 		return err
 	}
 	a.provider, err = provider.New(provider.Config{
-		PublicURL: a.cfg.PublicURL, MasterSecret: master, Store: a.store, Sessions: a.sessions, Pages: a.pages.Site,
-		Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
+		PublicURL: a.cfg.PublicURL, MasterSecret: master, Institutions: a.store, Transactor: a.store,
+		In:       func(id string) provider.InstitutionStore { return a.store.In(id) },
+		Sessions: a.sessions, Pages: a.pages.Site, Metrics: a.metrics, Log: a.log, Now: a.now, Lifespans: a.cfg.lifespans(),
 	})
+	if err != nil {
+		return err
+	}
+	a.clients, err = provider.NewClients(provider.ClientsConfig{Transactor: a.store,
+		In: func(id string) provider.ClientStore { return a.store.In(id) }})
 	return err
 }
 
 func (a *app) Close() { a.store.Close() }
-
-// openIn is open for a command about one institution: it also finds the
-// institution named by slug (the --institution flag). The caller closes the
-// app; on error it is closed already.
-func (c *cli) openIn(ctx context.Context, fs *flags, slug string) (*app, *storage.Institution, error) {
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	inst, err := a.institution(ctx, slug)
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, inst, nil
-}
 
 // institution finds an institution by slug, with an error that says so.
 func (a *app) institution(ctx context.Context, slug string) (*storage.Institution, error) {

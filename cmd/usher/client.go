@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
 
 // usher client create --institution SLUG --name NAME …
 func (c *cli) clientCreate(ctx context.Context, args []string) error {
-	fs := newFlags("client create")
+	fs := newFlags("client create").withInstitution()
 	var spec provider.ClientSpec
 	var redirects, postLogout, grants stringList
-	institution := fs.String("institution", "", "institution slug (required)")
 	fs.StringVar(&spec.Name, "name", "", "display name (required)")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -42,19 +42,16 @@ func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	if fs.isSet("scope") {
 		spec.Scopes = strings.Fields(*scope)
 	}
-	client, secret, err := provider.NewClient(spec)
-	if err != nil {
-		return prefixLines("client not created: ", err)
-	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.store.In(inst.ID).CreateClient(ctx, client); err != nil {
-		return err
-	}
-	return printClientSecret(c, client, secret, *asJSON)
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		client, secret, err := a.clients.Register(ctx, inst, spec, string(flows.ActorCLI))
+		if errors.Is(err, provider.ErrInvalidClient) {
+			return prefixLines("client not created: ", err)
+		}
+		if err != nil {
+			return err
+		}
+		return printClientSecret(c, client, secret, *asJSON)
+	})
 }
 
 func printClientSecret(c *cli, client *storage.Client, secret string, asJSON bool) error {
@@ -95,61 +92,45 @@ type clientJSON struct {
 
 // usher client list --institution SLUG [--json]
 func (c *cli) clientList(ctx context.Context, args []string) error {
-	fs := newFlags("client list")
-	institution := fs.String("institution", "", "institution slug (required)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := a.store.In(inst.ID).ListClients(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]clientJSON, len(list))
-		for i, cl := range list {
-			out[i] = clientJSON{cl.ID, cl.Name, cl.Public, string(cl.AccountKind), cl.RedirectURIs,
-				cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.Scopes, cl.FirstParty, cl.PointOfSale, cl.HomeURL,
-				cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg}
-		}
-		return printJSON(c.stdout, out)
-	}
-	t := newTable(c.stdout, "CLIENT_ID", "NAME", "TYPE", "ACCOUNTS", "GRANTS", "REDIRECT URIS")
-	for _, cl := range list {
+	return listIn(ctx, c, "client list", args, func(a *app, inst *storage.Institution) ([]storage.Client, error) {
+		return a.store.In(inst.ID).ListClients(ctx)
+	}, printClients)
+}
+
+func toClientJSON(cl *storage.Client) clientJSON {
+	return clientJSON{cl.ID, cl.Name, cl.Public, string(cl.AccountKind), cl.RedirectURIs,
+		cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.Scopes, cl.FirstParty, cl.PointOfSale, cl.HomeURL,
+		cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg}
+}
+
+// printClients prints the clients as JSON or as a table.
+func printClients(c *cli, list []storage.Client, asJSON bool) error {
+	header := []any{"CLIENT_ID", "NAME", "TYPE", "ACCOUNTS", "GRANTS", "REDIRECT URIS"}
+	return printList(c.stdout, asJSON, list, toClientJSON, header, func(cl *storage.Client) []any {
 		kind := "confidential"
 		if cl.Public {
 			kind = "public"
 		}
-		t.row(cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), strings.Join(cl.RedirectURIs, " "))
-	}
-	return t.flush()
+		return []any{cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), strings.Join(cl.RedirectURIs, " ")}
+	})
 }
 
 // usher client delete --institution SLUG CLIENT_ID
 func (c *cli) clientDelete(ctx context.Context, args []string) error {
-	fs := newFlags("client delete")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("client delete").withInstitution()
 	pos, err := fs.parse(args, 1)
 	if err != nil {
 		return err
 	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		err := a.clients.Delete(ctx, inst, pos[0], string(flows.ActorCLI))
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client %q in institution %s", pos[0], inst.Slug)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "deleted client %s\n", pos[0])
 		return err
-	}
-	defer a.Close()
-	err = a.store.In(inst.ID).DeleteClient(ctx, pos[0])
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q in institution %s", pos[0], inst.Slug)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "deleted client %s\n", pos[0])
-	return err
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 )
@@ -45,7 +46,7 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 		return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))[:n]
 	}
 	d := &demoData{
-		issuer:     a.cfg.PublicURL + "/institutions/" + demoSlug,
+		issuer:     issuer.URL(a.cfg.PublicURL, demoSlug),
 		shopSecret: derive("shop", 43), boxOfficeSecret: derive("box office", 43),
 		customerPassword: derive("customer", 16), operatorPw: derive("operator", 16),
 	}
@@ -61,7 +62,7 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 			FirstParty: true, RedirectURIs: []string{home + "callback"}, PostLogoutRedirectURIs: []string{home}},
 	}
 	for _, spec := range clients {
-		if err := ensureDemoClient(ctx, a.store.In(inst.ID), spec); err != nil {
+		if err := a.clients.Ensure(ctx, inst, spec, string(flows.ActorSystem)); err != nil {
 			return nil, err
 		}
 	}
@@ -85,26 +86,6 @@ func ensureDemoInstitution(ctx context.Context, a *app) (*storage.Institution, e
 		return a.institutions.Create(ctx, demoSlug, "Demo Theatre")
 	}
 	return inst, err
-}
-
-// ensureDemoClient creates the client, or brings its secret in line with the
-// current master secret.
-func ensureDemoClient(ctx context.Context, s storage.ClientStore, spec provider.ClientSpec) error {
-	want, _, err := provider.NewClient(spec)
-	if err != nil {
-		return err
-	}
-	have, err := s.GetClient(ctx, spec.ID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return s.CreateClient(ctx, want)
-	case err != nil:
-		return err
-	case have.SecretHash != want.SecretHash:
-		have.SecretHash = want.SecretHash
-		return s.UpdateClient(ctx, have)
-	}
-	return nil
 }
 
 func ensureDemoAccount(ctx context.Context, a *app, inst *storage.Institution, n flows.NewAccount) error {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/internal/metrics"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
@@ -79,7 +80,7 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 	t.Cleanup(func() { srv.Close(); stopAfterwards(); a.Close() })
 	u := &usherServer{t: t, a: a, url: base}
 	u.inst = u.institution("demo")
-	u.issuer = base + "/institutions/demo"
+	u.issuer = issuer.URL(base, "demo")
 	return u
 }
 
@@ -111,11 +112,8 @@ func (u *usherServer) client(inst *storage.Institution, spec provider.ClientSpec
 	if spec.Name == "" {
 		spec.Name = "Test shop"
 	}
-	c, secret, err := provider.NewClient(spec)
+	c, secret, err := u.a.clients.Register(context.Background(), inst, spec, string(flows.ActorCLI))
 	if err != nil {
-		u.t.Fatal(err)
-	}
-	if err := u.a.store.In(inst.ID).CreateClient(context.Background(), c); err != nil {
 		u.t.Fatal(err)
 	}
 	return c.ID, secret

@@ -10,11 +10,13 @@ import (
 	"time"
 )
 
-// flags is a command's flag set plus the flags every command shares.
+// flags is a command's flag set plus the flags every command shares, and
+// --institution for the commands about one institution.
 type flags struct {
 	*flag.FlagSet
-	config string
-	dev    bool
+	config      string
+	dev         bool
+	institution string
 }
 
 func newFlags(name string) *flags {
@@ -22,6 +24,13 @@ func newFlags(name string) *flags {
 	fs.SetOutput(io.Discard) // errors are returned, not printed
 	fs.StringVar(&fs.config, "config", "", "configuration file (YAML)")
 	fs.BoolVar(&fs.dev, "dev", false, "development mode: SQLite in ./usher-dev.db, no configuration needed")
+	return fs
+}
+
+// withInstitution declares --institution, the slug of the institution the
+// command is about; cli.inInstitution finds it.
+func (fs *flags) withInstitution() *flags {
+	fs.StringVar(&fs.institution, "institution", "", "institution slug (required)")
 	return fs
 }
 

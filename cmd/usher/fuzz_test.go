@@ -141,11 +141,7 @@ func newFzUsherOn(tb testing.TB, dbURL string) *fzUsher {
 			Scopes: []string{"accounts:read"}, Introspection: true},
 	} {
 		spec.Name = "Fuzz " + spec.ID
-		cl, _, err := provider.NewClient(spec)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := a.store.In(inst.ID).CreateClient(ctx, cl); err != nil {
+		if _, _, err := a.clients.Register(ctx, inst, spec, string(flows.ActorCLI)); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -30,21 +31,18 @@ func (c *cli) institutionCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		inst, err := a.institutions.Create(ctx, pos[0], *name)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(c.stdout, map[string]string{"id": inst.ID, "slug": inst.Slug})
+		}
+		_, err = fmt.Fprintf(c.stdout, "created institution %s (%s), issuer %s\n",
+			inst.Slug, inst.ID, issuer.URL(a.cfg.PublicURL, inst.Slug))
 		return err
-	}
-	defer a.Close()
-	inst, err := a.institutions.Create(ctx, pos[0], *name)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(c.stdout, map[string]string{"id": inst.ID, "slug": inst.Slug})
-	}
-	_, err = fmt.Fprintf(c.stdout, "created institution %s (%s), issuer %s/institutions/%s\n",
-		inst.Slug, inst.ID, a.cfg.PublicURL, inst.Slug)
-	return err
+	})
 }
 
 // usher institution update SLUG [--two-factor on|off] …
@@ -78,23 +76,20 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL, ch.ActivationLinkTTL = tempTTL.v, resetTTL.v, activationTTL.v
 	ch.PasswordMinLength, ch.PasswordUpper, ch.PasswordDigit = minLength.v, upper.v, digit.v
 	ch.PasswordSpecial, ch.PasswordRefuseCommon = special.v, common.v
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		if _, err := a.institution(ctx, pos[0]); err != nil {
+			return err
+		}
+		inst, err := a.institutions.Update(ctx, pos[0], ch)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(c.stdout, toInstitutionJSON(inst))
+		}
+		_, err = fmt.Fprintf(c.stdout, "updated institution %s (version %d)\n", inst.Slug, inst.Version)
 		return err
-	}
-	defer a.Close()
-	if _, err := a.institution(ctx, pos[0]); err != nil {
-		return err
-	}
-	inst, err := a.institutions.Update(ctx, pos[0], ch)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(c.stdout, toInstitutionJSON(inst))
-	}
-	_, err = fmt.Fprintf(c.stdout, "updated institution %s (version %d)\n", inst.Slug, inst.Version)
-	return err
+	})
 }
 
 // usher institution list [--json]
@@ -104,27 +99,21 @@ func (c *cli) institutionList(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := a.store.ListInstitutions(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]institutionJSON, len(list))
-		for i := range list {
-			out[i] = toInstitutionJSON(&list[i])
+	return c.withApp(ctx, fs, func(a *app) error {
+		list, err := a.store.ListInstitutions(ctx)
+		if err != nil {
+			return err
 		}
-		return printJSON(c.stdout, out)
-	}
-	t := newTable(c.stdout, "SLUG", "NAME", "TWO-FACTOR", "REGISTRATION", "ID")
-	for _, i := range list {
-		t.row(i.Slug, i.Name, onOffText(i.Settings.TwoFactor), onOffText(i.Settings.Registration), i.ID)
-	}
-	return t.flush()
+		return printInstitutions(c, list, *asJSON)
+	})
+}
+
+// printInstitutions prints the institutions as JSON or as a table.
+func printInstitutions(c *cli, list []storage.Institution, asJSON bool) error {
+	return printList(c.stdout, asJSON, list, toInstitutionJSON, []any{"SLUG", "NAME", "TWO-FACTOR", "REGISTRATION", "ID"},
+		func(i *storage.Institution) []any {
+			return []any{i.Slug, i.Name, onOffText(i.Settings.TwoFactor), onOffText(i.Settings.Registration), i.ID}
+		})
 }
 
 func onOffText(b bool) string {

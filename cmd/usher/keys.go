@@ -8,24 +8,21 @@ import (
 
 // usher keys rotate --institution SLUG
 func (c *cli) keysRotate(ctx context.Context, args []string) error {
-	fs := newFlags("keys rotate")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("keys rotate").withInstitution()
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	if *institution == "" {
+	slug := fs.institution
+	if slug == "" {
 		return usageErr("--institution is required")
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		if err := a.provider.RotateKeys(ctx, slug); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.stdout, "rotated the signing keys of %s: the next keys sign from now on; the old ones stay published for a week\n", slug)
 		return err
-	}
-	defer a.Close()
-	if err := a.provider.RotateKeys(ctx, *institution); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "rotated the signing keys of %s: the next keys sign from now on; the old ones stay published for a week\n", *institution)
-	return err
+	})
 }
 
 // rotateKeysEvery checks every interval (and at start) for institutions whose

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows/mail"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
@@ -106,8 +107,7 @@ func (a *app) startMail(ctx context.Context) (stop func(), err error) {
 
 // usher mail test --institution SLUG --to ADDRESS [--class C] [--locale L] [--wait D] [--json]
 func (c *cli) mailTest(ctx context.Context, args []string) error {
-	fs := newFlags("mail test")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("mail test").withInstitution()
 	to := fs.String("to", "", "the address to send the test email to (required)")
 	class := fs.String("class", string(templates.ClassPasswordReset), "document class: "+classNames())
 	locale := fs.String("locale", "", "language: en, fr, de or it (default: the institution's)")
@@ -122,41 +122,44 @@ func (c *cli) mailTest(ctx context.Context, args []string) error {
 	if !templates.EmailClass(*class).Valid() {
 		return usageErr("usher mail test: --class: unknown class %q (%s)", *class, classNames())
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *locale != "" && a.catalog.Match(*locale) != *locale {
-		return usageErr("usher mail test: --locale: want one of %s, got %q", strings.Join(a.catalog.Locales(), ", "), *locale)
-	}
-	inst, err := a.institution(ctx, *institution)
-	if err != nil {
-		return err
-	}
-	doc := templates.SampleEmail(templates.EmailClass(*class), a.cfg.PublicURL+"/institutions/"+inst.Slug)
-	var e *storage.OutboxEmail
-	err = a.store.InTx(ctx, func(ctx context.Context) error {
-		e, err = a.outbox.Queue(ctx, inst, mail.Recipient{Email: *to, Locale: *locale}, doc)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("test email not queued: %w", err)
-	}
-	if *wait > 0 {
-		e, err = waitForDelivery(ctx, a.store.In(inst.ID), e.ID, *wait)
+	return c.withApp(ctx, fs, func(a *app) error {
+		if *locale != "" && a.catalog.Match(*locale) != *locale {
+			return usageErr("usher mail test: --locale: want one of %s, got %q", strings.Join(a.catalog.Locales(), ", "), *locale)
+		}
+		inst, err := a.institution(ctx, fs.institution)
 		if err != nil {
 			return err
 		}
-	}
-	if *asJSON {
+		doc := templates.SampleEmail(templates.EmailClass(*class), issuer.URL(a.cfg.PublicURL, inst.Slug))
+		var e *storage.OutboxEmail
+		err = a.store.InTx(ctx, func(ctx context.Context) error {
+			e, err = a.outbox.Queue(ctx, inst, mail.Recipient{Email: *to, Locale: *locale}, doc)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("test email not queued: %w", err)
+		}
+		if *wait > 0 {
+			e, err = waitForDelivery(ctx, a.store.In(inst.ID), e.ID, *wait)
+			if err != nil {
+				return err
+			}
+		}
+		return reportTestEmail(c, e, *wait > 0, *asJSON)
+	})
+}
+
+// reportTestEmail prints what became of a test email; when the command
+// waited for its delivery, an email not sent is an error.
+func reportTestEmail(c *cli, e *storage.OutboxEmail, waited, asJSON bool) error {
+	if asJSON {
 		if err := printJSON(c.stdout, emailJSONOf(e)); err != nil {
 			return err
 		}
 	} else {
-		printDeliveryOutcome(c, e, *wait > 0)
+		printDeliveryOutcome(c, e, waited)
 	}
-	if *wait > 0 && e.Status != storage.EmailSent {
+	if waited && e.Status != storage.EmailSent {
 		return fmt.Errorf("test email %s not delivered: %s", e.ID, outcomeText(e))
 	}
 	return nil

@@ -37,8 +37,7 @@ func emailJSONOf(e *storage.OutboxEmail) emailJSON {
 
 // usher outbox list --institution SLUG [--account EMAIL] [--status S] [--limit N] [--json]
 func (c *cli) outboxList(ctx context.Context, args []string) error {
-	fs := newFlags("outbox list")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("outbox list").withInstitution()
 	account := fs.String("account", "", "only the emails of the account(s) with this email address")
 	status := fs.String("status", "", "only queued, sent or failed emails")
 	limit := fs.Int("limit", 100, "at most this many emails, newest first (at most 1000)")
@@ -54,25 +53,20 @@ func (c *cli) outboxList(ctx context.Context, args []string) error {
 	if *limit < 1 || *limit > 1000 {
 		return usageErr("usher outbox list: --limit: want 1 to 1000, got %d", *limit)
 	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := listEmails(ctx, a.store.In(inst.ID), *account, storage.OutboxFilter{
-		Status: storage.EmailStatus(*status), Limit: *limit})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]emailJSON, len(list))
-		for i := range list {
-			out[i] = emailJSONOf(&list[i])
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		list, err := listEmails(ctx, a.store.In(inst.ID), *account, storage.OutboxFilter{
+			Status: storage.EmailStatus(*status), Limit: *limit})
+		if err != nil {
+			return err
 		}
-		return printJSON(c.stdout, out)
-	}
-	t := newTable(c.stdout, "CREATED", "STATUS", "CLASS", "LOCALE", "TO", "ATTEMPTS", "NEXT/SENT", "LAST ERROR", "ID")
-	for _, e := range list {
+		return printEmails(c, list, *asJSON)
+	})
+}
+
+// printEmails prints the emails as JSON or as a table.
+func printEmails(c *cli, list []storage.OutboxEmail, asJSON bool) error {
+	header := []any{"CREATED", "STATUS", "CLASS", "LOCALE", "TO", "ATTEMPTS", "NEXT/SENT", "LAST ERROR", "ID"}
+	return printList(c.stdout, asJSON, list, emailJSONOf, header, func(e *storage.OutboxEmail) []any {
 		when := e.NextAttemptAt.Format(time.RFC3339)
 		switch {
 		case e.SentAt != nil:
@@ -80,15 +74,20 @@ func (c *cli) outboxList(ctx context.Context, args []string) error {
 		case e.Status == storage.EmailFailed:
 			when = "-"
 		}
-		t.row(e.CreatedAt.Format(time.RFC3339), e.Status, e.Class, e.Locale, e.Recipient, e.Attempts, when,
-			shorten(e.LastError, 60), e.ID)
-	}
-	return t.flush()
+		return []any{e.CreatedAt.Format(time.RFC3339), e.Status, e.Class, e.Locale, e.Recipient, e.Attempts, when,
+			shorten(e.LastError, 60), e.ID}
+	})
+}
+
+// emailLister is what listEmails reads of an institution's records.
+type emailLister interface {
+	ListEmails(ctx context.Context, f storage.OutboxFilter) ([]storage.OutboxEmail, error)
+	GetAccountByEmail(ctx context.Context, kind storage.AccountKind, email string) (*storage.Account, error)
 }
 
 // listEmails lists the emails f selects, of the accounts (customer and
 // operator) with the address account when it is set, newest first.
-func listEmails(ctx context.Context, s storage.Scoped, account string, f storage.OutboxFilter) ([]storage.OutboxEmail, error) {
+func listEmails(ctx context.Context, s emailLister, account string, f storage.OutboxFilter) ([]storage.OutboxEmail, error) {
 	if account == "" {
 		return s.ListEmails(ctx, f)
 	}
@@ -136,27 +135,23 @@ func shorten(s string, n int) string {
 
 // usher outbox retry --institution SLUG ID
 func (c *cli) outboxRetry(ctx context.Context, args []string) error {
-	fs := newFlags("outbox retry")
-	institution := fs.String("institution", "", "institution slug (required)")
+	fs := newFlags("outbox retry").withInstitution()
 	rest, err := fs.parse(args, 1)
 	if err != nil {
 		return err
 	}
 	id := rest[0]
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
+	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
+		err := a.outbox.Retry(ctx, inst, id, string(flows.ActorCLI))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("no email %s in institution %s (usher outbox list shows them)", id, inst.Slug)
+		case errors.Is(err, storage.ErrConflict):
+			return fmt.Errorf("email %s was sent already: nothing to retry", id)
+		case err != nil:
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "email %s queued again; a running usher serve delivers it\n", id)
 		return err
-	}
-	defer a.Close()
-	err = a.outbox.Retry(ctx, inst, id, string(flows.ActorCLI))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("no email %s in institution %s (usher outbox list shows them)", id, inst.Slug)
-	case errors.Is(err, storage.ErrConflict):
-		return fmt.Errorf("email %s was sent already: nothing to retry", id)
-	case err != nil:
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "email %s queued again; a running usher serve delivers it\n", id)
-	return err
+	})
 }

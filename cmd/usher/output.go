@@ -37,3 +37,20 @@ func (t *table) row(cells ...any) {
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
+
+// printList prints list as one JSON array of what toJSON makes of each item,
+// or as a table: header, then the row of each item.
+func printList[T, J any](w io.Writer, asJSON bool, list []T, toJSON func(*T) J, header []any, row func(*T) []any) error {
+	if asJSON {
+		out := make([]J, len(list))
+		for i := range list {
+			out[i] = toJSON(&list[i])
+		}
+		return printJSON(w, out)
+	}
+	t := newTable(w, header...)
+	for i := range list {
+		t.row(row(&list[i])...)
+	}
+	return t.flush()
+}

@@ -118,8 +118,9 @@ type templateFlags struct {
 }
 
 func addTemplateFlags(fs *flags) templateFlags {
+	fs.withInstitution()
 	return templateFlags{
-		institution: fs.String("institution", "", "institution slug (required)"),
+		institution: &fs.institution,
 		class:       fs.String("class", "", "document class (required): "+classNames()),
 		locale:      fs.String("locale", "", "language (required): en, fr, de or it"),
 	}
@@ -134,6 +135,14 @@ func (f templateFlags) check(a *app, cmd string) error {
 		return usageErr("usher template %s: --locale: want one of %s, got %q", cmd, strings.Join(a.catalog.Locales(), ", "), *f.locale)
 	}
 	return nil
+}
+
+// find checks the class and locale flags and returns the institution.
+func (f templateFlags) find(ctx context.Context, a *app, cmd string) (*storage.Institution, error) {
+	if err := f.check(a, cmd); err != nil {
+		return nil, err
+	}
+	return a.institution(ctx, *f.institution)
 }
 
 // usher template set --institution SLUG --class C --locale L --file F
@@ -151,24 +160,18 @@ func (c *cli) templateSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		inst, err := tf.find(ctx, a, "set")
+		if err != nil {
+			return err
+		}
+		if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.locale, src); err != nil {
+			return fmt.Errorf("template refused, nothing stored: %w", err)
+		}
+		_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s set: %s\n", *tf.class, *tf.locale, inst.Slug,
+			strings.Join(sourceParts(src.Subject, src.Text, src.HTML), ", "))
 		return err
-	}
-	defer a.Close()
-	if err := tf.check(a, "set"); err != nil {
-		return err
-	}
-	inst, err := a.institution(ctx, *tf.institution)
-	if err != nil {
-		return err
-	}
-	if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.locale, src); err != nil {
-		return fmt.Errorf("template refused, nothing stored: %w", err)
-	}
-	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s set: %s\n", *tf.class, *tf.locale, inst.Slug,
-		strings.Join(sourceParts(src.Subject, src.Text, src.HTML), ", "))
-	return err
+	})
 }
 
 func (c *cli) readTemplateFile(name string) (templates.EmailSource, error) {
@@ -201,39 +204,30 @@ func sourceParts(subject, text, html string) []string {
 
 // usher template list --institution SLUG [--json]
 func (c *cli) templateList(ctx context.Context, args []string) error {
-	fs := newFlags("template list")
-	institution := fs.String("institution", "", "institution slug (required)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args, 0); err != nil {
-		return err
-	}
-	a, inst, err := c.openIn(ctx, fs, *institution)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := a.mailTemplates.List(ctx, inst)
-	if err != nil {
-		return err
-	}
-	type overrideJSON struct {
-		Class     string    `json:"class"`
-		Locale    string    `json:"locale"`
-		Parts     []string  `json:"parts"`
-		UpdatedAt time.Time `json:"updated_at"`
-	}
-	out := make([]overrideJSON, len(list))
-	for i, t := range list {
-		out[i] = overrideJSON{t.Class, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
-	}
-	if *asJSON {
-		return printJSON(c.stdout, out)
-	}
-	t := newTable(c.stdout, "CLASS", "LOCALE", "PARTS", "UPDATED")
-	for _, o := range out {
-		t.row(o.Class, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339))
-	}
-	return t.flush()
+	return listIn(ctx, c, "template list", args, func(a *app, inst *storage.Institution) ([]storage.EmailTemplate, error) {
+		return a.mailTemplates.List(ctx, inst)
+	}, printOverrides)
+}
+
+// overrideJSON is how template list prints an institution's template.
+type overrideJSON struct {
+	Class     string    `json:"class"`
+	Locale    string    `json:"locale"`
+	Parts     []string  `json:"parts"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toOverrideJSON(t *storage.EmailTemplate) overrideJSON {
+	return overrideJSON{t.Class, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
+}
+
+// printOverrides prints an institution's templates as JSON or as a table.
+func printOverrides(c *cli, list []storage.EmailTemplate, asJSON bool) error {
+	return printList(c.stdout, asJSON, list, toOverrideJSON, []any{"CLASS", "LOCALE", "PARTS", "UPDATED"},
+		func(t *storage.EmailTemplate) []any {
+			o := toOverrideJSON(t)
+			return []any{o.Class, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339)}
+		})
 }
 
 // usher template show --institution SLUG --class C --locale L [--builtin]
@@ -244,32 +238,29 @@ func (c *cli) templateShow(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := tf.check(a, "show"); err != nil {
-		return err
-	}
-	class := templates.EmailClass(*tf.class)
-	src, _ := a.mailTemplates.Emails.Source(class)
-	what := "built-in"
-	if !*builtin {
-		inst, err := a.institution(ctx, *tf.institution)
-		if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		if err := tf.check(a, "show"); err != nil {
 			return err
 		}
-		var overridden bool
-		if src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.locale); err != nil {
-			return err
+		class := templates.EmailClass(*tf.class)
+		src, _ := a.mailTemplates.Emails.Source(class)
+		what := "built-in"
+		if !*builtin {
+			inst, err := a.institution(ctx, *tf.institution)
+			if err != nil {
+				return err
+			}
+			var overridden bool
+			if src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.locale); err != nil {
+				return err
+			}
+			if overridden {
+				what = "overridden by " + inst.Slug
+			}
 		}
-		if overridden {
-			what = "overridden by " + inst.Slug
-		}
-	}
-	return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s, %s (%s)\n"+
-		"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", class, *tf.locale, what), src)
+		return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s, %s (%s)\n"+
+			"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", class, *tf.locale, what), src)
+	})
 }
 
 // usher template delete --institution SLUG --class C --locale L
@@ -279,25 +270,19 @@ func (c *cli) templateDelete(ctx context.Context, args []string) error {
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	a, err := c.open(ctx, fs, false)
-	if err != nil {
+	return c.withApp(ctx, fs, func(a *app) error {
+		inst, err := tf.find(ctx, a, "delete")
+		if err != nil {
+			return err
+		}
+		err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.locale)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%s has no template for %s (%s)", inst.Slug, *tf.class, *tf.locale)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s deleted: the built-in one applies\n", *tf.class, *tf.locale, inst.Slug)
 		return err
-	}
-	defer a.Close()
-	if err := tf.check(a, "delete"); err != nil {
-		return err
-	}
-	inst, err := a.institution(ctx, *tf.institution)
-	if err != nil {
-		return err
-	}
-	err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.locale)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%s has no template for %s (%s)", inst.Slug, *tf.class, *tf.locale)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s deleted: the built-in one applies\n", *tf.class, *tf.locale, inst.Slug)
-	return err
+	})
 }

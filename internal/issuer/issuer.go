@@ -41,9 +41,11 @@ const (
 const (
 	// ReturnToParam carries the authorization request a page resumes.
 	ReturnToParam = "return_to"
-	// ConsentDeniedParam is added to return_to, with the value "denied",
-	// when the person refuses consent: the provider answers access_denied.
+	// ConsentDeniedParam is added to return_to, with the value
+	// ConsentDeniedValue, when the person refuses consent: the provider
+	// answers access_denied.
 	ConsentDeniedParam = "usher_consent"
+	ConsentDeniedValue = "denied"
 )
 
 // MaxReturnTo bounds a return_to: the provider refuses a longer
@@ -57,4 +59,6 @@ func AuthorizeURL(slug string) string { return Path(slug) + AuthorizePath }
 
 // DeniedReturn is where the consent page sends the browser when the person
 // says no: the request, marked as denied.
-func DeniedReturn(returnTo string) string { return returnTo + "&" + ConsentDeniedParam + "=denied" }
+func DeniedReturn(returnTo string) string {
+	return returnTo + "&" + ConsentDeniedParam + "=" + ConsentDeniedValue
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/seal"
 )
 
@@ -19,7 +20,7 @@ import (
 // time a provider is built costs one query. (A replica that loses the race
 // to create the keys still raises the version once, harmlessly: rolling
 // back instead would doom a caller's enclosing transaction.)
-func Ensure(ctx context.Context, st Store, sealer *seal.Sealer, institutionID string) (created bool, err error) {
+func Ensure[K storage.KeyStore](ctx context.Context, st Store[K], sealer *seal.Sealer, institutionID string) (created bool, err error) {
 	scoped := st.In(institutionID)
 	list, err := scoped.ListSigningKeys(ctx)
 	if err != nil {
@@ -52,7 +53,7 @@ func Ensure(ctx context.Context, st Store, sealer *seal.Sealer, institutionID st
 
 // ensureLocked locks the institution, re-reads its keys and completes them;
 // it reports whether it changed any.
-func (w *writer) ensureLocked(ctx context.Context, st Store) (bool, error) {
+func (w *writer) ensureLocked(ctx context.Context, st toucher) (bool, error) {
 	if err := st.TouchInstitution(ctx, w.inst); err != nil {
 		return false, err
 	}
@@ -78,13 +79,7 @@ func (w *writer) ensureLocked(ctx context.Context, st Store) (bool, error) {
 // new one) and a next key.
 func (w *writer) complete(ctx context.Context, alg string, h holding) error {
 	if len(h.current) == 0 {
-		var err error
-		if h.next != nil {
-			err = w.promote(ctx, h.next.ID)
-		} else {
-			err = w.create(ctx, alg, true)
-		}
-		if err != nil {
+		if err := w.makeCurrent(ctx, alg, h); err != nil {
 			return err
 		}
 	}

@@ -101,6 +101,14 @@ func (w *writer) create(ctx context.Context, alg string, current bool) error {
 	return nil
 }
 
+// makeCurrent gives alg a current key: its next key promoted, or a new one.
+func (w *writer) makeCurrent(ctx context.Context, alg string, h holding) error {
+	if h.next != nil {
+		return w.promote(ctx, h.next.ID)
+	}
+	return w.create(ctx, alg, true)
+}
+
 // promote makes a next key current.
 func (w *writer) promote(ctx context.Context, kid string) error {
 	if err := w.keys.TransitionSigningKey(ctx, kid, storage.KeyNext, storage.KeyCurrent, nil); err != nil {

@@ -40,11 +40,18 @@ var (
 	ErrBadKey = errors.New("keys: stored signing key is invalid")
 )
 
-// Store is what key management needs of the storage.
-type Store interface {
+// Store is what key management needs of the storage: transactions, the
+// institution's row lock, and its keys. K is the backend's view of one
+// institution's records, of which only the key methods are used.
+type Store[K storage.KeyStore] interface {
 	storage.Transactor
 	// TouchInstitution raises the institution's version, taking its row lock.
 	TouchInstitution(ctx context.Context, id string) error
 	// In returns the view of one institution's records.
-	In(institutionID string) storage.Scoped
+	In(institutionID string) K
+}
+
+// toucher takes an institution's row lock (Store's TouchInstitution).
+type toucher interface {
+	TouchInstitution(ctx context.Context, id string) error
 }

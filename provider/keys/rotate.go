@@ -19,7 +19,7 @@ import (
 // retireFor should be at least the longest lifetime of a token the key
 // signed (ID tokens, JWT access tokens), plus the clock skew between
 // replicas.
-func Rotate(ctx context.Context, st Store, sealer *seal.Sealer, institutionID string, retireFor time.Duration, now time.Time) error {
+func Rotate[K storage.KeyStore](ctx context.Context, st Store[K], sealer *seal.Sealer, institutionID string, retireFor time.Duration, now time.Time) error {
 	_, err := rotateWhen(ctx, st, sealer, institutionID, retireFor, now, nil)
 	return err
 }
@@ -29,7 +29,7 @@ func Rotate(ctx context.Context, st Store, sealer *seal.Sealer, institutionID st
 // checked inside the transaction, under the institution's lock: replicas
 // that find the keys due at once rotate them once, so no key ever signs
 // without having been published first.
-func RotateIfOlder(ctx context.Context, st Store, sealer *seal.Sealer, institutionID string, maxAge, retireFor time.Duration, now time.Time) (bool, error) {
+func RotateIfOlder[K storage.KeyStore](ctx context.Context, st Store[K], sealer *seal.Sealer, institutionID string, maxAge, retireFor time.Duration, now time.Time) (bool, error) {
 	due := func(list []storage.SigningKey) bool {
 		for _, k := range list {
 			if k.State != storage.KeyCurrent {
@@ -53,7 +53,7 @@ var errNotDue = errors.New("keys: rotation not due")
 
 // rotateWhen rotates every algorithm when due (nil: always) holds for the
 // keys read under the institution's lock.
-func rotateWhen(ctx context.Context, st Store, sealer *seal.Sealer, institutionID string, retireFor time.Duration, now time.Time, due func([]storage.SigningKey) bool) (bool, error) {
+func rotateWhen[K storage.KeyStore](ctx context.Context, st Store[K], sealer *seal.Sealer, institutionID string, retireFor time.Duration, now time.Time, due func([]storage.SigningKey) bool) (bool, error) {
 	need := map[string]int{}
 	for _, alg := range algorithms() {
 		need[alg] = 1
@@ -99,13 +99,7 @@ func (w *writer) rotate(ctx context.Context, alg string, h holding, expires time
 			return fmt.Errorf("keys: retire key %s: %w", kid, err)
 		}
 	}
-	var err error
-	if h.next != nil {
-		err = w.promote(ctx, h.next.ID)
-	} else {
-		err = w.create(ctx, alg, true)
-	}
-	if err != nil {
+	if err := w.makeCurrent(ctx, alg, h); err != nil {
 		return err
 	}
 	return w.create(ctx, alg, false)
