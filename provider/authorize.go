@@ -61,6 +61,8 @@ func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request, t *tena
 	switch state {
 	case needsLogin:
 		h.sendTo(w, r, a, issuer.LoginPath)
+	case needsSecondFactor:
+		h.sendTo(w, r, a, issuer.TwoFactorPath)
 	case needsConsent:
 		h.sendTo(w, r, a, issuer.ConsentPath)
 	case ready:

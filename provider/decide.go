@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ory/fosite"
@@ -16,9 +17,10 @@ import (
 type authorizeState int
 
 const (
-	needsLogin   authorizeState = iota // nobody suitable is signed in, or the sign-in is too old
-	needsConsent                       // a third-party client lacks consent for a requested scope
-	ready                              // issue the code
+	needsLogin        authorizeState = iota // nobody suitable is signed in, or the sign-in is too old
+	needsSecondFactor                       // two factors are required and the sign-in used one
+	needsConsent                            // a third-party client lacks consent for a requested scope
+	ready                                   // issue the code
 )
 
 // authorization is one authorization request being decided.
@@ -42,6 +44,12 @@ func (a *authorization) decide(ctx context.Context, now time.Time) (authorizeSta
 			return 0, fosite.ErrLoginRequired
 		}
 		return needsLogin, nil
+	}
+	if a.secondFactorNeeded() {
+		if a.has("none") {
+			return 0, fosite.ErrInteractionRequired.WithHint("The user must give a second factor.")
+		}
+		return needsSecondFactor, nil
 	}
 	need, err := a.consentNeeded(ctx)
 	if err != nil || !need {
@@ -69,6 +77,20 @@ func (a *authorization) loginNeeded(now time.Time) bool {
 		return true
 	}
 	return a.maxAge >= 0 && now.Sub(auth) > a.maxAge && !signedInSince
+}
+
+// secondFactorNeeded: the sign-in used no second factor, and two are
+// required: by the client, by the account (it must use one, or has one),
+// or by the request (acr_values that accept only two factors). Wherever a
+// code is issued this holds, not only at the password page: a browser
+// signed in with a password elsewhere steps up here.
+func (a *authorization) secondFactorNeeded() bool {
+	if slices.Contains(a.browser.Methods, "otp") {
+		return false
+	}
+	acr := strings.Fields(a.ar.GetRequestForm().Get("acr_values"))
+	asked := slices.Contains(acr, issuer.ACRTwoFactors) && !slices.Contains(acr, issuer.ACROnePassword)
+	return a.client.RequireTwoFactor || a.account.TwoFactorRequired || a.account.TOTPConfirmedAt != nil || asked
 }
 
 // consentNeeded: a third-party client lacks consent for a requested scope, or

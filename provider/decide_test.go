@@ -88,6 +88,9 @@ type decideCase struct {
 	consent     string // the customer's remembered scopes ("" none)
 	consentedAt time.Duration
 	denied      bool // back from the consent page with a no
+	twoFactors  bool   // the client requires two-factor
+	acrValues   string // the request's acr_values
+	otp         bool   // the sign-in used a second factor
 	want        authorizeState
 	wantErr     *fosite.RFC6749Error
 }
@@ -132,6 +135,18 @@ func TestDecide(t *testing.T) {
 		{name: "first party, prompt=consent", signedIn: true, authAgo: time.Minute, maxAge: none, prompt: "consent", want: ready},
 		{name: "third party, prompt=login and no consent", signedIn: true, authAgo: time.Minute, requestAgo: 2 * time.Minute,
 			prompt: "login", maxAge: none, thirdParty: true, want: needsConsent},
+		{name: "client requires two-factor, password only", signedIn: true, authAgo: time.Minute, maxAge: none, twoFactors: true,
+			want: needsSecondFactor},
+		{name: "client requires two-factor, password only, prompt=none", signedIn: true, authAgo: time.Minute, maxAge: none,
+			twoFactors: true, prompt: "none", wantErr: fosite.ErrInteractionRequired},
+		{name: "client requires two-factor, both used", signedIn: true, authAgo: time.Minute, maxAge: none, twoFactors: true,
+			otp: true, want: ready},
+		{name: "nobody signed in at a client requiring two-factor", maxAge: none, twoFactors: true, want: needsLogin},
+		{name: "acr_values=2, password only", signedIn: true, authAgo: time.Minute, maxAge: none, acrValues: "2",
+			want: needsSecondFactor},
+		{name: "acr_values=1 2, password only", signedIn: true, authAgo: time.Minute, maxAge: none, acrValues: "1 2", want: ready},
+		{name: "acr_values=2, both used, third party without consent", signedIn: true, authAgo: time.Minute, maxAge: none,
+			acrValues: "2", otp: true, thirdParty: true, want: needsConsent},
 	}
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		e := newDecideEnv(t, db)
@@ -161,6 +176,11 @@ func (e *decideEnv) authorization(t *testing.T, tt decideCase) *authorization {
 	if tt.thirdParty {
 		client = e.partner
 	}
+	if tt.twoFactors {
+		strict := *client
+		strict.RequireTwoFactor = true
+		client = &strict
+	}
 	must(t, e.store.In(e.instID).RevokeConsent(e.ctx, e.customer.ID, e.partner.ID))
 	if tt.consent != "" {
 		if tt.consentedAt != time.Hour {
@@ -174,12 +194,18 @@ func (e *decideEnv) authorization(t *testing.T, tt decideCase) *authorization {
 	if tt.denied {
 		ar.Form.Set(issuer.ConsentDeniedParam, issuer.ConsentDeniedValue)
 	}
+	if tt.acrValues != "" {
+		ar.Form.Set("acr_values", tt.acrValues)
+	}
 	ar.RequestedScope = fosite.Arguments{"openid", "email"}
 	a := &authorization{t: e.tenant, ar: ar, client: client, requestedAt: e.now.Add(-tt.requestAgo),
 		prompt: strings.Fields(tt.prompt), maxAge: tt.maxAge}
 	if tt.signedIn {
 		auth := e.now.Add(-tt.authAgo)
 		a.browser = &issuer.SignedIn{SessionID: "s1", AccountID: e.customer.ID, AuthTime: auth, Methods: []string{"pwd"}}
+		if tt.otp {
+			a.browser.Methods = []string{"pwd", "otp"}
+		}
 		a.account = e.customer
 	}
 	return a

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"slices"
+
+	"github.com/usher-idp/usher/internal/issuer"
 )
 
 // session is what the grant remembers of the sign-in: the ID token claims
@@ -37,14 +39,14 @@ func (a *authorization) session() *session {
 
 // acrSupported are the authentication context classes Usher asserts: "1" a
 // password, "2" a password and a second factor.
-func acrSupported() []string { return []string{"1", "2"} }
+func acrSupported() []string { return []string{issuer.ACROnePassword, issuer.ACRTwoFactors} }
 
 // acr is the class the methods reach.
 func acr(methods []string) string {
 	if slices.Contains(methods, "otp") {
-		return "2"
+		return issuer.ACRTwoFactors
 	}
-	return "1"
+	return issuer.ACROnePassword
 }
 
 // amr lists the methods (RFC 8176), with "mfa" when there were two.
