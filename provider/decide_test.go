@@ -87,7 +87,7 @@ type decideCase struct {
 	thirdParty  bool
 	consent     string // the customer's remembered scopes ("" none)
 	consentedAt time.Duration
-	denied      bool // back from the consent page with a no
+	denied      bool   // back from the consent page with a no
 	twoFactors  bool   // the client requires two-factor
 	acrValues   string // the request's acr_values
 	otp         bool   // the sign-in used a second factor
