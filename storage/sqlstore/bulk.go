@@ -227,9 +227,13 @@ func insertSQL(table Table, columns []string, rows int) string {
 // load fails or ctx is cancelled. Building an index once after a load of
 // millions of rows is much faster than inserting each key into it. Meanwhile
 // every institution's queries on the table lack those indexes: stop the
-// servers during such a load.
+// servers during such a load. Not inside a transaction (load may run its
+// own).
 func (b *Bulk) WithoutIndexes(ctx context.Context, table Table, load func(ctx context.Context) error) error {
 	s, hooks := b.s.Store, b.opts.Indexes
+	if s.txFrom(ctx) != nil {
+		return fmt.Errorf("load %s without indexes: %w", table, errInTx)
+	}
 	indexes, err := s.SecondaryIndexes(ctx, table)
 	if err != nil {
 		return err

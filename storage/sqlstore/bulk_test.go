@@ -11,19 +11,7 @@ import (
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
-	"github.com/usher-idp/usher/storage/storagetest"
 )
-
-// TestBulkConformance runs the bulk loader's conformance tests on each
-// dialect, with statements of a few rows so that a batch spans several.
-func TestBulkConformance(t *testing.T) {
-	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		storagetest.RunBulk(t, func(t *testing.T, now func() time.Time) (storage.Store, func(string) storage.BulkLoader) {
-			s := sqltest.Open(t, fresh(t, db.Dialect), sqlstore.Options{Now: now, CacheMiB: 16})
-			return s, func(id string) storage.BulkLoader { return s.Bulk(id, sqlstore.BulkOptions{InsertRows: 7}) }
-		})
-	})
-}
 
 // tokenIndexes are the secondary indexes of oauth2_tokens the migrations
 // create, in that order.
@@ -124,6 +112,16 @@ func TestWithoutIndexes(t *testing.T) {
 			if _, err := s.In(inst.ID).GetOAuth2(ctx, storage.KindAccess, fmt.Sprintf("sig-%d", i)); err != nil {
 				t.Errorf("record sig-%d loaded without indexes: %v", i, err)
 			}
+		}
+		// Not inside a transaction: SQLite's would keep the schema change waiting.
+		err = s.InTx(ctx, func(ctx context.Context) error {
+			return b.WithoutIndexes(ctx, sqlstore.OAuth2Table, func(context.Context) error { return nil })
+		})
+		if err == nil {
+			t.Error("inside a transaction: want an error")
+		}
+		if got := indexNames(t, s, sqlstore.OAuth2Table); !slices.Equal(got, tokenIndexes) {
+			t.Errorf("after the refusal in a transaction: indexes %v", got)
 		}
 		// A table without secondary indexes is loaded as it is.
 		events = nil

@@ -74,7 +74,8 @@ func (s *Store) createIndexes(ctx context.Context, indexes []Index, rebuilt func
 }
 
 // Analyze updates the planner's statistics of the tables (ANALYZE), as
-// PostgreSQL's autovacuum does some time after a big load.
+// PostgreSQL's autovacuum does some time after a big load. Not inside a
+// transaction.
 func (s *Store) Analyze(ctx context.Context, tables ...Table) error {
 	for _, t := range tables {
 		if err := s.execDDL(ctx, `ANALYZE `+t.quoted()); err != nil {
@@ -84,10 +85,17 @@ func (s *Store) Analyze(ctx context.Context, tables ...Table) error {
 	return nil
 }
 
+// errInTx: a schema statement was asked for inside a transaction.
+var errInTx = errors.New("not inside a transaction: it changes the schema")
+
 // execDDL runs a statement that changes the schema or its statistics:
-// unprepared (it runs once), outside any transaction, with the write lock
-// on SQLite.
+// unprepared (it runs once), outside any transaction (on SQLite, the
+// transaction's write lock would keep it waiting), with the write lock on
+// SQLite.
 func (s *Store) execDDL(ctx context.Context, query string) error {
+	if s.txFrom(ctx) != nil {
+		return errInTx
+	}
 	unlock, err := s.writer.lock(ctx)
 	if err != nil {
 		return err
