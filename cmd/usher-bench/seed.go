@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net/url"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,11 +23,11 @@ import (
 )
 
 // usher-bench seed writes many accounts and OAuth2 token rows into one
-// institution, fast: COPY on PostgreSQL, multi-row INSERTs in big
-// transactions on SQLite, one precomputed argon2id hash for every account.
-// The rows look like the ones Usher writes (the same columns, sizes and
-// JSON sessions), spread over time: most tokens are expired or rotated,
-// some active, so the janitor has work.
+// institution, fast: through the storage layer's bulk path (sqlstore.Bulk)
+// in big transactions, one precomputed argon2id hash for every account.
+// The records look like the ones Usher writes (the same sizes and JSON
+// sessions), spread over time: most tokens are expired or rotated, some
+// active, so the janitor has work.
 
 const seedUsage = `usage: usher-bench seed --institution SLUG [--accounts N] [--tokens M] [flags]
 
@@ -71,7 +68,7 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&o.accounts, "accounts", 0, "accounts to write")
 	fs.IntVar(&o.tokens, "tokens", 0, "OAuth2 token rows to write")
 	fs.IntVar(&o.days, "days", 60, "the tokens' issue times are spread over this many past days")
-	fs.IntVar(&o.batch, "batch", 50, "rows per INSERT statement (SQLite; bigger batches need bigger statement journals and are slower)")
+	fs.IntVar(&o.batch, "batch", 50, "rows per insert statement (SQLite; bigger batches need bigger statement journals and are slower)")
 	fs.IntVar(&o.txRows, "tx-rows", 1000000, "rows per transaction")
 	fs.BoolVar(&o.keepIndexes, "keep-indexes", false,
 		"keep the secondary indexes during a load of 100,000 rows or more (by default they are dropped and rebuilt, "+
@@ -105,20 +102,23 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return seed(ctx, o, stdout)
 }
 
-// seeder writes rows of one institution.
+// seeder writes rows of one institution through the store's bulk path.
 type seeder struct {
 	o       seedOptions
-	db      *sql.DB
+	store   *sqlstore.Store
+	bulk    *sqlstore.Bulk
 	dialect string
 	inst    *storage.Institution
 	client  string
 	issuer  string
 	rng     *mrand.Rand
 	out     io.Writer
+	dropped int // indexes the running load dropped
 }
 
 func seed(ctx context.Context, o seedOptions, out io.Writer) error {
-	store, err := sqlstore.Open(ctx, o.databaseURL, sqlstore.Options{})
+	// The indexes being filled stay in memory (SQLite: 1 GiB of page cache).
+	store, err := sqlstore.Open(ctx, o.databaseURL, sqlstore.Options{CacheMiB: 1024})
 	if err != nil {
 		return err
 	}
@@ -149,19 +149,15 @@ func seed(ctx context.Context, o seedOptions, out io.Writer) error {
 	} else if err != nil {
 		return err
 	}
-	db, err := openRaw(o.databaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	s := &seeder{o: o, db: db, dialect: store.Dialect(), inst: inst, client: shopID, out: out,
+	s := &seeder{o: o, store: store, dialect: store.Dialect(), inst: inst, client: shopID, out: out,
 		issuer: "https://id.example.org/institutions/" + inst.Slug,
 		rng:    mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))}
+	s.bulk = store.Bulk(inst.ID, sqlstore.BulkOptions{InsertRows: o.batch, Indexes: s.indexHooks()})
 	fmt.Fprintf(out, "seeding institution %s (%s) on %s: %d accounts, %d token rows\n",
 		inst.Slug, inst.ID, s.dialect, o.accounts, o.tokens)
 	var subjects []string
 	if o.accounts > 0 {
-		err := s.load(ctx, "accounts", o.accounts, func() (err error) {
+		err := s.load(ctx, sqlstore.AccountsTable, o.accounts, func(ctx context.Context) (err error) {
 			subjects, err = s.seedAccounts(ctx)
 			return err
 		})
@@ -175,14 +171,15 @@ func seed(ctx context.Context, o seedOptions, out io.Writer) error {
 				return err
 			}
 		}
-		if err := s.load(ctx, "oauth2_tokens", o.tokens, func() error { return s.seedTokens(ctx, subjects) }); err != nil {
+		err := s.load(ctx, sqlstore.OAuth2Table, o.tokens, func(ctx context.Context) error { return s.seedTokens(ctx, subjects) })
+		if err != nil {
 			return err
 		}
 	}
 	if s.dialect == "postgres" {
 		start := time.Now()
-		if _, err := db.ExecContext(ctx, `ANALYZE accounts; ANALYZE oauth2_tokens`); err != nil {
-			return fmt.Errorf("analyze: %w", err)
+		if err := store.Analyze(ctx, sqlstore.AccountsTable, sqlstore.OAuth2Table); err != nil {
+			return err
 		}
 		fmt.Fprintf(out, "ANALYZE accounts, oauth2_tokens: %.1fs (autovacuum would do it soon after such a load)\n",
 			time.Since(start).Seconds())
@@ -194,276 +191,131 @@ func seed(ctx context.Context, o seedOptions, out io.Writer) error {
 	return nil
 }
 
-// openRaw opens the database as sqlstore does (same driver and options,
-// so times are written in the same format), with one connection: a bulk
-// load is one stream.
-func openRaw(databaseURL string) (*sql.DB, error) {
-	scheme, rest, _ := strings.Cut(databaseURL, ":")
-	var db *sql.DB
-	var err error
-	switch scheme {
-	case "postgres", "postgresql":
-		u, perr := url.Parse(databaseURL)
-		if perr != nil {
-			return nil, perr
-		}
-		q := u.Query()
-		if q.Get("timezone") == "" {
-			q.Set("timezone", "UTC")
-		}
-		u.RawQuery = q.Encode()
-		db, err = sql.Open("postgres", u.String())
-	case "sqlite":
-		path := strings.TrimPrefix(rest, "//")
-		db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(60000)&_pragma=journal_mode(WAL)"+
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-1048576)&_pragma=temp_store(MEMORY)"+
-			"&_txlock=immediate&_time_format=sqlite&_timezone=UTC")
-	default:
-		return nil, fmt.Errorf("database URL: unsupported scheme %q", scheme)
+// indexHooks tell what the bulk path does to the indexes of a big load.
+func (s *seeder) indexHooks() sqlstore.IndexHooks {
+	return sqlstore.IndexHooks{
+		Dropping: func(t sqlstore.Table, indexes []sqlstore.Index) {
+			s.dropped = len(indexes)
+			fmt.Fprintf(s.out, "%s: dropping %d secondary indexes for the load; if it is interrupted, recreate them with:\n",
+				t, len(indexes))
+			for _, ix := range indexes {
+				fmt.Fprintf(s.out, "  %s;\n", ix.Definition)
+			}
+		},
+		Rebuilding: func(t sqlstore.Table, indexes []sqlstore.Index) {
+			fmt.Fprintf(s.out, "%s: rebuilding %d indexes\n", t, len(indexes))
+		},
+		Rebuilt: func(ix sqlstore.Index, took time.Duration) {
+			fmt.Fprintf(s.out, "  rebuilt index %s in %.1fs\n", ix.Name, took.Seconds())
+		},
 	}
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	return db, nil
-}
-
-// table describes the rows of one table to write.
-type table struct {
-	name    string
-	columns []string
-}
-
-var accountsTable = table{"accounts", []string{"id", "institution_id", "kind", "email", "email_key", "email_verified",
-	"given_name", "family_name", "locale", "status", "password_hash", "password_changed_at", "password_expires_at",
-	"must_change_password", "two_factor_required", "totp_secret", "totp_confirmed_at", "totp_last_step",
-	"failed_sign_ins", "last_failed_sign_in_at", "locked_until", "version", "created_at", "updated_at"}}
-
-var tokensTable = table{"oauth2_tokens", []string{"signature", "kind", "institution_id", "request_id", "requested_at",
-	"client_id", "subject", "requested_scopes", "granted_scopes", "requested_audience", "granted_audience", "form",
-	"session", "access_signature", "active", "expires_at", "used_at"}}
-
-// writer streams rows of a table into the database, a transaction every
-// txRows rows.
-type writer struct {
-	s       *seeder
-	t       table
-	tx      *sql.Tx
-	copy    *sql.Stmt // PostgreSQL
-	batch   *sql.Stmt // SQLite: the INSERT of a full batch, prepared once per transaction
-	pending [][]any   // SQLite: rows of the next INSERT
-	args    []any     // SQLite: reused for every INSERT
-	inTx    int
-	total   int
-	start   time.Time
-	report  time.Time
-}
-
-func (s *seeder) newWriter(t table) *writer {
-	now := time.Now()
-	return &writer{s: s, t: t, start: now, report: now}
-}
-
-// index is a secondary index: its name and the statement that creates it.
-type index struct{ name, create string }
-
-// dropIndexes drops the secondary indexes of a table (not the primary key
-// nor unique constraints) and returns them, to be rebuilt after the load:
-// building an index once is much faster than inserting millions of random
-// keys into it.
-func (s *seeder) dropIndexes(ctx context.Context, table string) ([]index, error) {
-	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
-		AND sql NOT LIKE 'CREATE UNIQUE%'`
-	if s.dialect == "postgres" {
-		q = `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND schemaname = current_schema()
-			AND indexdef NOT LIKE 'CREATE UNIQUE%'`
-	}
-	rows, err := s.db.QueryContext(ctx, q, table)
-	if err != nil {
-		return nil, err
-	}
-	var out []index
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.create); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, ix)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) > 0 {
-		fmt.Fprintf(s.out, "%s: dropping %d secondary indexes for the load; if it is interrupted, recreate them with:\n", table, len(out))
-	}
-	for _, ix := range out {
-		fmt.Fprintf(s.out, "  %s;\n", ix.create)
-	}
-	for _, ix := range out {
-		if _, err := s.db.ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
-			return out, fmt.Errorf("drop index %s: %w", ix.name, err)
-		}
-	}
-	return out, nil
-}
-
-// rebuildIndexes creates the dropped indexes again, even when the load was
-// interrupted.
-func (s *seeder) rebuildIndexes(indexes []index) error {
-	var errs []error
-	for _, ix := range indexes {
-		start := time.Now()
-		if _, err := s.db.ExecContext(context.Background(), ix.create); err != nil {
-			errs = append(errs, fmt.Errorf("rebuild index %s: %w", ix.name, err))
-			continue
-		}
-		fmt.Fprintf(s.out, "  rebuilt index %s in %.1fs\n", ix.name, time.Since(start).Seconds())
-	}
-	return errors.Join(errs...)
 }
 
 // load runs fill with the table's secondary indexes dropped when the load
-// is big, rebuilding them afterwards.
-func (s *seeder) load(ctx context.Context, table string, rows int, fill func() error) error {
+// is big, rebuilding them afterwards: building an index once is much faster
+// than inserting millions of random keys into it.
+func (s *seeder) load(ctx context.Context, table sqlstore.Table, rows int, fill func(ctx context.Context) error) error {
 	if s.o.keepIndexes || rows < 100000 {
-		return fill()
+		return fill(ctx)
 	}
 	start := time.Now()
-	indexes, err := s.dropIndexes(ctx, table)
-	if err == nil {
-		err = fill()
-	}
-	if len(indexes) > 0 {
-		fmt.Fprintf(s.out, "%s: rebuilding %d indexes\n", table, len(indexes))
-		err = errors.Join(err, s.rebuildIndexes(indexes))
+	s.dropped = 0
+	err := s.bulk.WithoutIndexes(ctx, table, fill)
+	if s.dropped > 0 {
 		fmt.Fprintf(s.out, "%s: load and index rebuild took %.1fs\n", table, time.Since(start).Seconds())
 	}
 	return err
 }
 
-func (w *writer) add(ctx context.Context, row ...any) error {
+// chunkRows is about how many rows go to the store in one call: a bulk
+// statement (or a few) big enough that its round trips do not count.
+const chunkRows = 10000
+
+// writer streams records of one table to the store's bulk path in chunks,
+// a transaction every txRows rows, and reports the rate.
+type writer[T any] struct {
+	s      *seeder
+	table  sqlstore.Table
+	load   func(ctx context.Context, batch []T) error
+	chunk  []T
+	size   int             // rows per chunk
+	tx     context.Context // the open transaction, or nil
+	inTx   int
+	total  int
+	start  time.Time
+	report time.Time
+}
+
+func newWriter[T any](s *seeder, table sqlstore.Table, load func(context.Context, []T) error) *writer[T] {
+	// Whole statements of --batch rows per chunk, no more than a transaction.
+	size := min(s.o.txRows, (chunkRows+s.o.batch-1)/s.o.batch*s.o.batch)
+	now := time.Now()
+	return &writer[T]{s: s, table: table, load: load, size: size, chunk: make([]T, 0, size), start: now, report: now}
+}
+
+func (w *writer[T]) add(ctx context.Context, rec T) error {
 	if w.tx == nil {
-		if err := w.begin(ctx); err != nil {
+		tx, err := w.s.store.BeginTx(ctx)
+		if err != nil {
 			return err
 		}
+		w.tx, w.inTx = tx, 0
 	}
-	if w.copy != nil {
-		if _, err := w.copy.ExecContext(ctx, row...); err != nil {
-			return fmt.Errorf("copy into %s: %w", w.t.name, err)
-		}
-	} else {
-		w.pending = append(w.pending, row)
-		if len(w.pending) == w.s.o.batch {
-			if err := w.insert(ctx); err != nil {
-				return err
-			}
-		}
-	}
+	w.chunk = append(w.chunk, rec)
 	w.inTx++
 	w.total++
-	if w.inTx >= w.s.o.txRows {
-		if err := w.commit(ctx); err != nil {
+	if len(w.chunk) == w.size {
+		if err := w.flush(); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-func (w *writer) begin(ctx context.Context) error {
-	tx, err := w.s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	w.tx, w.inTx = tx, 0
-	if w.s.dialect == "postgres" {
-		w.copy, err = tx.PrepareContext(ctx, "COPY "+w.t.name+" ("+strings.Join(w.t.columns, ", ")+") FROM STDIN")
-		if err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("copy into %s: %w", w.t.name, err)
-		}
+	if w.inTx >= w.s.o.txRows {
+		return w.commit()
 	}
 	return nil
 }
 
-// insert writes the pending rows in one multi-row INSERT: a full batch
-// with the statement prepared for the transaction, the last rows with one
-// of their own.
-func (w *writer) insert(ctx context.Context) error {
-	if len(w.pending) == 0 {
+// flush hands the chunk to the store, in the transaction.
+func (w *writer[T]) flush() error {
+	if len(w.chunk) == 0 {
 		return nil
 	}
-	w.args = w.args[:0]
-	for _, row := range w.pending {
-		w.args = append(w.args, row...)
-	}
-	full := len(w.pending) == w.s.o.batch
-	n := len(w.pending)
-	w.pending = w.pending[:0]
-	var err error
-	if full {
-		if w.batch == nil {
-			if w.batch, err = w.tx.PrepareContext(ctx, w.insertSQL(n)); err != nil {
-				return fmt.Errorf("insert into %s: %w", w.t.name, err)
-			}
-		}
-		_, err = w.batch.ExecContext(ctx, w.args...)
-	} else {
-		_, err = w.tx.ExecContext(ctx, w.insertSQL(n), w.args...)
-	}
+	err := w.load(w.tx, w.chunk)
+	clear(w.chunk) // let the records go
+	w.chunk = w.chunk[:0]
 	if err != nil {
-		return fmt.Errorf("insert into %s: %w", w.t.name, err)
+		_ = w.s.store.Rollback(w.tx)
+		w.tx = nil
 	}
-	return nil
+	return err
 }
 
-func (w *writer) insertSQL(rows int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(w.t.columns)), ", ") + ")"
-	return "INSERT INTO " + w.t.name + " (" + strings.Join(w.t.columns, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
-}
-
-func (w *writer) commit(ctx context.Context) error {
+func (w *writer[T]) commit() error {
 	if w.tx == nil {
 		return nil
 	}
-	if w.copy != nil {
-		if _, err := w.copy.ExecContext(ctx); err != nil {
-			_ = w.tx.Rollback()
-			return fmt.Errorf("copy into %s: %w", w.t.name, err)
-		}
-		if err := w.copy.Close(); err != nil {
-			_ = w.tx.Rollback()
-			return err
-		}
-		w.copy = nil
-	} else if err := w.insert(ctx); err != nil {
-		_ = w.tx.Rollback()
+	if err := w.flush(); err != nil {
 		return err
 	}
-	if w.batch != nil {
-		w.batch.Close()
-		w.batch = nil
-	}
-	if err := w.tx.Commit(); err != nil {
-		return fmt.Errorf("commit %s: %w", w.t.name, err)
-	}
+	err := w.s.store.Commit(w.tx)
 	w.tx = nil
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", w.table, err)
+	}
 	if time.Since(w.report) >= 5*time.Second {
 		w.report = time.Now()
 		el := time.Since(w.start).Seconds()
-		fmt.Fprintf(w.s.out, "  %s: %d rows, %.0f rows/s\n", w.t.name, w.total, float64(w.total)/el)
+		fmt.Fprintf(w.s.out, "  %s: %d rows, %.0f rows/s\n", w.table, w.total, float64(w.total)/el)
 	}
 	return nil
 }
 
-func (w *writer) finish(ctx context.Context) error {
-	if err := w.commit(ctx); err != nil {
+func (w *writer[T]) finish() error {
+	if err := w.commit(); err != nil {
 		return err
 	}
 	el := time.Since(w.start).Seconds()
-	fmt.Fprintf(w.s.out, "%s: %d rows in %.1fs, %.0f rows/s\n", w.t.name, w.total, el, float64(w.total)/el)
+	fmt.Fprintf(w.s.out, "%s: %d rows in %.1fs, %.0f rows/s\n", w.table, w.total, el, float64(w.total)/el)
 	return nil
 }
 
@@ -490,12 +342,11 @@ func (s *seeder) seedAccounts(ctx context.Context) ([]string, error) {
 	now := time.Now().UTC()
 	first := now.Add(-3 * 365 * 24 * time.Hour)
 	step := now.Sub(first) / time.Duration(n+1)
-	w := s.newWriter(accountsTable)
+	w := newWriter(s, sqlstore.AccountsTable, s.bulk.LoadAccounts)
 	for i := range n {
 		created := first.Add(time.Duration(i+1) * step).Truncate(time.Microsecond)
 		id := sqlstore.NewID(created)
 		ids[i] = id
-		email := fmt.Sprintf("%s-%d@seed.example", s.o.prefix, i)
 		status := storage.Active
 		pw := hash
 		var changed *time.Time
@@ -508,40 +359,39 @@ func (s *seeder) seedAccounts(ctx context.Context) ([]string, error) {
 		if pw != "" {
 			changed = &created
 		}
-		err := w.add(ctx, id, s.inst.ID, string(storage.Customer), email, strings.ToLower(email), true,
-			givenNames[i%len(givenNames)], familyNames[(i/7)%len(familyNames)], locales[i%len(locales)],
-			string(status), pw, changed, nil, false, false, nil, nil, 0, 0, nil, nil, 1, created, created)
+		err := w.add(ctx, storage.Account{ID: id, Kind: storage.Customer, Email: fmt.Sprintf("%s-%d@seed.example", s.o.prefix, i),
+			EmailVerified: true, GivenName: givenNames[i%len(givenNames)], FamilyName: familyNames[(i/7)%len(familyNames)],
+			Locale: locales[i%len(locales)], Status: status, PasswordHash: pw, PasswordChangedAt: changed,
+			Version: 1, CreatedAt: created, UpdatedAt: created})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return ids, w.finish(ctx)
+	return ids, w.finish()
 }
 
 // existingSubjects reads up to 100,000 account IDs of the institution, for
 // tokens seeded without accounts.
 func (s *seeder) existingSubjects(ctx context.Context) ([]string, error) {
-	q := `SELECT id FROM accounts WHERE institution_id = ? LIMIT 100000`
-	if s.dialect == "postgres" {
-		q = strings.Replace(q, "?", "$1", 1)
-	}
-	rows, err := s.db.QueryContext(ctx, q, s.inst.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+	f := storage.AccountFilter{Limit: 1000}
+	for len(ids) < 100000 {
+		page, err := s.store.In(s.inst.ID).ListAccounts(ctx, f)
+		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		for _, a := range page {
+			ids = append(ids, a.ID)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].ID
 	}
 	if len(ids) == 0 {
 		ids = []string{sqlstore.NewID(time.Now())} // grants of an account that is gone
 	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Lifetimes of what Usher issues, by default.
@@ -563,9 +413,9 @@ type tokenStats struct {
 func (s *seeder) seedTokens(ctx context.Context, subjects []string) error {
 	now := time.Now().UTC()
 	span := time.Duration(s.o.days) * 24 * time.Hour
-	w := s.newWriter(tokensTable)
+	w := newWriter(s, sqlstore.OAuth2Table, s.bulk.LoadOAuth2)
 	var st tokenStats
-	row := func(kind storage.OAuth2Kind, requestID string, at time.Time, subject string, scopes, form string,
+	row := func(kind storage.OAuth2Kind, requestID string, at time.Time, subject string, scopes storage.List, form string,
 		session []byte, accessSig string, active bool, expires time.Time, used *time.Time) error {
 		if w.total >= s.o.tokens {
 			return nil // the last grant is cut short: exactly --tokens rows
@@ -578,16 +428,17 @@ func (s *seeder) seedTokens(ctx context.Context, subjects []string) error {
 		default:
 			st.active++
 		}
-		return w.add(ctx, randomSignature(), string(kind), s.inst.ID, requestID, at, s.client, subject,
-			scopes, scopes, "[]", "[]", form, session, accessSig, active, expires, used)
+		return w.add(ctx, storage.OAuth2Record{Kind: kind, Signature: randomSignature(), RequestID: requestID,
+			RequestedAt: at, ClientID: s.client, Subject: subject, RequestedScopes: scopes, GrantedScopes: scopes,
+			Form: form, Session: session, AccessSignature: accessSig, Active: active, ExpiresAt: expires, UsedAt: used})
 	}
-	const userScopes = `["openid","email","profile","offline_access"]`
+	userScopes := storage.List{"openid", "email", "profile", "offline_access"}
 	for w.total < s.o.tokens {
 		at := now.Add(-time.Duration(s.rng.Int64N(int64(span)))).Truncate(time.Microsecond)
 		requestID := uuid.NewString()
 		if s.rng.IntN(100) < 30 { // a back end's client credentials token
 			sess := s.ccSession(at)
-			if err := row(storage.KindAccess, requestID, at, s.client, `["accounts:read"]`,
+			if err := row(storage.KindAccess, requestID, at, s.client, storage.List{"accounts:read"},
 				"grant_type=client_credentials&scope=accounts%3Aread", sess, "", true, at.Add(accessLife), nil); err != nil {
 				return err
 			}
@@ -642,7 +493,7 @@ func (s *seeder) seedTokens(ctx context.Context, subjects []string) error {
 			issued, accessSig = next, randomSignature()
 		}
 	}
-	if err := w.finish(ctx); err != nil {
+	if err := w.finish(); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.out, "token rows: %d expired (the janitor removes them), %d rotated or used but unexpired, %d active\n",
@@ -682,22 +533,34 @@ func (s *seeder) ccSession(at time.Time) []byte {
 
 // printSizes prints the size of the tables on disk.
 func (s *seeder) printSizes(ctx context.Context) {
-	if s.dialect == "postgres" {
-		for _, t := range []string{"accounts", "oauth2_tokens"} {
-			var total, heap string
-			err := s.db.QueryRowContext(ctx, `SELECT pg_size_pretty(pg_total_relation_size($1)), pg_size_pretty(pg_relation_size($1))`,
-				t).Scan(&total, &heap)
-			if err == nil {
-				fmt.Fprintf(s.out, "%s: %s on disk with its indexes (%s of rows)\n", t, total, heap)
-			}
-		}
+	u, err := s.store.DiskUsage(ctx, sqlstore.AccountsTable, sqlstore.OAuth2Table)
+	if err != nil {
 		return
 	}
-	var pages, size int64
-	if s.db.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages) == nil &&
-		s.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size) == nil {
-		fmt.Fprintf(s.out, "SQLite database: %.1f MiB\n", float64(pages*size)/(1<<20))
+	if s.dialect != "postgres" {
+		fmt.Fprintf(s.out, "SQLite database: %.1f MiB\n", float64(u.Database)/(1<<20))
+		return
 	}
+	for _, t := range u.Tables {
+		fmt.Fprintf(s.out, "%s: %s on disk with its indexes (%s of rows)\n", t.Table, prettySize(t.Total), prettySize(t.Rows))
+	}
+}
+
+// prettySize writes a size as PostgreSQL's pg_size_pretty does: in the
+// largest unit (bytes, kB, MB, GB, TB; steps of 1024) that keeps the
+// number under 10,240, rounded half up.
+func prettySize(n int64) string {
+	if n < 10*1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	n >>= 9 // halves of a kB
+	for _, unit := range []string{"kB", "MB", "GB"} {
+		if n < 20*1024-1 {
+			return fmt.Sprintf("%d %s", (n+1)/2, unit)
+		}
+		n >>= 10
+	}
+	return fmt.Sprintf("%d TB", (n+1)/2)
 }
 
 // randomSignature is what the provider stores as a token's key: the

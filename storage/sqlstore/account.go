@@ -14,6 +14,19 @@ const accountColumns = `id, institution_id, kind, email, email_verified, given_n
 	totp_secret, totp_confirmed_at, totp_last_step, failed_sign_ins, last_failed_sign_in_at, locked_until,
 	version, created_at, updated_at`
 
+// accountInsertColumns are the columns an account is written with: those it
+// is read from, and the key its email is compared by.
+const accountInsertColumns = accountColumns + `, email_key`
+
+// accountRow is what CreateAccount and bulk loads write: the values of
+// accountInsertColumns, in order.
+func accountRow(a *storage.Account) []any {
+	return []any{a.ID, a.InstitutionID, a.Kind, a.Email, a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.Status,
+		a.PasswordHash, a.PasswordChangedAt, a.PasswordExpiresAt, a.MustChangePassword, a.TwoFactorRequired,
+		a.TOTPSecret, a.TOTPConfirmedAt, a.TOTPLastStep, a.FailedSignIns, a.LastFailedSignIn, a.LockedUntil,
+		a.Version, a.CreatedAt, a.UpdatedAt, emailKey(a.Email)}
+}
+
 // emailKey is how emails are compared: case-insensitively.
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
@@ -24,12 +37,8 @@ func (s *scoped) CreateAccount(ctx context.Context, a *storage.Account) error {
 		a.ID = NewID(now)
 	}
 	a.InstitutionID, a.Version, a.CreatedAt, a.UpdatedAt = s.inst, 1, now, now
-	err := s.insert(ctx, `INSERT INTO accounts (`+accountColumns+`, email_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.InstitutionID, a.Kind, a.Email, a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.Status,
-		a.PasswordHash, a.PasswordChangedAt, a.PasswordExpiresAt, a.MustChangePassword, a.TwoFactorRequired,
-		a.TOTPSecret, a.TOTPConfirmedAt, a.TOTPLastStep, a.FailedSignIns, a.LastFailedSignIn, a.LockedUntil,
-		a.Version, a.CreatedAt, a.UpdatedAt, emailKey(a.Email))
+	err := s.insert(ctx, `INSERT INTO accounts (`+accountInsertColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, accountRow(a)...)
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}

@@ -22,6 +22,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestBulkConformance runs the bulk loader's conformance tests on each
+// dialect, with statements of a few rows so that a batch spans several.
+func TestBulkConformance(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		storagetest.RunBulk(t, func(t *testing.T, now func() time.Time) (storage.Store, func(string) storage.BulkLoader) {
+			s := sqltest.Open(t, fresh(t, db.Dialect), sqlstore.Options{Now: now, CacheMiB: 16})
+			return s, func(id string) storage.BulkLoader { return s.Bulk(id, sqlstore.BulkOptions{InsertRows: 7}) }
+		})
+	})
+}
+
 // fresh returns a new, empty database of the dialect for t.
 func fresh(t *testing.T, dialect string) sqltest.DB {
 	t.Helper()

@@ -14,20 +14,31 @@ const oauth2Columns = `signature, kind, institution_id, request_id, requested_at
 
 // CreateOAuth2 implements storage.OAuth2Store.
 func (s *scoped) CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error {
+	s.asStoredOAuth2(r)
+	err := s.insert(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, oauth2Row(r)...)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", r.Kind, err)
+	}
+	return nil
+}
+
+// asStoredOAuth2 makes r what is stored: the institution's, its times
+// normalised, a session (maybe empty).
+func (s *scoped) asStoredOAuth2(r *storage.OAuth2Record) {
 	r.InstitutionID = s.inst
 	r.RequestedAt, r.ExpiresAt, r.UsedAt = norm(r.RequestedAt), norm(r.ExpiresAt), normTime(r.UsedAt)
 	if r.Session == nil {
 		r.Session = []byte{}
 	}
-	err := s.insert(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Signature, r.Kind, r.InstitutionID, r.RequestID, r.RequestedAt, r.ClientID, r.Subject,
+}
+
+// oauth2Row is what CreateOAuth2 and bulk loads write: the values of
+// oauth2Columns, in order.
+func oauth2Row(r *storage.OAuth2Record) []any {
+	return []any{r.Signature, r.Kind, r.InstitutionID, r.RequestID, r.RequestedAt, r.ClientID, r.Subject,
 		r.RequestedScopes, r.GrantedScopes, r.RequestedAudience, r.GrantedAudience, r.Form, r.Session,
-		r.AccessSignature, r.Active, r.ExpiresAt, r.UsedAt)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", r.Kind, err)
-	}
-	return nil
+		r.AccessSignature, r.Active, r.ExpiresAt, r.UsedAt}
 }
 
 // GetOAuth2 implements storage.OAuth2Store.

@@ -30,6 +30,11 @@ type Options struct {
 	Now func() time.Time
 	// MaxOpenConns bounds the connection pool; 0 picks a default per dialect.
 	MaxOpenConns int
+	// CacheMiB is SQLite's page cache per connection, in MiB; 0 keeps
+	// SQLite's default (2 MiB). A bulk load of millions of rows wants the
+	// indexes it fills in memory. PostgreSQL ignores it: its cache is the
+	// server's.
+	CacheMiB int
 }
 
 // Store is a storage.Store on a SQL database.
@@ -51,6 +56,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	d, driver, dsn, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if d == sqlite && opts.CacheMiB > 0 {
+		dsn += fmt.Sprintf("&_pragma=cache_size(%d)", -opts.CacheMiB*1024) // negative: in KiB
 	}
 	db, err := sqlx.Open(driver, dsn)
 	if err != nil {
