@@ -60,10 +60,10 @@ func (e invalidClient) Error() string        { return e.problems.Error() }
 func (e invalidClient) Unwrap() error        { return e.problems }
 func (e invalidClient) Is(target error) bool { return target == ErrInvalidClient }
 
-// NewClient validates spec and returns the client to store and its secret,
+// newClient validates spec and returns the client to store and its secret,
 // to show once ("" for a public client). Every problem is reported at once
 // (ErrInvalidClient). Clients.Register stores what it returns.
-func NewClient(spec ClientSpec) (*storage.Client, string, error) {
+func newClient(spec ClientSpec) (*storage.Client, string, error) {
 	c := &storage.Client{
 		ID: spec.ID, Name: spec.Name, Public: spec.Public, AccountKind: spec.AccountKind,
 		RedirectURIs: spec.RedirectURIs, PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,

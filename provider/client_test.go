@@ -10,7 +10,7 @@ import (
 )
 
 func TestNewClientDefaults(t *testing.T) {
-	c, secret, err := NewClient(ClientSpec{Name: "Shop", RedirectURIs: []string{"https://shop.example/cb"}})
+	c, secret, err := newClient(ClientSpec{Name: "Shop", RedirectURIs: []string{"https://shop.example/cb"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +34,14 @@ func TestNewClientDefaults(t *testing.T) {
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(c.ID) {
 		t.Errorf("generated client ID %q: want 32 hex digits", c.ID)
 	}
-	other, _, _ := NewClient(ClientSpec{Name: "Shop", RedirectURIs: []string{"https://shop.example/cb"}})
+	other, _, _ := newClient(ClientSpec{Name: "Shop", RedirectURIs: []string{"https://shop.example/cb"}})
 	if other.ID == c.ID {
 		t.Error("two clients got the same ID")
 	}
 }
 
 func TestNewClientPublicHasNoSecret(t *testing.T) {
-	c, secret, err := NewClient(ClientSpec{Name: "App", Public: true, RedirectURIs: []string{"com.example.app:/cb"}})
+	c, secret, err := newClient(ClientSpec{Name: "App", Public: true, RedirectURIs: []string{"com.example.app:/cb"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestNewClientRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, secret, err := NewClient(tt.spec)
+			c, secret, err := newClient(tt.spec)
 			if err == nil {
 				t.Fatalf("accepted: %+v", c)
 			}
@@ -104,11 +104,11 @@ func TestNewClientAccepts(t *testing.T) {
 		"http://localhost:3000/cb",
 		"com.example.app:/oauth2redirect",
 	} {
-		if _, _, err := NewClient(ClientSpec{Name: "x", RedirectURIs: []string{uri}}); err != nil {
+		if _, _, err := newClient(ClientSpec{Name: "x", RedirectURIs: []string{uri}}); err != nil {
 			t.Errorf("%s refused: %v", uri, err)
 		}
 	}
-	if _, _, err := NewClient(ClientSpec{Name: "api", GrantTypes: []string{GrantClientCredentials}, Introspection: true}); err != nil {
+	if _, _, err := newClient(ClientSpec{Name: "api", GrantTypes: []string{GrantClientCredentials}, Introspection: true}); err != nil {
 		t.Errorf("resource server refused: %v", err)
 	}
 }

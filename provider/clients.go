@@ -46,7 +46,7 @@ func NewClients(cfg ClientsConfig) (*Clients, error) {
 // client). A refused spec is ErrInvalidClient, listing every problem;
 // storage.ErrDuplicate when spec.ID is taken.
 func (x *Clients) Register(ctx context.Context, inst *storage.Institution, spec ClientSpec, actor string) (*storage.Client, string, error) {
-	c, secret, err := NewClient(spec)
+	c, secret, err := newClient(spec)
 	if err != nil {
 		return nil, "", err
 	}
@@ -74,7 +74,7 @@ func (x *Clients) Ensure(ctx context.Context, inst *storage.Institution, spec Cl
 	if spec.ID == "" || (spec.Secret == "" && !spec.Public) {
 		return errors.New("provider: ensure client: the ID and the secret must be given")
 	}
-	want, _, err := NewClient(spec)
+	want, _, err := newClient(spec)
 	if err != nil {
 		return err
 	}

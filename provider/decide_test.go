@@ -70,7 +70,7 @@ func (e *decideEnv) account(t *testing.T, kind storage.AccountKind, status stora
 func (e *decideEnv) client(t *testing.T, spec ClientSpec) *storage.Client {
 	t.Helper()
 	spec.RedirectURIs = []string{"https://shop.example/cb"}
-	c, _, err := NewClient(spec)
+	c, _, err := newClient(spec)
 	must(t, err)
 	must(t, e.store.In(e.instID).CreateClient(e.ctx, c))
 	return c

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -138,19 +139,16 @@ func seed(ctx context.Context, o seedOptions, out io.Writer) error {
 	// The tokens belong to a shop client, as a shop's grants do.
 	shopID := "seed-shop"
 	if _, err := store.In(inst.ID).GetClient(ctx, shopID); errors.Is(err, storage.ErrNotFound) {
-		c, _, err := provider.NewClient(provider.ClientSpec{ID: shopID, Name: "Seeded shop",
-			RedirectURIs: []string{"https://shop.example/callback"}, FirstParty: true})
+		_, _, err := clientsOf(store).Register(ctx, inst, provider.ClientSpec{ID: shopID, Name: "Seeded shop",
+			RedirectURIs: []string{"https://shop.example/callback"}, FirstParty: true}, benchActor)
 		if err != nil {
-			return err
-		}
-		if err := store.In(inst.ID).CreateClient(ctx, c); err != nil {
 			return err
 		}
 	} else if err != nil {
 		return err
 	}
 	s := &seeder{o: o, store: store, dialect: store.Dialect(), inst: inst, client: shopID, out: out,
-		issuer: "https://id.example.org/institutions/" + inst.Slug,
+		issuer: issuer.URL("https://id.example.org", inst.Slug),
 		rng:    mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))}
 	s.bulk = store.Bulk(inst.ID, sqlstore.BulkOptions{InsertRows: o.batch, Indexes: s.indexHooks()})
 	fmt.Fprintf(out, "seeding institution %s (%s) on %s: %d accounts, %d token rows\n",

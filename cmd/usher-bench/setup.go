@@ -18,6 +18,7 @@ import (
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/provider/keys"
 	"github.com/usher-idp/usher/storage"
@@ -88,7 +89,7 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 	if _, err := newRawClient(o.target); err != nil {
 		return nil, err
 	}
-	e.slug, e.base = slug, "/institutions/"+slug
+	e.slug, e.base = slug, issuer.Path(slug)
 	e.issuer = o.target + e.base
 	inst, err := institution(ctx, store, slug)
 	if err != nil {
@@ -109,13 +110,10 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 		{&e.resource, provider.ClientSpec{ID: "bench-resource-" + tag, Name: "Bench resource server",
 			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, Introspection: true}},
 	}
-	scoped := store.In(inst.ID)
+	clients := clientsOf(store)
 	for _, s := range specs {
-		c, secret, err := provider.NewClient(s.spec)
+		c, secret, err := clients.Register(ctx, inst, s.spec, benchActor)
 		if err != nil {
-			return nil, fmt.Errorf("client %s: %w", s.spec.Name, err)
-		}
-		if err := scoped.CreateClient(ctx, c); err != nil {
 			return nil, fmt.Errorf("client %s: %w", s.spec.Name, err)
 		}
 		*s.dst = client{c.ID, secret}
@@ -205,7 +203,7 @@ func signedInBrowsers(ctx context.Context, store *sqlstore.Store, inst *storage.
 	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
 		PublicURL: publicURL}
 	sessions := &flows.Sessions{Browsers: browsers}
-	issuer, err := url.Parse(publicURL + "/institutions/" + inst.Slug + "/")
+	base, err := url.Parse(issuer.URL(publicURL, inst.Slug) + "/")
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +214,7 @@ func signedInBrowsers(ctx context.Context, store *sqlstore.Store, inst *storage.
 			return nil, fmt.Errorf("browser session: %w", err)
 		}
 		out[i] = newBrowser(t)
-		out[i].http.Jar.SetCookies(issuer, []*http.Cookie{cookie})
+		out[i].http.Jar.SetCookies(base, []*http.Cookie{cookie})
 	}
 	return out, nil
 }
@@ -435,4 +433,15 @@ func parallel(n, limit int, fn func(i int) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// benchActor is who the audit trail says registered the bench's clients.
+const benchActor = "cli"
+
+// clientsOf is client registration over the bench's store, as cmd/usher
+// wires it.
+func clientsOf(store *sqlstore.Store) *provider.Clients {
+	c, _ := provider.NewClients(provider.ClientsConfig{Transactor: store,
+		In: func(id string) provider.ClientStore { return store.In(id) }}) // both set: no error
+	return c
 }
