@@ -41,16 +41,10 @@ func (h *TwoFactor) postSetup(w http.ResponseWriter, r *http.Request, inst *stor
 	if !ok {
 		return
 	}
-	within, err := h.reserve(r.Context(), inst, f)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
+	if !h.attempt(w, r, inst, f) {
 		return
 	}
-	if !within {
-		h.exhausted(w, r, inst, f)
-		return
-	}
-	ok, err = h.checkTOTP(r.Context(), h.In(inst.ID), inst, f.acct, r.PostForm.Get("code"))
+	ok, err := h.checkTOTP(r.Context(), h.In(inst.ID), inst, f.acct, r.PostForm.Get("code"))
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
 		return

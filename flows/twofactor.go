@@ -120,13 +120,7 @@ func (h *TwoFactor) postChallenge(w http.ResponseWriter, r *http.Request, inst *
 		h.renderChallenge(w, r, inst, f, http.StatusBadRequest, []templates.Problem{{Field: "code", ID: "two_factor.code_required"}})
 		return
 	}
-	within, err := h.reserve(r.Context(), inst, f)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
-		return
-	}
-	if !within {
-		h.exhausted(w, r, inst, f)
+	if !h.attempt(w, r, inst, f) {
 		return
 	}
 	method, err := h.verify(r.Context(), inst, f.acct, code, recovery)
@@ -145,15 +139,21 @@ func (h *TwoFactor) postChallenge(w http.ResponseWriter, r *http.Request, inst *
 	h.SignIn.advance(w, r, inst, f.b, codeVerified, f.acct, f.rt)
 }
 
-// reserve counts a code attempt of this sign-in (its session) and reports
-// whether it is within the limit. The count is atomic: of concurrent
-// attempts, no more than the limit are checked.
-func (h *TwoFactor) reserve(ctx context.Context, inst *storage.Institution, f factorStep) (bool, error) {
-	n, err := h.In(inst.ID).HitThrottle(ctx, attemptsKey(f.b), pendingStepTTL)
+// attempt counts a code attempt of this sign-in (its session) before the
+// code is checked, and reports whether it is within the limit; beyond it
+// the sign-in has ended. The count is atomic: of concurrent attempts, no
+// more than the limit are checked.
+func (h *TwoFactor) attempt(w http.ResponseWriter, r *http.Request, inst *storage.Institution, f factorStep) bool {
+	n, err := h.In(inst.ID).HitThrottle(r.Context(), attemptsKey(f.b), pendingStepTTL)
 	if err != nil {
-		return false, fmt.Errorf("code attempts: %w", err)
+		h.Site.fail(w, r, inst, fmt.Errorf("code attempts: %w", err))
+		return false
 	}
-	return n <= maxCodeAttempts, nil
+	if n > maxCodeAttempts {
+		h.exhausted(w, r, inst, f)
+		return false
+	}
+	return true
 }
 
 // attemptsKey is the throttle key of a sign-in's code attempts.
