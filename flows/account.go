@@ -18,6 +18,9 @@ import (
 // AccountsStore is what managing accounts needs of an institution's records.
 type AccountsStore interface {
 	AccountGetter
+	LinkStore
+	clientGetter
+	clientLister
 	auditRecorder
 	throttleResetter
 	CreateAccount(ctx context.Context, a *storage.Account) error
@@ -38,6 +41,8 @@ type Accounts struct {
 	Now     func() time.Time
 	Locales func(tag string) string // the supported locale matching a tag, or ""
 	Mailer  Mailer                  // nil sends nothing (commands that never email)
+	// PublicURL is where emailed links point (https://id.example.org).
+	PublicURL string
 }
 
 // Mailer queues an email in the transaction ctx carries: the outbox of

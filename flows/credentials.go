@@ -197,14 +197,13 @@ func clearFailures(ctx context.Context, s SignInStore, acct *storage.Account) er
 }
 
 // checkStatus refuses an account that gave the right password but may not
-// sign in: not activated, disabled, temporary password expired.
+// sign in: disabled, or its temporary password expired. (One not activated
+// yet goes on to the page that sends its activation email again.)
 func checkStatus(a attempt, acct *storage.Account, now time.Time) (verdict, bool) {
 	inst := map[string]string{"institution": templates.FrameFor(a.inst, "").Brand.Name}
 	v := verdict{status: http.StatusForbidden, args: inst}
 	switch {
-	case acct.Status == storage.Pending:
-		v.message, v.args = "signin.pending", nil
-	case acct.Status != storage.Active:
+	case acct.Status == storage.Disabled:
 		v.message = "signin.disabled"
 	case acct.PasswordExpiresAt != nil && !now.Before(*acct.PasswordExpiresAt):
 		v.message = "signin.password_expired"

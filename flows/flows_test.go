@@ -50,7 +50,8 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
 			institutions: &flows.Institutions{Store: store},
 			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
-				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox},
+				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
+				PublicURL: "http://usher.test"},
 		})
 	})
 }

@@ -55,6 +55,7 @@ func (x *Institutions) Create(ctx context.Context, slug, name string) (*storage.
 type InstitutionChanges struct {
 	Name                 *string
 	TwoFactor            *bool
+	CustomerTwoFactor    *bool
 	ManualPassword       *bool
 	Registration         *bool
 	TemporaryPasswordTTL *time.Duration
@@ -115,6 +116,7 @@ func (ch InstitutionChanges) apply(inst *storage.Institution) {
 		inst.Name = *ch.Name
 	}
 	set(&s.TwoFactor, ch.TwoFactor)
+	set(&s.CustomerTwoFactor, ch.CustomerTwoFactor)
 	set(&s.ManualPassword, ch.ManualPassword)
 	set(&s.Registration, ch.Registration)
 	setDuration(&s.TemporaryPasswordTTL, ch.TemporaryPasswordTTL)

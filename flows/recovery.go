@@ -163,14 +163,14 @@ func (h *Recovery) sendLink(ctx context.Context, inst *storage.Institution, pos 
 		return nil
 	}
 	return h.Tx.InTx(ctx, func(ctx context.Context) error {
-		return queueResetLink(ctx, resetLink{store: s, mailer: h.Mailer, publicURL: h.Site.PublicURL, now: h.Site.now()},
-			inst, acct, pos, "", address)
+		return queueResetLink(ctx, linkMail{store: s, mailer: h.Mailer, publicURL: h.Site.PublicURL, now: h.Site.now()},
+			inst, acct, pos, "", "", address)
 	})
 }
 
-// resetLink is what emailing a reset link takes, for the person's own
-// request and for an operator's.
-type resetLink struct {
+// linkMail is what emailing a one-time link takes: the store of the links
+// and of the audit trail, the outbox, where the links point, and now.
+type linkMail struct {
 	store interface {
 		LinkStore
 		auditRecorder
@@ -181,11 +181,12 @@ type resetLink struct {
 }
 
 // queueResetLink stores a new reset link for the account (superseding the
-// older ones), queues the password_reset email that carries it and records
-// the request, in the transaction of ctx. operator is "" when the account
-// holder asked, else the operator's account ID.
-func queueResetLink(ctx context.Context, l resetLink, inst *storage.Institution, acct *storage.Account,
-	pos *storage.Client, operator, address string) error {
+// older ones), queues the password_reset email that carries it (the
+// institution's document of that name, "" for the default) and records the
+// request, in the transaction of ctx. operator is "" when the account holder
+// asked, else the operator's account ID.
+func queueResetLink(ctx context.Context, l linkMail, inst *storage.Institution, acct *storage.Account,
+	pos *storage.Client, operator, document, address string) error {
 	t := &storage.ActionToken{AccountID: acct.ID, Purpose: storage.PurposeReset, PointOfSale: pos.ID,
 		CreatedBy: operator, ExpiresAt: linkExpiry(l.now, inst.Settings.ResetLinkTTL)}
 	secret, err := newLink(ctx, l.store, t)
@@ -194,7 +195,7 @@ func queueResetLink(ctx context.Context, l resetLink, inst *storage.Institution,
 	}
 	doc := templates.PasswordResetEmail{PointOfSale: pos.Name, ValidFor: t.ExpiresAt.Sub(l.now), ByOperator: operator != "",
 		Link: linkURL(l.publicURL, inst.Slug, "/password/reset", secret)}
-	if _, err := l.mailer.Queue(ctx, inst, mail.To(acct), doc); err != nil {
+	if _, err := l.mailer.QueueDocument(ctx, inst, mail.To(acct), doc, document); err != nil {
 		return err
 	}
 	actor := ActorSelf

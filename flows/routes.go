@@ -17,6 +17,8 @@ type Handlers struct {
 	Account        *AccountPage
 	Recovery       *Recovery
 	TwoFactor      *TwoFactor
+	Registration   *Registration
+	Activation     *Activation
 }
 
 // Routes registers the pages on mux, under each institution's issuer path:
@@ -37,6 +39,12 @@ type Handlers struct {
 //	POST /institutions/{slug}/password/forgot  email, return_to: the same answer whether or not the account exists
 //	GET  /institutions/{slug}/password/reset   the form an emailed link opens (?token=); consumes nothing
 //	POST /institutions/{slug}/password/reset   token, password, password_confirm: sets the password, signs in
+//	GET  /institutions/{slug}/register         a customer creates an account (?return_to=)
+//	POST /institutions/{slug}/register         email, given_name, family_name, locale, password, password_confirm
+//	GET  /institutions/{slug}/activate         the page an activation or invitation link opens (?token=)
+//	POST /institutions/{slug}/activate         token (and, invited, password, password_confirm): activates, signs in
+//	GET  /institutions/{slug}/activate/resend  a pending account that gave its password
+//	POST /institutions/{slug}/activate/resend  sends its activation email again
 //	GET  /institutions/{slug}/account          who is signed in, the second factor, the browsers signed in
 //	POST /institutions/{slug}/account/password         current_password, password, password_confirm
 //	POST /institutions/{slug}/account/recovery-codes   new recovery codes, shown once
@@ -78,6 +86,12 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	post("/password/forgot", h.Recovery.postForgot)
 	get("/password/reset", h.Recovery.getReset)
 	post("/password/reset", h.Recovery.postReset)
+	get("/register", h.Registration.get)
+	post("/register", h.Registration.post)
+	get("/activate", h.Activation.get)
+	post("/activate", h.Activation.post)
+	get(activationResendPath, h.Activation.getPending)
+	post(activationResendPath, h.Activation.postResend)
 	get("/account", h.Account.get)
 	post("/account/password", h.Account.postPassword)
 	post("/account/recovery-codes", h.Account.postRecoveryCodes)

@@ -70,6 +70,7 @@ func (h *SignIn) page(r *http.Request, inst *storage.Institution, rt returnTo) (
 	}
 	page := signInPage(h.Site, r, inst, rt, client)
 	page.ForgotPassword = pos != nil
+	page.Register = inst.Settings.Registration && kindOf(client) == storage.Customer
 	return page, client, nil
 }
 
@@ -127,7 +128,11 @@ func (h *SignIn) postLogin(w http.ResponseWriter, r *http.Request, inst *storage
 		return
 	}
 	e := passwordVerified
-	if v.account.MustChangePassword {
+	switch {
+	case v.account.Status == storage.Pending:
+		e = pendingVerified
+		h.metrics().SignIn(OutcomeRefused)
+	case v.account.MustChangePassword:
 		e = temporaryPasswordVerified
 	}
 	h.advance(w, r, inst, b, e, v.account, a.rt)
@@ -138,6 +143,7 @@ var stepPages = map[SignInState]string{
 	PasswordChangePending: "/password/change",
 	TwoFactorPending:      issuer.TwoFactorPath,
 	EnrolmentPending:      issuer.EnrolmentPath,
+	ActivationPending:     activationResendPath,
 }
 
 // secondFactorNeed is what the account needs after its first factor,

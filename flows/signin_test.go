@@ -147,7 +147,9 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // A pending or disabled account is refused with its own message, but only
-// once the password is right; before, it looks like any wrong password.
+// once the password is right; before, it looks like any wrong password. The
+// pending one is sent to the page that offers its activation email again,
+// signed in nowhere.
 func TestPendingAndDisabledRefusedAfterRightPassword(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		e := newWebEnv(t, f)
@@ -159,7 +161,7 @@ func TestPendingAndDisabledRefusedAfterRightPassword(t *testing.T) {
 		for _, tt := range []struct {
 			status  storage.AccountStatus
 			message string
-		}{{storage.Pending, "signin.pending"}, {storage.Disabled, "signin.disabled"}} {
+		}{{storage.Pending, "pending.intro"}, {storage.Disabled, "signin.disabled"}} {
 			email := string(tt.status) + "@example.org"
 			must(t, s.CreateAccount(e.ctx, &storage.Account{Kind: storage.Customer, Email: email,
 				Status: tt.status, PasswordHash: hash}))
@@ -169,12 +171,21 @@ func TestPendingAndDisabledRefusedAfterRightPassword(t *testing.T) {
 				t.Errorf("%s, wrong password: %d\n%s", tt.status, wrong.status, wrong.body)
 			}
 			right := b.signIn("opera", email, goodPassword, "")
-			want := e.message("en", tt.message, map[string]string{"institution": "Institution opera"})
+			if tt.status == storage.Pending {
+				if right.status != http.StatusSeeOther || right.location != "/institutions/opera/activate/resend" {
+					t.Fatalf("pending, right password: %d to %q", right.status, right.location)
+				}
+				right = b.get(right.location)
+			}
+			want := e.message("en", tt.message, map[string]string{"institution": "Institution opera", "email": email})
 			if right.status != http.StatusForbidden || !strings.Contains(right.body, want) {
 				t.Errorf("%s, right password: %d, want %q\n%s", tt.status, right.status, want, right.body)
 			}
-			if b.cookie("opera") != nil {
+			if tt.status == storage.Disabled && b.cookie("opera") != nil {
 				t.Errorf("%s: a session was created", tt.status)
+			}
+			if c := b.cookie("opera"); c != nil && e.authenticated(t, e.opera, c) != nil {
+				t.Errorf("%s: signed in", tt.status)
 			}
 		}
 		if e.metrics.get("sign_in:refused") != 2 || e.metrics.get("sign_in:failure") != 2 {

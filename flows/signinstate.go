@@ -24,6 +24,9 @@ const (
 	// EnrolmentPending: the first factor was given by an account that must
 	// use a second factor and has none: it enrols first.
 	EnrolmentPending SignInState = "enrolment"
+	// ActivationPending: the right password of an account not activated
+	// yet: it may have the activation email sent again, nothing else.
+	ActivationPending SignInState = "activation"
 	// SignedIn: the account is signed in.
 	SignedIn SignInState = "signed_in"
 )
@@ -46,6 +49,10 @@ const (
 	codeVerified signInEvent = "code verified"
 	// enrolled: a second factor was enrolled, its first code accepted.
 	enrolled signInEvent = "enrolled"
+	// pendingVerified: the right password of an account not activated yet.
+	pendingVerified signInEvent = "pending account's password verified"
+	// activated: an activation or invitation link was used.
+	activated signInEvent = "activated"
 )
 
 // secondFactor is what a sign-in needs once the first factor is given.
@@ -80,8 +87,10 @@ func (s SignInState) next(e signInEvent, need secondFactor) (SignInState, error)
 		firstFactorDone = EnrolmentPending
 	}
 	switch {
-	case e == passwordVerified || e == passwordReset:
+	case e == passwordVerified || e == passwordReset || e == activated:
 		return firstFactorDone, nil
+	case e == pendingVerified:
+		return ActivationPending, nil
 	case e == temporaryPasswordVerified:
 		return PasswordChangePending, nil
 	case e == passwordChanged && s == PasswordChangePending:
@@ -161,8 +170,8 @@ func (s signIn) current(now time.Time) SignInState {
 		return Anonymous
 	case s.State == SignedIn && !s.AuthTime.IsZero():
 		return SignedIn
-	case (s.State == PasswordChangePending || s.State == TwoFactorPending || s.State == EnrolmentPending) &&
-		now.Before(s.Deadline):
+	case (s.State == PasswordChangePending || s.State == TwoFactorPending || s.State == EnrolmentPending ||
+		s.State == ActivationPending) && now.Before(s.Deadline):
 		return s.State
 	}
 	return Anonymous

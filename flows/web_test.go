@@ -73,6 +73,10 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 			RecoveryKey: testRecoveryKey, Mailer: e.mailer, In: func(id string) flows.AccountPageStore { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: e.site, Sessions: e.sessions, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
 			Mailer: e.mailer, In: func(id string) flows.RecoveryStore { return store.In(id) }},
+		Registration: &flows.Registration{Site: e.site, Sessions: e.sessions, Tx: store, Hasher: f.hasher,
+			Policy: f.accounts.Policy, Mailer: e.mailer, In: func(id string) flows.RegistrationStore { return store.In(id) }},
+		Activation: &flows.Activation{Site: e.site, SignIn: signIn, Tx: store, Hasher: f.hasher, Policy: f.accounts.Policy,
+			Mailer: e.mailer, In: func(id string) flows.ActivationStore { return store.In(id) }},
 		TwoFactor: &flows.TwoFactor{Site: e.site, SignIn: signIn, Tx: store, Secrets: totpSealer(t), Mailer: e.mailer,
 			RecoveryKey: testRecoveryKey, In: func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}

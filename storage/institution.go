@@ -41,6 +41,10 @@ type Settings struct {
 	// CustomerTwoFactor lets customers turn a second factor on from their
 	// account page (operators always may).
 	CustomerTwoFactor bool `json:"customer_two_factor"`
+	// InvitationEmail is the document class of invitations:
+	// "account_invitation" (the default, when empty) or "password_reset",
+	// the same document as a reset, as some box offices want.
+	InvitationEmail string `json:"invitation_email,omitempty"`
 
 	TemporaryPasswordTTL Duration `json:"temporary_password_ttl"`
 	ResetLinkTTL         Duration `json:"reset_link_ttl"`

@@ -15,7 +15,7 @@ import (
 var contractFields = map[string]bool{
 	"email": true, "password": true, "password_confirm": true, "code": true, "recovery_code": true,
 	"given_name": true, "family_name": true, "return_to": true, "consent": true, "token": true,
-	"current_password": true,
+	"current_password": true, "locale": true,
 }
 
 // Every rendered page parses as HTML and follows the rules of the contract

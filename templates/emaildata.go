@@ -16,13 +16,16 @@ const (
 	ClassPasswordChanged   EmailClass = "password_changed"    // an operator set the password
 	ClassTwoFactorEnabled  EmailClass = "two_factor_enabled"  // a TOTP second factor was enrolled
 	ClassTwoFactorRemoved  EmailClass = "two_factor_removed"  // the second factor was removed
+	// ClassRegistrationExisting tells the owner of an account that someone
+	// registered with its address: no second account is made.
+	ClassRegistrationExisting EmailClass = "registration_existing"
 )
 
 // EmailClasses lists every class, in the order they are documented.
 func EmailClasses() []EmailClass {
 	return []EmailClass{ClassAccountActivation, ClassAccountActivated, ClassAccountInvitation,
 		ClassPasswordReset, ClassPasswordResetDone, ClassPasswordChanged, ClassTwoFactorEnabled,
-		ClassTwoFactorRemoved}
+		ClassTwoFactorRemoved, ClassRegistrationExisting}
 }
 
 // Valid reports whether c is a known class.
@@ -120,6 +123,18 @@ type TwoFactorRemovedEmail struct {
 	ByOperator bool      // an operator removed it, not the account holder
 }
 
+// RegistrationExistingEmail answers a registration with the address of an
+// existing account: sign in, or reset the password.
+type RegistrationExistingEmail struct {
+	EmailFrame
+	PointOfSale string // where the person registered, "" when unknown
+	SignInLink  string // the sign-in page
+	ResetLink   string // the page that asks for a reset link
+}
+
+// Class implements Email.
+func (RegistrationExistingEmail) Class() EmailClass { return ClassRegistrationExisting }
+
 // Class implements Email.
 func (AccountActivationEmail) Class() EmailClass { return ClassAccountActivation }
 
@@ -152,6 +167,10 @@ func (d PasswordResetDoneEmail) withFrame(f EmailFrame) Email { d.EmailFrame = f
 func (d PasswordChangedEmail) withFrame(f EmailFrame) Email   { d.EmailFrame = f; return d }
 func (d TwoFactorEnabledEmail) withFrame(f EmailFrame) Email  { d.EmailFrame = f; return d }
 func (d TwoFactorRemovedEmail) withFrame(f EmailFrame) Email  { d.EmailFrame = f; return d }
+func (d RegistrationExistingEmail) withFrame(f EmailFrame) Email {
+	d.EmailFrame = f
+	return d
+}
 
 // sampleTime is the fixed moment of the sample documents.
 var sampleTime = time.Date(2031, time.March, 14, 15, 9, 0, 0, time.UTC)
@@ -178,6 +197,8 @@ func SampleEmail(class EmailClass, baseURL string) Email {
 		return PasswordChangedEmail{At: sampleTime, Temporary: true, ValidFor: time.Hour}
 	case ClassTwoFactorEnabled:
 		return TwoFactorEnabledEmail{At: sampleTime}
+	case ClassRegistrationExisting:
+		return RegistrationExistingEmail{PointOfSale: pos, SignInLink: baseURL + "/login", ResetLink: baseURL + "/password/forgot"}
 	case ClassTwoFactorRemoved:
 		return TwoFactorRemovedEmail{At: sampleTime, ByOperator: true}
 	}

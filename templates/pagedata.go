@@ -83,6 +83,43 @@ type SignInPage struct {
 	// ForgotPassword shows the "Forgot password?" link (to the form that
 	// keeps the request of ReturnTo): the institution offers recovery.
 	ForgotPassword bool
+	// Register shows the link to create an account (customers, where the
+	// institution lets them register).
+	Register bool
+}
+
+// RegisterPage is the form that creates a customer's account.
+type RegisterPage struct {
+	Frame
+	Form
+	Email, GivenName, FamilyName string // what was typed
+	Language                     string // the chosen language
+	Languages                    []Language
+	Rules                        []Text // the password policy
+}
+
+// Language is one choice of language: its tag and its own name.
+type Language struct {
+	Tag, Name string
+}
+
+// ActivatePage is the page an activation or invitation link opens: a
+// button, or (an invitation) the first password twice.
+type ActivatePage struct {
+	Frame
+	Form
+	Token       string
+	Email       string
+	SetPassword bool   // an invitation: the account has no password yet
+	Rules       []Text // the password policy, for an invitation
+}
+
+// PendingPage tells a person who gave the right password that the account
+// is not activated yet, and offers to send the email again.
+type PendingPage struct {
+	Frame
+	Email  string
+	Notice *Text // what was just done, or nil
 }
 
 // ForgotPasswordPage asks for the email address to send a reset link to.

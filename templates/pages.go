@@ -31,6 +31,9 @@ const (
 	pageTwoFactor      = "twofactor"
 	pageTwoFactorSetup = "twofactorsetup"
 	pageRecoveryCodes  = "recoverycodes"
+	pageRegister       = "register"
+	pageActivate       = "activate"
+	pagePending        = "pending"
 
 	layoutFile = "layout"
 )
@@ -39,7 +42,7 @@ const (
 func pageNames() []string {
 	return []string{pageSignIn, pageChangePassword, pageConsent, pageLogoutConfirm,
 		pageSignedOut, pageSignedIn, pageError, pageMessage, pageForgotPassword, pageResetPassword,
-		pageTwoFactor, pageTwoFactorSetup, pageRecoveryCodes}
+		pageTwoFactor, pageTwoFactorSetup, pageRecoveryCodes, pageRegister, pageActivate, pagePending}
 }
 
 // Pages draws Usher's HTML pages. Build it once with NewPages and share it:
@@ -200,4 +203,19 @@ func (p *Pages) TwoFactorSetup(w http.ResponseWriter, status int, d TwoFactorSet
 // RecoveryCodes writes the page that shows the recovery codes once.
 func (p *Pages) RecoveryCodes(w http.ResponseWriter, status int, d RecoveryCodesPage) error {
 	return p.render(w, status, pageRecoveryCodes, d.Locale, d)
+}
+
+// Register writes the form that creates a customer's account.
+func (p *Pages) Register(w http.ResponseWriter, status int, d RegisterPage) error {
+	return p.render(w, status, pageRegister, d.Locale, d)
+}
+
+// Activate writes the page of an activation or invitation link.
+func (p *Pages) Activate(w http.ResponseWriter, status int, d ActivatePage) error {
+	return p.render(w, status, pageActivate, d.Locale, d)
+}
+
+// Pending writes the page of an account not activated yet.
+func (p *Pages) Pending(w http.ResponseWriter, status int, d PendingPage) error {
+	return p.render(w, status, pagePending, d.Locale, d)
 }

@@ -89,6 +89,21 @@ func renderers(p *Pages) map[string]func(w http.ResponseWriter, locale string) e
 			return p.RecoveryCodes(w, http.StatusOK, RecoveryCodesPage{Frame: frame(l),
 				Codes: []string{"abcde-fghij", "klmno-pqrst"}, Next: Link{URL: goldenReturnTo, Text: Text{ID: "reset.continue"}}})
 		},
+		pageRegister: func(w http.ResponseWriter, l string) error {
+			return p.Register(w, http.StatusBadRequest, RegisterPage{Frame: frame(l), Email: "ann@example.org", GivenName: "Ann",
+				Language: "fr", Languages: []Language{{"en", "English"}, {"fr", "Français"}},
+				Rules: []Text{{ID: "password.too_short", Args: map[string]string{"min_length": "10"}}},
+				Form: Form{ReturnTo: goldenReturnTo, Problems: []Problem{{Field: "family_name", ID: "register.name_required"},
+					{Field: "password_confirm", ID: "password_change.mismatch"}}}})
+		},
+		pageActivate: func(w http.ResponseWriter, l string) error {
+			return p.Activate(w, http.StatusOK, ActivatePage{Frame: frame(l), Token: "t0ken", Email: "ann@example.org",
+				SetPassword: true, Rules: []Text{{ID: "password.needs_digit"}}})
+		},
+		pagePending: func(w http.ResponseWriter, l string) error {
+			return p.Pending(w, http.StatusForbidden, PendingPage{Frame: frame(l), Email: "ann@example.org",
+				Notice: &Text{ID: "pending.sent"}})
+		},
 		pageMessage: func(w http.ResponseWriter, l string) error {
 			return p.Message(w, http.StatusOK, MessagePage{Frame: frame(l),
 				Title: "password_change.title", Message: "password_change.done"})

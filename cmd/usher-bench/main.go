@@ -60,6 +60,10 @@ Scenarios:
   userinfo            GET userinfo with an access token
   discovery           GET the discovery document
   jwks                GET the JWKS
+  forgot-known        POST the forgotten-password form with a worker's email (the
+                      answer comes first; the link and its email follow it, within
+                      the limits: 3 an hour per email, 30 per source address)
+  forgot-unknown      the same with an email no account has
   password-login      a new browser each time: authorize -> sign-in page -> POST
                       email+password (argon2id) -> authorize -> code -> token, ID
                       token verified; also measures this machine's argon2id hash

@@ -21,7 +21,7 @@ type scenario interface {
 // password-login comes last: argon2id's memory stays in the server's RSS
 // for a while and would be counted in the next scenario's.
 var scenarioNames = []string{"client-credentials", "introspect", "refresh", "refresh-openid",
-	"sso-code-flow", "userinfo", "discovery", "jwks", "password-login"}
+	"sso-code-flow", "userinfo", "discovery", "jwks", "forgot-known", "forgot-unknown", "password-login"}
 
 func newScenario(name string) scenario {
 	switch name {
@@ -43,6 +43,10 @@ func newScenario(name string) scenario {
 		return &document{path: "/.well-known/openid-configuration", field: []byte(`"issuer"`)}
 	case "jwks":
 		return &document{path: "/jwks", field: []byte(`"keys"`)}
+	case "forgot-known":
+		return &forgot{known: true}
+	case "forgot-unknown":
+		return &forgot{}
 	}
 	return nil
 }
@@ -254,6 +258,40 @@ func (s *document) op(_ context.Context, e *env, i int) error {
 	}
 	if a.status != 200 || !bytes.Contains(a.body, s.field) {
 		return rawError(strings.TrimPrefix(s.path, "/"), path, a)
+	}
+	return nil
+}
+
+// forgot: the forgotten-password form, posted with the email of a worker's
+// account (known) or of nobody (unknown). The answer is the same page
+// either way; what follows it (the link and its email, for a known email
+// within the limits) runs after the answer.
+type forgot struct {
+	known bool
+	n     []int // per worker: operations so far
+}
+
+func (s *forgot) prepare(_ context.Context, _ *env, n int) error {
+	s.n = make([]int, n)
+	return nil
+}
+
+var forgotAnswer = []byte("Your request has been registered")
+
+func (s *forgot) op(_ context.Context, e *env, i int) error {
+	email := e.accounts[i].email
+	if !s.known {
+		email = fmt.Sprintf("nobody-%d-%d@bench.example", i, s.n[i])
+	}
+	s.n[i]++
+	path := e.base + "/password/forgot"
+	a, err := e.raw[i].do("POST", path, []byte(url.Values{"email": {email}}.Encode()),
+		header{"Content-Type", "application/x-www-form-urlencoded"})
+	if err != nil {
+		return err
+	}
+	if a.status != 200 || !bytes.Contains(a.body, forgotAnswer) {
+		return rawError("forgot", path, a)
 	}
 	return nil
 }

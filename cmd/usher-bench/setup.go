@@ -104,7 +104,7 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 		spec provider.ClientSpec
 	}{
 		{&e.shop, provider.ClientSpec{ID: "bench-shop-" + tag, Name: "Bench shop", RedirectURIs: []string{redirectURI},
-			FirstParty: true, IDTokenAlg: o.idTokenAlg}},
+			FirstParty: true, IDTokenAlg: o.idTokenAlg, PointOfSale: true, HomeURL: "https://shop.example/"}},
 		{&e.machine, provider.ClientSpec{ID: "bench-machine-" + tag, Name: "Bench back end",
 			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}}},
 		{&e.resource, provider.ClientSpec{ID: "bench-resource-" + tag, Name: "Bench resource server",

@@ -49,11 +49,12 @@ func (c *cli) institutionCreate(ctx context.Context, args []string) error {
 func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	fs := newFlags("institution update")
 	var ch flows.InstitutionChanges
-	var twoFactor, manual, registration, upper, digit, special, common onOff
+	var twoFactor, customerTwoFactor, manual, registration, upper, digit, special, common onOff
 	var tempTTL, resetTTL, activationTTL optDuration
 	var minLength optInt
 	name := fs.String("name", "", "display name")
 	fs.Var(&twoFactor, "two-factor", "operators must use TOTP: on|off")
+	fs.Var(&customerTwoFactor, "customer-two-factor", "customers may turn TOTP on from their account page: on|off")
 	fs.Var(&manual, "manual-password", "operators may set customers' passwords: on|off")
 	fs.Var(&registration, "registration", "customers may register themselves: on|off")
 	fs.Var(&tempTTL, "temporary-password-ttl", "lifetime of a temporary password, e.g. 30m")
@@ -72,7 +73,7 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	if fs.isSet("name") {
 		ch.Name = name
 	}
-	ch.TwoFactor, ch.ManualPassword, ch.Registration = twoFactor.v, manual.v, registration.v
+	ch.TwoFactor, ch.CustomerTwoFactor, ch.ManualPassword, ch.Registration = twoFactor.v, customerTwoFactor.v, manual.v, registration.v
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL, ch.ActivationLinkTTL = tempTTL.v, resetTTL.v, activationTTL.v
 	ch.PasswordMinLength, ch.PasswordUpper, ch.PasswordDigit = minLength.v, upper.v, digit.v
 	ch.PasswordSpecial, ch.PasswordRefuseCommon = special.v, common.v

@@ -55,13 +55,17 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			In: func(id string) flows.AccountPageStore { return store.In(id) }},
 		Recovery: &flows.Recovery{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
 			Mailer: a.outbox, Afterwards: a.afterwards, In: func(id string) flows.RecoveryStore { return store.In(id) }},
+		Registration: &flows.Registration{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Policy: policy,
+			Mailer: a.outbox, Afterwards: a.afterwards, In: func(id string) flows.RegistrationStore { return store.In(id) }},
+		Activation: &flows.Activation{Site: site, SignIn: signIn, Tx: store, Hasher: hasher, Policy: policy, Mailer: a.outbox,
+			In: func(id string) flows.ActivationStore { return store.In(id) }},
 		TwoFactor: &flows.TwoFactor{Site: site, SignIn: signIn, Tx: store, Secrets: totpSecrets, Mailer: a.outbox,
 			RecoveryKey: recoveryKey,
 			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
-		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox}
+		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL}
 	return nil
 }
 
