@@ -79,11 +79,7 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	a := &storage.Account{
-		Kind: n.Kind, Email: n.Email, EmailVerified: n.EmailVerified, GivenName: n.GivenName,
-		FamilyName: n.FamilyName, Locale: n.Locale, Status: storage.Pending,
-		TwoFactorRequired: n.Kind == storage.Operator && inst.Settings.TwoFactor,
-	}
+	a := newAccount(inst, n)
 	if n.Password != "" {
 		hash, err := x.Hasher.Hash(ctx, n.Password)
 		if err != nil {
@@ -92,14 +88,7 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 		now := x.Now()
 		a.PasswordHash, a.PasswordChangedAt, a.Status = hash, &now, storage.Active
 	}
-	err := x.Tx.InTx(ctx, func(ctx context.Context) error {
-		s := x.In(inst.ID)
-		if err := s.CreateAccount(ctx, a); err != nil {
-			return err
-		}
-		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "account_created",
-			Details: storage.Details{"kind": string(a.Kind), "status": string(a.Status)}})
-	})
+	err := x.Tx.InTx(ctx, func(ctx context.Context) error { return x.store(ctx, x.In(inst.ID), a, actor) })
 	if errors.Is(err, storage.ErrDuplicate) {
 		v.add("email", "account.email_taken", nil)
 		return nil, v.err()
@@ -108,6 +97,26 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 		return nil, fmt.Errorf("create account: %w", err)
 	}
 	return a, nil
+}
+
+// newAccount is the pending account of n: an operator created while the
+// institution's two-factor switch is on must use a second factor.
+func newAccount(inst *storage.Institution, n NewAccount) *storage.Account {
+	return &storage.Account{
+		Kind: n.Kind, Email: n.Email, EmailVerified: n.EmailVerified, GivenName: n.GivenName,
+		FamilyName: n.FamilyName, Locale: n.Locale, Status: storage.Pending,
+		TwoFactorRequired: n.Kind == storage.Operator && inst.Settings.TwoFactor,
+	}
+}
+
+// store stores a new account and records its creation, in the transaction
+// of ctx.
+func (x *Accounts) store(ctx context.Context, s AccountsStore, a *storage.Account, actor Actor) error {
+	if err := s.CreateAccount(ctx, a); err != nil {
+		return err
+	}
+	return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "account_created",
+		Details: storage.Details{"kind": string(a.Kind), "status": string(a.Status)}})
 }
 
 func (x *Accounts) checkAccount(v *invalid, n NewAccount) {

@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is a whole backend: institutions, views scoped to one institution,
 // transactions, and the cross-institution work of the outbox worker and the
@@ -72,4 +75,10 @@ type Janitor interface {
 	// many it removed; the caller repeats while it returns limit. Small
 	// batches keep each statement short, so the token endpoint never waits.
 	PurgeExpired(ctx context.Context, what Purge, limit int) (int, error)
+	// PurgePendingAccounts removes at most limit accounts still pending
+	// (never activated) that were created before before, with what hangs
+	// on them (links, sessions, consents), and records each removal in its
+	// institution's audit trail (action "account_purged", actor "system"),
+	// atomically. It returns how many it removed.
+	PurgePendingAccounts(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-// usher account create --institution SLUG --kind customer|operator --email EMAIL --password-stdin [--json]
+// usher account create --institution SLUG --kind customer|operator --email EMAIL
+//
+//	(--password-stdin | --invite --point-of-sale CLIENT_ID) [--json]
 func (c *cli) accountCreate(ctx context.Context, args []string) error {
 	var n flows.NewAccount
 	fs := newFlags("account create").withInstitution()
@@ -23,17 +25,30 @@ func (c *cli) accountCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&n.FamilyName, "family-name", "", "family name")
 	fs.StringVar(&n.Locale, "locale", "", "language: en, fr, de or it (default: the institution's)")
 	password := addPasswordFlag(fs)
+	invite := fs.Bool("invite", false, "no password: email an invitation whose link asks for the first one")
+	pos := fs.String("point-of-sale", "", "with --invite: the client ID of the point of sale the link returns to")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
 	n.Kind = storage.AccountKind(*kind)
-	var err error
-	if n.Password, err = password.read(c, fs); err != nil {
-		return err
+	switch {
+	case *invite && *password.given:
+		return usageErr("usher account create: --invite and --password-stdin exclude each other")
+	case !*invite:
+		var err error
+		if n.Password, err = password.read(c, fs); err != nil {
+			return err
+		}
 	}
 	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
-		acc, err := a.accounts.Create(ctx, inst, n, flows.ActorCLI)
+		var acc *storage.Account
+		var err error
+		if *invite {
+			acc, err = a.accounts.CreateInvited(ctx, inst, n, *pos, "", flows.ActorCLI)
+		} else {
+			acc, err = a.accounts.Create(ctx, inst, n, flows.ActorCLI)
+		}
 		if err != nil {
 			return fmt.Errorf("account not created: %w", a.explain(err))
 		}

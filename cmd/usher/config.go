@@ -29,11 +29,12 @@ const (
 	configEnvPrefix     = "USHER_"      // prefix of the environment variables
 	configEnvTestPrefix = "USHER_TEST_" // reserved for the test suites, ignored by loadConfig
 
-	configDefaultListen      = ":8080"
-	configDefaultLogLevel    = "info"
-	configDefaultLogFormat   = "text"
-	configDefaultJanitor     = 10 * time.Minute
-	configDefaultKeyRotation = 90 * 24 * time.Hour
+	configDefaultListen          = ":8080"
+	configDefaultLogLevel        = "info"
+	configDefaultLogFormat       = "text"
+	configDefaultJanitor         = 10 * time.Minute
+	configDefaultPendingAccounts = 30 * 24 * time.Hour
+	configDefaultKeyRotation     = 90 * 24 * time.Hour
 
 	configDevListen      = "127.0.0.1:8080"
 	configDevDatabaseURL = "sqlite:./usher-dev.db"
@@ -63,6 +64,9 @@ type Config struct {
 // ConfigJanitor is the periodic purge of expired records done by `usher serve`.
 type ConfigJanitor struct {
 	Interval configDuration `yaml:"interval"` // 0 disables the janitor in serve
+	// PendingAccounts is how long an account may stay pending (never
+	// activated) before the janitor removes it; 0 keeps them.
+	PendingAccounts configDuration `yaml:"pending_accounts"`
 }
 
 // configNotes tells the caller of loadConfig what loadConfig did besides reading.
@@ -119,9 +123,10 @@ func configDefaults(dev bool) Config {
 			Timeout:  configDuration(mail.DefaultTimeout),
 			RetryFor: configDuration(mail.DefaultRetryFor),
 		},
-		Log:     ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
-		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor)},
-		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
+		Log: ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
+		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor),
+			PendingAccounts: configDuration(configDefaultPendingAccounts)},
+		Keys: ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
 	}

@@ -155,8 +155,8 @@ func TestConfigKeys(t *testing.T) {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 22 {
-		t.Errorf("got %d keys, want 22: %v", len(keys), seen)
+	if len(keys) != 23 {
+		t.Errorf("got %d keys, want 23: %v", len(keys), seen)
 	}
 }
 
@@ -184,28 +184,29 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 	}
 	// A value for each key, and how the field prints once set (fmt.Sprint).
 	samples := map[string][2]string{
-		"listen":               {"127.0.0.1:9999", "127.0.0.1:9999"},
-		"public_url":           {"https://sso.example.net/", "https://sso.example.net"},
-		"database_url":         {"postgresql://u@db/usher", "postgresql://u@db/usher"},
-		"secret":               {configTestSecret + "-env", configTestSecret + "-env"},
-		"secret_file":          {secretFile, secretFile},
-		"smtp.host":            {"mx.example.net", "mx.example.net"},
-		"smtp.port":            {"2525", "2525"},
-		"smtp.tls":             {"tls", "tls"},
-		"smtp.username":        {"mailer", "mailer"},
-		"smtp.password":        {"hunter2", "hunter2"},
-		"smtp.from":            {"a@example.net", "a@example.net"},
-		"smtp.timeout":         {"3s", "3s"},
-		"smtp.retry_for":       {"2h", "2h0m0s"},
-		"log.level":            {"error", "error"},
-		"log.format":           {"json", "json"},
-		"janitor.interval":     {"0", "0s"},
-		"keys.rotate_every":    {"720h", "720h0m0s"},
-		"trusted_proxies":      {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
-		"tokens.access_ttl":    {"15m", "15m0s"},
-		"tokens.id_token_ttl":  {"30m", "30m0s"},
-		"tokens.refresh_ttl":   {"24h", "24h0m0s"},
-		"tokens.refresh_grace": {"0s", "0s"},
+		"listen":                   {"127.0.0.1:9999", "127.0.0.1:9999"},
+		"public_url":               {"https://sso.example.net/", "https://sso.example.net"},
+		"database_url":             {"postgresql://u@db/usher", "postgresql://u@db/usher"},
+		"secret":                   {configTestSecret + "-env", configTestSecret + "-env"},
+		"secret_file":              {secretFile, secretFile},
+		"smtp.host":                {"mx.example.net", "mx.example.net"},
+		"smtp.port":                {"2525", "2525"},
+		"smtp.tls":                 {"tls", "tls"},
+		"smtp.username":            {"mailer", "mailer"},
+		"smtp.password":            {"hunter2", "hunter2"},
+		"smtp.from":                {"a@example.net", "a@example.net"},
+		"smtp.timeout":             {"3s", "3s"},
+		"smtp.retry_for":           {"2h", "2h0m0s"},
+		"log.level":                {"error", "error"},
+		"log.format":               {"json", "json"},
+		"janitor.interval":         {"0", "0s"},
+		"janitor.pending_accounts": {"168h", "168h0m0s"},
+		"keys.rotate_every":        {"720h", "720h0m0s"},
+		"trusted_proxies":          {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
+		"tokens.access_ttl":        {"15m", "15m0s"},
+		"tokens.id_token_ttl":      {"30m", "30m0s"},
+		"tokens.refresh_ttl":       {"24h", "24h0m0s"},
+		"tokens.refresh_grace":     {"0s", "0s"},
 	}
 	keys := configKeys()
 	if len(samples) != len(keys) {
@@ -490,7 +491,7 @@ func TestConfigDefaults(t *testing.T) {
 				SMTP: ConfigSMTP{Port: 587, TLS: "starttls", From: "Usher <no-reply@localhost>",
 					Timeout: configDuration(10 * time.Second), RetryFor: configDuration(24 * time.Hour)},
 				Log:     ConfigLog{Level: "info", Format: "text"},
-				Janitor: ConfigJanitor{Interval: configDuration(10 * time.Minute)},
+				Janitor: ConfigJanitor{Interval: configDuration(10 * time.Minute), PendingAccounts: configDuration(30 * 24 * time.Hour)},
 				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
 				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},

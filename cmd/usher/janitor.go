@@ -55,6 +55,39 @@ func purgeExpired(ctx context.Context, j storage.Janitor, batch int, pause time.
 	return out, nil
 }
 
+// purgePending removes the accounts pending for longer than age (0 keeps
+// them), batch by batch, each with its audit event.
+func purgePending(ctx context.Context, j storage.Janitor, now time.Time, age time.Duration, batch int, pause time.Duration) (purged, error) {
+	out := purged{what: "pending_accounts"}
+	if age <= 0 {
+		return out, nil
+	}
+	for {
+		n, err := j.PurgePendingAccounts(ctx, now.Add(-age), batch)
+		out.n += n
+		if err != nil || n < batch {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// janitorPass removes expired records, then pending accounts never
+// activated.
+func janitorPass(ctx context.Context, a *app) ([]purged, error) {
+	batch := janitorBatchOf(a.store.Dialect())
+	removed, err := purgeExpired(ctx, a.store, batch, janitorPause)
+	if err != nil {
+		return removed, err
+	}
+	pending, err := purgePending(ctx, a.store, a.now(), a.cfg.Janitor.PendingAccounts.Duration(), batch, janitorPause)
+	return append(removed, pending), err
+}
+
 // runJanitorEvery purges expired records every interval until ctx ends;
 // interval 0 disables it. Every replica may run it: deletes are idempotent.
 func runJanitorEvery(ctx context.Context, a *app, interval time.Duration) {
@@ -69,7 +102,7 @@ func runJanitorEvery(ctx context.Context, a *app, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		removed, err := purgeExpired(ctx, a.store, janitorBatchOf(a.store.Dialect()), janitorPause)
+		removed, err := janitorPass(ctx, a)
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("janitor", "error", err)
 		}

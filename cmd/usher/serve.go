@@ -122,7 +122,7 @@ func (c *cli) janitor(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	removed, err := purgeExpired(ctx, a.store, janitorBatchOf(a.store.Dialect()), janitorPause)
+	removed, err := janitorPass(ctx, a)
 	var parts []string
 	for _, r := range removed {
 		parts = append(parts, fmt.Sprintf("%s %d", r.what, r.n))

@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Text", textTests()},
 		{"Template", templateTests()},
 		{"Janitor", janitorTests()},
+		{"PendingAccounts", pendingTests()},
 		{"Tx", txTests()},
 		{"Isolation", isolationTests()},
 		{"Concurrency", concurrencyTests()},
