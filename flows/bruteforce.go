@@ -19,16 +19,21 @@ import (
 // like a known one, so the protection reveals nothing.
 //
 // The policy is the institution's Settings.Lockout:
-//   - FreeFailures failures are answered without delay; after them each
-//     attempt must wait min(2^(failures-FreeFailures) s, 60 s) after the last
-//     failure. An attempt made too soon is refused without being counted
-//     and without its password being checked; attempts that race each other
-//     across replicas are let through one per delay (the attempt key).
+//   - Every attempt is reserved before its password is checked: the
+//     reservations key counts attempts atomically, on every replica, so of
+//     a burst of concurrent attempts only the first FreeFailures are checked
+//     freely. After them each attempt must wait min(2^(failures-FreeFailures)
+//     s, 60 s) after the last failure, and one attempt per delay is let
+//     through (the attempt key); an attempt made too soon is refused without
+//     its password being checked and without counting as a failure.
 //   - At LockAfter failures the lock key is hit with a window of
-//     LockDuration: while it lasts every attempt is refused. The lock lifts
-//     itself; the failures stay counted for failureWindow, so after the lock
-//     a further failure locks again at once, while the right password (or
-//     Accounts.Unlock) clears everything.
+//     LockDuration: while it lasts every attempt is refused, and a right
+//     password checked while the lock began is refused too. The lock is
+//     recorded (the account's mirror, the audit event, the metric) once, by
+//     the failure that started it. The lock lifts itself; the failures stay
+//     counted for failureWindow, so after the lock a further failure locks
+//     again at once, while the right password (or Accounts.Unlock) clears
+//     everything.
 //   - A source address (an IPv4 address, an IPv6 /64) with AddressFailures
 //     failures in its window of LockDuration is refused likewise, whatever
 //     the email.
@@ -45,6 +50,7 @@ const maxDelay = 60 * time.Second
 // signInKeys are the throttle keys of one (kind, email).
 type signInKeys struct {
 	failures string // failed sign-ins, window failureWindow
+	reserved string // attempts reserved before their check, window failureWindow
 	lock     string // hit when locked, window LockDuration
 	attempt  string // one attempt per delay, window the delay
 }
@@ -53,7 +59,8 @@ type signInKeys struct {
 func keysFor(kind storage.AccountKind, email string) signInKeys {
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
 	id := string(kind) + ":" + hex.EncodeToString(sum[:])
-	return signInKeys{failures: "signin:failures:" + id, lock: "signin:lock:" + id, attempt: "signin:attempt:" + id}
+	return signInKeys{failures: "signin:failures:" + id, reserved: "signin:reserved:" + id, lock: "signin:lock:" + id,
+		attempt: "signin:attempt:" + id}
 }
 
 // addressKey is the throttle key of a source address: the address itself
@@ -74,7 +81,7 @@ func addressKey(ip string) string {
 // resetSignInKeys forgets the failures and the lock of an email.
 func resetSignInKeys(ctx context.Context, s throttleResetter, kind storage.AccountKind, email string) error {
 	k := keysFor(kind, email)
-	for _, key := range []string{k.failures, k.lock, k.attempt} {
+	for _, key := range []string{k.failures, k.reserved, k.lock, k.attempt} {
 		if err := s.ResetThrottle(ctx, key); err != nil {
 			return err
 		}
@@ -94,9 +101,10 @@ type guard struct {
 	now     time.Time
 	keys    signInKeys
 	address string // the address key
-	// What check saw, so that a success resets only what holds something:
-	// the common sign-in (no failure before it) writes nothing here.
+	// What check saw and did, so that a success resets what holds
+	// something.
 	failures  int  // failures counted before this attempt
+	reserved  bool // this attempt was reserved
 	attempted bool // this attempt took a delay's turn
 }
 
@@ -127,15 +135,21 @@ func (g *guard) check(ctx context.Context) (*refusal, error) {
 	return g.checkDelay(ctx)
 }
 
-// checkDelay refuses an attempt made too soon after the last failure, and
+// checkDelay reserves the attempt, then lets it through within the free
+// quota, else refuses it when it comes too soon after the last failure and
 // lets one attempt per delay through.
 func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
+	reserved, err := g.s.HitThrottle(ctx, g.keys.reserved, failureWindow)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in guard: %w", err)
+	}
+	g.reserved = true
 	f, err := g.s.GetThrottle(ctx, g.keys.failures)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in guard: %w", err)
 	}
 	g.failures = f.Count
-	if f.Count < g.policy.FreeFailures {
+	if reserved <= g.policy.FreeFailures && f.Count < g.policy.FreeFailures {
 		return nil, nil
 	}
 	delay := g.delay(f.Count)
@@ -155,32 +169,59 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 
 // delay is the wait after the last of failures failures.
 func (g *guard) delay(failures int) time.Duration {
-	exp := failures - g.policy.FreeFailures
+	exp := max(failures-g.policy.FreeFailures, 0) // attempts past the free ones still in flight: the first delay
 	if exp >= 6 { // 2^6 s is past the cap
 		return maxDelay
 	}
 	return min(time.Duration(1<<exp)*time.Second, maxDelay)
 }
 
+// lockOutcome is what a failure did to the lock.
+type lockOutcome int
+
+const (
+	notLocked     lockOutcome = iota
+	lockStarted               // this failure locked the email: it records the lock
+	alreadyLocked             // the lock was started by a concurrent failure
+)
+
 // fail counts a failed attempt and reports the failures counted so far and
-// whether this one locked the email.
-func (g *guard) fail(ctx context.Context) (failures int, locked bool, err error) {
+// what it did to the lock: of concurrent failures past LockAfter, exactly
+// one starts the lock (the first hit of the lock key in its window).
+func (g *guard) fail(ctx context.Context) (failures int, lock lockOutcome, err error) {
 	failures, err = g.s.HitThrottle(ctx, g.keys.failures, failureWindow)
 	if err != nil {
-		return 0, false, fmt.Errorf("sign-in guard: %w", err)
+		return 0, notLocked, fmt.Errorf("sign-in guard: %w", err)
 	}
 	if g.policy.AddressFailures > 0 {
 		if _, err := g.s.HitThrottle(ctx, g.address, g.policy.LockDuration.Std()); err != nil {
-			return 0, false, fmt.Errorf("sign-in guard: %w", err)
+			return 0, notLocked, fmt.Errorf("sign-in guard: %w", err)
 		}
 	}
 	if g.policy.LockAfter <= 0 || failures < g.policy.LockAfter {
-		return failures, false, nil
+		return failures, notLocked, nil
 	}
-	if _, err := g.s.HitThrottle(ctx, g.keys.lock, g.policy.LockDuration.Std()); err != nil {
-		return 0, false, fmt.Errorf("sign-in guard: %w", err)
+	n, err := g.s.HitThrottle(ctx, g.keys.lock, g.policy.LockDuration.Std())
+	if err != nil {
+		return 0, notLocked, fmt.Errorf("sign-in guard: %w", err)
 	}
-	return failures, true, nil
+	if n == 1 {
+		return failures, lockStarted, nil
+	}
+	return failures, alreadyLocked, nil
+}
+
+// lockedNow reports whether the email is locked: checked again after a
+// right password, so that nothing signs in once a lock holds.
+func (g *guard) lockedNow(ctx context.Context) (*refusal, error) {
+	lock, err := g.s.GetThrottle(ctx, g.keys.lock)
+	if err != nil {
+		return nil, fmt.Errorf("sign-in guard: %w", err)
+	}
+	if lock.Count > 0 {
+		return &refusal{locked: true, wait: lock.WindowEnd.Sub(g.now)}, nil
+	}
+	return nil, nil
 }
 
 // succeed forgets the email's failures after the right password. The
@@ -190,6 +231,9 @@ func (g *guard) succeed(ctx context.Context) error {
 	var keys []string
 	if g.failures > 0 {
 		keys = append(keys, g.keys.failures)
+	}
+	if g.reserved {
+		keys = append(keys, g.keys.reserved)
 	}
 	if g.attempted {
 		keys = append(keys, g.keys.attempt)

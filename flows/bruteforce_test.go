@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,6 +216,76 @@ func TestSuccessClearsFailures(t *testing.T) {
 		for i, got := range answers {
 			if !strings.HasSuffix(got, " failed") {
 				t.Errorf("failure %d after a success answered %q, want a free failure (answers %v)", i+1, got, answers)
+			}
+		}
+	})
+}
+
+// burst sends n sign-ins at once with password pw and returns their
+// statuses.
+func (e *webEnv) burst(t *testing.T, n int, email, pw string) []int {
+	t.Helper()
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := e.browser(t).try(http.MethodPost, "/institutions/opera/login",
+				url.Values{"email": {email}, "password": {pw}}, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			statuses[i] = got.status
+		}()
+	}
+	wg.Wait()
+	return statuses
+}
+
+// A burst of concurrent wrong passwords gets no more checks than the free
+// quota and one per delay: every attempt is reserved before its password is
+// checked (25 at once, free quota 5: 6 checked, the rest told to wait).
+func TestBruteForceBurstIsReservedBeforeChecking(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.customer(t, e.opera, "ann@example.org")
+		statuses := e.burst(t, 25, "ann@example.org", "wrong password")
+		checked := e.metrics.get("sign_in:failure")
+		if checked > e.opera.Settings.Lockout.FreeFailures+1 {
+			t.Errorf("%d of 25 concurrent wrong passwords were checked, want at most %d (statuses %v)",
+				checked, e.opera.Settings.Lockout.FreeFailures+1, statuses)
+		}
+		if refused := e.metrics.get("sign_in:throttled"); checked+refused != 25 {
+			t.Errorf("%d checked and %d refused of 25", checked, refused)
+		}
+	})
+}
+
+// Bursts until the lock: it is recorded once (the account's mirror, one
+// audit event, one metric), and then not even the right password signs in.
+func TestBruteForceLockRecordedOnce(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.setSettings(t, e.opera, func(s *storage.Settings) { s.Lockout.LockAfter = 8 })
+		ann := e.customer(t, e.opera, "ann@example.org")
+		for range 12 {
+			e.burst(t, 8, "ann@example.org", "wrong password")
+			e.clock.Advance(61 * time.Second)
+		}
+		if n := e.metrics.get("lockout"); n != 1 {
+			t.Errorf("the lock was counted %d times", n)
+		}
+		events, err := e.store.In(e.opera.ID).ListAudit(e.ctx, storage.AuditFilter{AccountID: ann.ID, Action: "lockout"})
+		if err != nil || len(events) != 1 {
+			t.Errorf("%d lockout audit events, want 1: %v", len(events), err)
+		}
+		if a, _ := e.store.In(e.opera.ID).GetAccount(e.ctx, ann.ID); a.LockedUntil == nil {
+			t.Error("the account does not show the lock")
+		}
+		for _, status := range e.burst(t, 3, "ann@example.org", goodPassword) {
+			if status != http.StatusTooManyRequests {
+				t.Errorf("the right password during the lock: %d", status)
 			}
 		}
 	})

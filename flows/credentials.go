@@ -51,6 +51,12 @@ func (h *SignIn) authenticate(r *http.Request, a attempt) (verdict, error) {
 	if !ok {
 		return h.failed(r, s, g, a, acct)
 	}
+	if ref, err := g.lockedNow(ctx); err != nil || ref != nil { // a lock began while the password was checked
+		if err != nil {
+			return verdict{}, err
+		}
+		return h.refused(ref), nil
+	}
 	if err := g.succeed(ctx); err != nil {
 		return verdict{}, err
 	}
@@ -142,21 +148,22 @@ func lockedVerdict(wait time.Duration) verdict {
 // an unknown email: both pay for one commit, so the time does not tell them
 // apart.
 func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acct *storage.Account) (verdict, error) {
-	var locked bool
+	var lock lockOutcome
 	err := h.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		failures, l, err := g.fail(ctx)
-		if locked = l; err != nil || acct == nil {
+		if lock = l; err != nil || acct == nil {
 			return err
 		}
-		return h.recordFailure(ctx, r, s, a, acct, failures, locked)
+		return h.recordFailure(ctx, r, s, a, acct, failures, lock == lockStarted)
 	})
 	if err != nil {
 		return verdict{}, err
 	}
 	h.metrics().SignIn(OutcomeFailure)
-	if locked {
+	if lock == lockStarted {
 		h.metrics().Lockout()
 	}
+	locked := lock != notLocked
 	h.Site.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)
 	if locked {
 		return lockedVerdict(a.inst.Settings.Lockout.LockDuration.Std()), nil
