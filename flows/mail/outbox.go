@@ -161,7 +161,7 @@ func (o *Outbox) render(ctx context.Context, s storage.TemplateStore, inst *stor
 // override returns the institution's override of class in locale, nil when
 // there is none.
 func override(ctx context.Context, s storage.TemplateStore, class templates.EmailClass, locale string) (*templates.EmailSource, error) {
-	ov, err := s.GetEmailTemplate(ctx, string(class), locale)
+	ov, err := s.GetEmailTemplate(ctx, string(class), "", locale)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, nil

@@ -30,7 +30,7 @@ func (t *Templates) Set(ctx context.Context, inst *storage.Institution, class te
 // Delete removes an override: the built-in templates apply again.
 // storage.ErrNotFound when there is none.
 func (t *Templates) Delete(ctx context.Context, inst *storage.Institution, class templates.EmailClass, locale string) error {
-	return t.Store.In(inst.ID).DeleteEmailTemplate(ctx, string(class), locale)
+	return t.Store.In(inst.ID).DeleteEmailTemplate(ctx, string(class), "", locale)
 }
 
 // List returns the institution's overrides, by class then locale.

@@ -30,6 +30,10 @@ type Options struct {
 	Now func() time.Time
 	// MaxOpenConns bounds the connection pool; 0 picks a default per dialect.
 	MaxOpenConns int
+	// OutboxRetention is how long sent and failed emails are kept before
+	// storage.PurgeOutbox removes them; 0 means
+	// storage.DefaultOutboxRetention.
+	OutboxRetention time.Duration
 }
 
 // Store is a storage.Store on a SQL database.
@@ -37,6 +41,7 @@ type Store struct {
 	db         *sqlx.DB
 	dialect    dialect
 	now        func() time.Time
+	outbox     time.Duration // Options.OutboxRetention
 	statements atomic.Uint64
 	writer     writerLock // SQLite: one writer at a time, queued in the process
 	prepared   sync.Map   // query with ? → *sqlx.Stmt, prepared on each connection that runs it
@@ -56,9 +61,12 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d, err)
 	}
-	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d)}
+	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d), outbox: opts.OutboxRetention}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.outbox <= 0 {
+		s.outbox = storage.DefaultOutboxRetention
 	}
 	s.configurePool(opts.MaxOpenConns)
 	if err := db.PingContext(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/lib/pq" // PostgreSQL driver
@@ -87,6 +88,22 @@ func Open(t *testing.T, db DB, opts sqlstore.Options) *sqlstore.Store {
 		t.Fatalf("migrate %s: %v", db.Dialect, err)
 	}
 	return s
+}
+
+// Raw opens db with database/sql directly, bypassing the store: for tests
+// that look at what the database holds. It is closed when the test ends.
+func Raw(t testing.TB, db DB) *sql.DB {
+	t.Helper()
+	driver, dsn := "postgres", db.URL
+	if db.Dialect == "sqlite" {
+		driver, dsn = "sqlite", strings.TrimPrefix(db.URL, "sqlite:")
+	}
+	conn, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s directly: %v", db.Dialect, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func randomHex(n int) string {
