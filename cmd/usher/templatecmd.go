@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
@@ -114,15 +115,26 @@ func formatTemplateFile(w io.Writer, comment string, src templates.EmailSource) 
 
 // templateFlags are the flags that name an override.
 type templateFlags struct {
-	institution, class, locale *string
+	institution, class, document, locale *string
 }
 
 func addTemplateFlags(fs *flags) templateFlags {
 	return templateFlags{
 		institution: fs.String("institution", "", "institution slug (required)"),
 		class:       fs.String("class", "", "document class (required): "+classNames()),
-		locale:      fs.String("locale", "", "language (required): en, fr, de or it"),
+		document: fs.String("document", "", "the institution's named document of the class, a document type "+
+			"(default: the default document)"),
+		locale: fs.String("locale", "", "language (required): en, fr, de or it"),
 	}
+}
+
+// what names the override the flags select: "password_reset (fr)", or
+// "password_reset (fr, document brand-b)".
+func (f templateFlags) what() string {
+	if *f.document == "" || *f.document == mail.DefaultDocument {
+		return fmt.Sprintf("%s (%s)", *f.class, *f.locale)
+	}
+	return fmt.Sprintf("%s (%s, document %s)", *f.class, *f.locale, *f.document)
 }
 
 // check validates the class and locale flags.
@@ -136,7 +148,7 @@ func (f templateFlags) check(a *app, cmd string) error {
 	return nil
 }
 
-// usher template set --institution SLUG --class C --locale L --file F
+// usher template set --institution SLUG --class C [--document NAME] --locale L --file F
 func (c *cli) templateSet(ctx context.Context, args []string) error {
 	fs := newFlags("template set")
 	tf := addTemplateFlags(fs)
@@ -163,10 +175,10 @@ func (c *cli) templateSet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.locale, src); err != nil {
+	if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.document, *tf.locale, src); err != nil {
 		return fmt.Errorf("template refused, nothing stored: %w", err)
 	}
-	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s set: %s\n", *tf.class, *tf.locale, inst.Slug,
+	_, err = fmt.Fprintf(c.stdout, "template %s of %s set: %s\n", tf.what(), inst.Slug,
 		strings.Join(sourceParts(src.Subject, src.Text, src.HTML), ", "))
 	return err
 }
@@ -218,25 +230,30 @@ func (c *cli) templateList(ctx context.Context, args []string) error {
 	}
 	type overrideJSON struct {
 		Class     string    `json:"class"`
+		Document  string    `json:"document"` // "" for the default document
 		Locale    string    `json:"locale"`
 		Parts     []string  `json:"parts"`
 		UpdatedAt time.Time `json:"updated_at"`
 	}
 	out := make([]overrideJSON, len(list))
 	for i, t := range list {
-		out[i] = overrideJSON{t.Class, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
+		out[i] = overrideJSON{t.Class, t.Document, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
 	}
 	if *asJSON {
 		return printJSON(c.stdout, out)
 	}
-	t := newTable(c.stdout, "CLASS", "LOCALE", "PARTS", "UPDATED")
+	t := newTable(c.stdout, "CLASS", "DOCUMENT", "LOCALE", "PARTS", "UPDATED")
 	for _, o := range out {
-		t.row(o.Class, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339))
+		document := o.Document
+		if document == "" {
+			document = "(default)"
+		}
+		t.row(o.Class, document, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339))
 	}
 	return t.flush()
 }
 
-// usher template show --institution SLUG --class C --locale L [--builtin]
+// usher template show --institution SLUG --class C [--document NAME] --locale L [--builtin]
 func (c *cli) templateShow(ctx context.Context, args []string) error {
 	fs := newFlags("template show")
 	tf := addTemplateFlags(fs)
@@ -261,18 +278,26 @@ func (c *cli) templateShow(ctx context.Context, args []string) error {
 			return err
 		}
 		var overridden bool
-		if src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.locale); err != nil {
+		src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.document, *tf.locale)
+		if errors.Is(err, mail.ErrUnknownDocument) {
+			return fmt.Errorf("%s has no document %q of %s (usher template list shows them)", inst.Slug, *tf.document, class)
+		}
+		if err != nil {
 			return err
 		}
 		if overridden {
 			what = "overridden by " + inst.Slug
 		}
 	}
-	return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s, %s (%s)\n"+
-		"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", class, *tf.locale, what), src)
+	name := fmt.Sprintf("%s, %s", class, *tf.locale)
+	if d := *tf.document; d != "" && d != mail.DefaultDocument && !*builtin {
+		name += ", document " + d
+	}
+	return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s (%s)\n"+
+		"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", name, what), src)
 }
 
-// usher template delete --institution SLUG --class C --locale L
+// usher template delete --institution SLUG --class C [--document NAME] --locale L
 func (c *cli) templateDelete(ctx context.Context, args []string) error {
 	fs := newFlags("template delete")
 	tf := addTemplateFlags(fs)
@@ -291,13 +316,13 @@ func (c *cli) templateDelete(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.locale)
+	err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.document, *tf.locale)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%s has no template for %s (%s)", inst.Slug, *tf.class, *tf.locale)
+		return fmt.Errorf("%s has no template for %s", inst.Slug, tf.what())
 	}
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s deleted: the built-in one applies\n", *tf.class, *tf.locale, inst.Slug)
+	_, err = fmt.Fprintf(c.stdout, "template %s of %s deleted: the built-in one applies\n", tf.what(), inst.Slug)
 	return err
 }
