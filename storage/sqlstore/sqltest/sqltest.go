@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -104,6 +105,48 @@ func Raw(t testing.TB, db DB) *sql.DB {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// Dump runs query on db with plain SQL and returns its rows, each column as
+// text (bytes as they are, NULL as ""): what a dump of the database shows.
+func Dump(t testing.TB, db DB, query string, args ...any) []map[string]string {
+	t.Helper()
+	rows, err := Raw(t, db).QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	var dump []map[string]string
+	for rows.Next() {
+		values := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range values {
+			ptrs[i] = &values[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("dump: %v", err)
+		}
+		row := map[string]string{}
+		for i, c := range cols {
+			switch v := values[i].(type) {
+			case nil:
+				row[c] = ""
+			case []byte:
+				row[c] = string(v)
+			default:
+				row[c] = fmt.Sprint(v)
+			}
+		}
+		dump = append(dump, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	return dump
 }
 
 func randomHex(n int) string {
