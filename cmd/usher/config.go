@@ -71,6 +71,7 @@ type Config struct {
 	SMTP           ConfigSMTP    `yaml:"smtp"`
 	Log            ConfigLog     `yaml:"log"`
 	Janitor        ConfigJanitor `yaml:"janitor"`
+	Outbox         ConfigOutbox  `yaml:"outbox"`
 	Keys           ConfigKeys    `yaml:"keys"`
 	Tokens         ConfigTokens  `yaml:"tokens"`
 }
@@ -211,6 +212,7 @@ func configDefaults(dev bool) Config {
 		},
 		Log:     ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor)},
+		Outbox:  configDefaultOutbox(),
 		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
@@ -489,6 +491,7 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateSecret(c, devSecret, p)
 	configValidateSMTP(&c.SMTP, dev, p)
 	configValidateLog(&c.Log, p)
+	configValidateOutbox(&c.Outbox, p)
 	configValidateDurations(c, keys, p)
 }
 
