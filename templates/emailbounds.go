@@ -86,6 +86,11 @@ func (e *Emails) renderWithin(locale string, frame EmailFrame, doc Email, p *ema
 	part.Store("subject")
 	done := make(chan renderResult, 1)
 	go func() {
+		defer func() {
+			if v := recover(); v != nil { // not on the caller's stack: a panic here would end the process
+				done <- renderResult{err: &TemplateError{part.Load().(string), fmt.Errorf("rendering panicked: %v", v)}}
+			}
+		}()
 		r, err := e.render(locale, frame, doc, p, deadline, &part)
 		done <- renderResult{r, err}
 	}()

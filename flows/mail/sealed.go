@@ -34,7 +34,7 @@ func associatedData(institutionID string, e *storage.OutboxEmail) []byte {
 
 // sealContent seals c for the row e of the institution.
 func sealContent(s *seal.Sealer, institutionID string, e *storage.OutboxEmail, c content) []byte {
-	var plain []byte
+	plain := make([]byte, 0, len(c.subject)+len(c.text)+len(c.html)+3*binary.MaxVarintLen64)
 	for _, part := range []string{c.subject, c.text, c.html} {
 		plain = binary.AppendUvarint(plain, uint64(len(part)))
 		plain = append(plain, part...)
