@@ -170,7 +170,7 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 // delay is the wait after the last of failures failures.
 func (g *guard) delay(failures int) time.Duration {
 	exp := max(failures-g.policy.FreeFailures, 0) // attempts past the free ones still in flight: the first delay
-	if exp >= 6 { // 2^6 s is past the cap
+	if exp >= 6 {                                 // 2^6 s is past the cap
 		return maxDelay
 	}
 	return min(time.Duration(1<<exp)*time.Second, maxDelay)

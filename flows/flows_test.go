@@ -9,6 +9,7 @@ import (
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 	"github.com/usher-idp/usher/storage/storagetest"
@@ -42,7 +43,12 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		outbox, err := mail.NewOutbox(mail.OutboxConfig{Store: store, Emails: emails, From: "no-reply@example.org"})
+		sealer, err := seal.New([]byte("the master secret of the flows tests, 32 bytes or more"), mail.SealPurpose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox, err := mail.NewOutbox(mail.OutboxConfig{In: func(id string) mail.InstitutionStore { return store.In(id) },
+			Tx: store, Sealer: sealer, Emails: emails, From: "no-reply@example.org"})
 		if err != nil {
 			t.Fatal(err)
 		}

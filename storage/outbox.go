@@ -17,6 +17,13 @@ const (
 
 // OutboxEmail is an email: a row first, written in the same transaction as
 // the change that causes it, then delivered by a worker.
+//
+// What an email says may carry a live link, so it is sealed at rest: the
+// outbox (flows/mail) encrypts the subject and bodies into Content, leaves
+// Subject, TextBody and HTMLBody empty in what it stores, and the worker
+// opens Content to send. The store keeps what it is given; the clear parts
+// hold something only in emails queued before sealing (migration 0006).
+// Once an email is sent, both are blanked: the row keeps what happened.
 type OutboxEmail struct {
 	ID            string      `db:"id"`
 	InstitutionID string      `db:"institution_id"`
@@ -24,10 +31,11 @@ type OutboxEmail struct {
 	Class         string      `db:"class"`      // document class, e.g. "password_reset"
 	Locale        string      `db:"locale"`
 	Recipient     string      `db:"recipient"`
-	Sender        string      `db:"sender"` // the From header
-	Subject       string      `db:"subject"`
+	Sender        string      `db:"sender"`  // the From header
+	Subject       string      `db:"subject"` // clear parts: see above
 	TextBody      string      `db:"text_body"`
 	HTMLBody      string      `db:"html_body"`
+	Content       []byte      `db:"content"` // the sealed subject and bodies; nil when none (or sent)
 	Status        EmailStatus `db:"status"`
 	Attempts      int         `db:"attempts"`
 	NextAttemptAt time.Time   `db:"next_attempt_at"`
@@ -64,13 +72,16 @@ type OutboxQueue interface {
 	// worker takes them meanwhile (if this one dies, they become due again).
 	// Concurrent claims never return the same email.
 	ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]OutboxEmail, error)
-	// MarkEmailSent records the delivery. ErrNotFound.
+	// MarkEmailSent records the delivery and, in the same statement, blanks
+	// what the email said: Content becomes nil, the clear parts empty.
+	// ErrNotFound.
 	MarkEmailSent(ctx context.Context, id string) error
 	// MarkEmailRetry records a temporary failure and the next attempt.
 	// ErrConflict when the email was sent meanwhile (by a worker that took it
 	// over after this one's lease ran out); ErrNotFound.
 	MarkEmailRetry(ctx context.Context, id string, next time.Time, lastError string) error
-	// MarkEmailFailed records a permanent failure; the email is not retried.
+	// MarkEmailFailed records a permanent failure; the email is not retried
+	// (unless RetryEmail queues it again: its content is kept for that).
 	// ErrConflict when it was sent meanwhile; ErrNotFound.
 	MarkEmailFailed(ctx context.Context, id string, lastError string) error
 }

@@ -62,11 +62,19 @@ const (
 	PurgeJTIs         Purge = "jtis"          // expired JWT IDs
 	PurgeThrottles    Purge = "throttles"     // windows that have ended
 	PurgeSigningKeys  Purge = "signing_keys"  // retired keys past their expiry
+	// PurgeOutbox removes sent and failed emails queued longer ago than the
+	// outbox retention (never a queued one, whatever its age).
+	PurgeOutbox Purge = "outbox"
 )
+
+// DefaultOutboxRetention is how long sent and failed emails are kept when
+// the backend is not told otherwise.
+const DefaultOutboxRetention = 30 * 24 * time.Hour
 
 // Purges lists every Purge, in the order the janitor runs them.
 func Purges() []Purge {
-	return []Purge{PurgeOAuth2, PurgeSessions, PurgeActionTokens, PurgeJTIs, PurgeThrottles, PurgeSigningKeys}
+	return []Purge{PurgeOAuth2, PurgeSessions, PurgeActionTokens, PurgeJTIs, PurgeThrottles, PurgeSigningKeys,
+		PurgeOutbox}
 }
 
 // Janitor removes records nobody needs any more, across institutions.

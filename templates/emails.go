@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 	"text/template/parse"
 	"time"
@@ -69,6 +69,7 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // share it: it is safe for concurrent use.
 type Emails struct {
 	catalog *Catalog
+	limits  emailLimits
 	sources map[EmailClass]EmailSource
 	layouts map[string]emailLayouts                  // locale → layouts, never executed (cloned)
 	builtin map[string]map[EmailClass]*emailPrepared // locale → class → parsed templates
@@ -111,7 +112,7 @@ func NewEmails(c *Catalog) (*Emails, error) {
 }
 
 func newEmails(c *Catalog, fsys fs.FS) (*Emails, error) {
-	e := &Emails{catalog: c, sources: map[EmailClass]EmailSource{},
+	e := &Emails{catalog: c, limits: defaultEmailLimits(), sources: map[EmailClass]EmailSource{},
 		layouts: map[string]emailLayouts{}, builtin: map[string]map[EmailClass]*emailPrepared{},
 		overrides: map[overrideKey]*emailPrepared{}}
 	for _, class := range EmailClasses() {
@@ -188,11 +189,17 @@ func (e *Emails) parse(locale string, src EmailSource) (*emailPrepared, error) {
 		if p.subject, err = texttemplate.New("subject").Funcs(funcs).Parse(src.Subject); err != nil {
 			return nil, &TemplateError{"subject", err}
 		}
+		if err := checkBounded(textTrees(p.subject), e.limits.steps); err != nil {
+			return nil, &TemplateError{"subject", err}
+		}
 	}
 	if src.Text != "" {
 		t, err := layouts.text.Clone()
 		if err == nil {
 			_, err = t.New("content").Parse(src.Text)
+		}
+		if err == nil {
+			err = checkBounded(textTrees(t), e.limits.steps)
 		}
 		if err != nil {
 			return nil, &TemplateError{"text", err}
@@ -204,12 +211,32 @@ func (e *Emails) parse(locale string, src EmailSource) (*emailPrepared, error) {
 		if err == nil {
 			_, err = t.New("content").Parse(src.HTML)
 		}
+		if err == nil {
+			err = checkBounded(htmlTrees(t), e.limits.steps)
+		}
 		if err != nil {
 			return nil, &TemplateError{"html", err}
 		}
 		p.html = t
 	}
 	return p, nil
+}
+
+// textTrees and htmlTrees return the parse trees of a set, by name.
+func textTrees(t *texttemplate.Template) map[string]*parse.Tree {
+	trees := map[string]*parse.Tree{}
+	for _, x := range t.Templates() {
+		trees[x.Name()] = x.Tree
+	}
+	return trees
+}
+
+func htmlTrees(t *htmltemplate.Template) map[string]*parse.Tree {
+	trees := map[string]*parse.Tree{}
+	for _, x := range t.Templates() {
+		trees[x.Name()] = x.Tree
+	}
+	return trees
 }
 
 // checkBuiltin checks the message ids of the built-in templates and renders
@@ -228,7 +255,7 @@ func (e *Emails) checkBuiltin() error {
 			if err := checkMessageIDs(e.catalog, trees); err != nil {
 				return fmt.Errorf("email %s: %w", class, err)
 			}
-			if _, err := e.render(locale, sampleFrame(locale), SampleEmail(class, "https://id.example.org/institutions/sample"), p); err != nil {
+			if _, err := e.render(locale, sampleFrame(locale), SampleEmail(class, "https://id.example.org/institutions/sample"), p, time.Time{}, nil); err != nil {
 				return fmt.Errorf("email %s (%s): %w", class, locale, err)
 			}
 		}
@@ -258,6 +285,11 @@ func (e *Emails) Source(class EmailClass) (EmailSource, bool) {
 // supported locale is matched, anything else is DefaultLocale). Parts of
 // override that are not empty replace the built-in ones; override may be
 // nil.
+//
+// An override is bounded (see emailbounds.go): a part longer than 1 MiB, a
+// render longer than a second, or a template that could loop without
+// writing (range, recursion, too many steps) is a *TemplateError, returned
+// within the second.
 func (e *Emails) Render(frame EmailFrame, doc Email, override *EmailSource) (RenderedEmail, error) {
 	if doc == nil || !doc.Class().Valid() {
 		return RenderedEmail{}, errors.New("emails: render: not a document of a known class")
@@ -265,14 +297,14 @@ func (e *Emails) Render(frame EmailFrame, doc Email, override *EmailSource) (Ren
 	locale := e.Locale(frame.Locale)
 	frame.Locale = locale
 	p := e.builtin[locale][doc.Class()]
-	if override != nil {
-		custom, err := e.parseOverride(locale, *override)
-		if err != nil {
-			return RenderedEmail{}, err
-		}
-		p = mergePrepared(custom, p)
+	if override == nil {
+		return e.render(locale, frame, doc, p, time.Time{}, nil)
 	}
-	return e.render(locale, frame, doc, p)
+	custom, err := e.parseOverride(locale, *override)
+	if err != nil {
+		return RenderedEmail{}, err
+	}
+	return e.renderWithin(locale, frame, doc, mergePrepared(custom, p))
 }
 
 // parseOverride is parse, done once for each override.
@@ -298,9 +330,9 @@ func (e *Emails) parseOverride(locale string, src EmailSource) (*emailPrepared, 
 }
 
 // Check parses the parts of src that are not empty, as an override of class
-// in locale, and renders them with the class's sample document: the
-// *TemplateError says what is wrong. An override that passes renders for
-// every document of the class.
+// in locale, and renders them with the class's sample document, within the
+// bounds of Render: the *TemplateError says what is wrong. An override that
+// passes renders for every document of the class.
 func (e *Emails) Check(class EmailClass, locale string, src EmailSource) error {
 	if !class.Valid() {
 		return fmt.Errorf("unknown email class %q", class)
@@ -329,7 +361,7 @@ func (e *Emails) Check(class EmailClass, locale string, src EmailSource) error {
 	anonymous.RecipientName = ""
 	for _, doc := range sampleVariants(class) {
 		for _, frame := range []EmailFrame{sampleFrame(locale), anonymous} {
-			if _, err := e.render(locale, frame, doc, p); err != nil {
+			if _, err := e.renderWithin(locale, frame, doc, p); err != nil {
 				return err
 			}
 		}
@@ -352,11 +384,14 @@ func mergePrepared(custom, base *emailPrepared) *emailPrepared {
 	return &p
 }
 
-// render executes p for doc.
-func (e *Emails) render(locale string, frame EmailFrame, doc Email, p *emailPrepared) (RenderedEmail, error) {
+// render executes p for doc, each part into a buffer of at most the output
+// limit that refuses writes past deadline (zero: none). It records in part
+// (nil: nowhere) the part it is drawing.
+func (e *Emails) render(locale string, frame EmailFrame, doc Email, p *emailPrepared, deadline time.Time,
+	part *atomic.Value) (RenderedEmail, error) {
 	frame.Locale = locale
-	var buf bytes.Buffer
-	if err := p.subject.Execute(&buf, doc.withFrame(frame)); err != nil {
+	buf := &boundedBuffer{max: e.limits.output, deadline: deadline}
+	if err := p.subject.Execute(buf, doc.withFrame(frame)); err != nil {
 		return RenderedEmail{}, &TemplateError{"subject", err}
 	}
 	subject := cleanSubject(buf.String())
@@ -366,12 +401,18 @@ func (e *Emails) render(locale string, frame EmailFrame, doc Email, p *emailPrep
 	frame.Subject = subject
 	data := doc.withFrame(frame)
 	buf.Reset()
-	if err := p.text.ExecuteTemplate(&buf, "layout", data); err != nil {
+	if part != nil {
+		part.Store("text")
+	}
+	if err := p.text.ExecuteTemplate(buf, "layout", data); err != nil {
 		return RenderedEmail{}, &TemplateError{"text", err}
 	}
 	text := cleanBody(buf.String())
 	buf.Reset()
-	if err := p.html.ExecuteTemplate(&buf, "layout", data); err != nil {
+	if part != nil {
+		part.Store("html")
+	}
+	if err := p.html.ExecuteTemplate(buf, "layout", data); err != nil {
 		return RenderedEmail{}, &TemplateError{"html", err}
 	}
 	return RenderedEmail{Locale: locale, Subject: subject, Text: text, HTML: cleanBody(buf.String())}, nil
@@ -429,10 +470,22 @@ type emailAction struct {
 //	duration D              a time.Duration in words: "48 hours", "7 days"
 //	datetime T              a time.Time, in UTC, written the locale's way
 //	action URL LABEL        the argument of the "action" template (HTML)
+//
+// The built-in functions that build strings are replaced by capped ones
+// (cappedFuncs), and t's result is capped the same way.
 func (e *Emails) funcs(locale string) texttemplate.FuncMap {
-	f := texttemplate.FuncMap{}
+	f := cappedFuncs(e.limits.output)
 	for name, fn := range e.catalog.funcs(locale) {
 		f[name] = fn
+	}
+	if t, ok := f["t"].(func(string, ...any) (string, error)); ok {
+		f["t"] = func(id string, args ...any) (string, error) {
+			s, err := t(id, args...)
+			if err != nil {
+				return "", err
+			}
+			return capString("t", s, e.limits.output)
+		}
 	}
 	f["duration"] = func(d time.Duration) string { return e.duration(locale, d) }
 	f["datetime"] = func(t time.Time) string { return formatDateTime(locale, t) }

@@ -66,7 +66,7 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, m *metrics.
 	if notes.DevSecretCreated {
 		log.Warn("created a master secret for development; never use it in production", "file", cfg.SecretFile)
 	}
-	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Now: c.now})
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Now: c.now, OutboxRetention: cfg.Outbox.Retention.Duration()})
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,7 @@ type Config struct {
 	SMTP           ConfigSMTP    `yaml:"smtp"`
 	Log            ConfigLog     `yaml:"log"`
 	Janitor        ConfigJanitor `yaml:"janitor"`
+	Outbox         ConfigOutbox  `yaml:"outbox"`
 	Keys           ConfigKeys    `yaml:"keys"`
 	Tokens         ConfigTokens  `yaml:"tokens"`
 }
@@ -126,7 +127,8 @@ func configDefaults(dev bool) Config {
 		Log: ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor),
 			PendingAccounts: configDuration(configDefaultPendingAccounts)},
-		Keys: ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
+		Outbox: configDefaultOutbox(),
+		Keys:   ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
 	}

@@ -43,6 +43,7 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateSecret(c, devSecret, p)
 	configValidateSMTP(&c.SMTP, dev, p)
 	configValidateLog(&c.Log, p)
+	configValidateOutbox(&c.Outbox, p)
 	configValidateDurations(c, keys, p)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/templates"
 )
 
@@ -25,13 +26,27 @@ func (a *app) buildMail(catalog *templates.Catalog) error {
 	if err != nil {
 		return err
 	}
-	a.outbox, err = mail.NewOutbox(mail.OutboxConfig{Store: a.store, Emails: emails, From: a.cfg.SMTP.From,
-		Metrics: a.mailMetrics(), Log: a.log})
+	sealer, err := a.outboxSealer()
+	if err != nil {
+		return err
+	}
+	a.outbox, err = mail.NewOutbox(mail.OutboxConfig{In: func(id string) mail.InstitutionStore { return a.store.In(id) },
+		Tx: a.store, Sealer: sealer, Emails: emails, From: a.cfg.SMTP.From, Metrics: a.mailMetrics(), Log: a.log})
 	if err != nil {
 		return fmt.Errorf("smtp.from: %w", err)
 	}
-	a.mailTemplates = &mail.Templates{Store: a.store, Emails: emails}
+	a.mailTemplates = &mail.Templates{In: func(id string) storage.TemplateStore { return a.store.In(id) }, Emails: emails}
 	return nil
+}
+
+// outboxSealer is the key that seals what emails say at rest, derived from
+// the master secret.
+func (a *app) outboxSealer() (*seal.Sealer, error) {
+	master, err := a.cfg.masterSecret()
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(master, mail.SealPurpose)
 }
 
 // mailMetrics is a.metrics for the mail package: a nil interface, not one
@@ -93,9 +108,16 @@ func (a *app) startMail(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	w := mail.NewWorker(mail.WorkerConfig{Queue: a.store, Institutions: a.store, Sender: sender, Host: a.publicHost(),
-		RetryFor: a.cfg.SMTP.RetryFor.Duration(), Timeout: a.cfg.SMTP.Timeout.Duration(), Wake: a.outbox.Wake(),
-		Now: a.now, Metrics: a.mailMetrics(), Log: a.log.With("component", "outbox")})
+	sealer, err := a.outboxSealer()
+	if err != nil {
+		return nil, err
+	}
+	w, err := mail.NewWorker(mail.WorkerConfig{Queue: a.store, Sealer: sealer, Institutions: a.store, Sender: sender,
+		Host: a.publicHost(), RetryFor: a.cfg.SMTP.RetryFor.Duration(), Timeout: a.cfg.SMTP.Timeout.Duration(),
+		Wake: a.outbox.Wake(), Now: a.now, Metrics: a.mailMetrics(), Log: a.log.With("component", "outbox")})
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -50,7 +50,7 @@ const usage = `usage: usher COMMAND [ARGS]
   outbox list|retry                   see the emails of an institution, queue one again
   mail test                           queue a sample email (checks SMTP and templates)
   template set|list|show|delete       an institution's email templates
-  janitor                             remove expired tokens, sessions and links
+  janitor                             remove expired tokens, sessions, links and old emails
 
 Every command takes --config FILE and --dev. Settings can also come from
 USHER_* environment variables (see config.example.yaml).

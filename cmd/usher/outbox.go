@@ -12,8 +12,10 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-// emailJSON is how outbox list prints an email (never its bodies: they may
-// hold a live link).
+// emailJSON is how outbox list prints an email: what happened to it, never
+// what it says. Its subject and bodies are sealed at rest (they may hold a
+// live link) and blanked once sent, so Subject is "" but for an email queued
+// before sealing (or the one `usher mail test` just queued).
 type emailJSON struct {
 	ID            string     `json:"id"`
 	AccountID     string     `json:"account_id"`

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
@@ -114,7 +115,7 @@ func formatTemplateFile(w io.Writer, comment string, src templates.EmailSource) 
 
 // templateFlags are the flags that name an override.
 type templateFlags struct {
-	institution, class, locale *string
+	institution, class, document, locale *string
 }
 
 func addTemplateFlags(fs *flags) templateFlags {
@@ -122,7 +123,9 @@ func addTemplateFlags(fs *flags) templateFlags {
 	return templateFlags{
 		institution: &fs.institution,
 		class:       fs.String("class", "", "document class (required): "+classNames()),
-		locale:      fs.String("locale", "", "language (required): en, fr, de or it"),
+		document: fs.String("document", "", "the institution's named document of the class, a document type "+
+			"(default: the default document)"),
+		locale: fs.String("locale", "", "language (required): en, fr, de or it"),
 	}
 }
 
@@ -145,7 +148,16 @@ func (f templateFlags) find(ctx context.Context, a *app, cmd string) (*storage.I
 	return a.institution(ctx, *f.institution)
 }
 
-// usher template set --institution SLUG --class C --locale L --file F
+// what names the override the flags select: "password_reset (fr)", or
+// "password_reset (fr, document brand-b)".
+func (f templateFlags) what() string {
+	if *f.document == "" || *f.document == mail.DefaultDocument {
+		return fmt.Sprintf("%s (%s)", *f.class, *f.locale)
+	}
+	return fmt.Sprintf("%s (%s, document %s)", *f.class, *f.locale, *f.document)
+}
+
+// usher template set --institution SLUG --class C [--document NAME] --locale L --file F
 func (c *cli) templateSet(ctx context.Context, args []string) error {
 	fs := newFlags("template set")
 	tf := addTemplateFlags(fs)
@@ -165,10 +177,10 @@ func (c *cli) templateSet(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.locale, src); err != nil {
+		if err := a.mailTemplates.Set(ctx, inst, templates.EmailClass(*tf.class), *tf.document, *tf.locale, src); err != nil {
 			return fmt.Errorf("template refused, nothing stored: %w", err)
 		}
-		_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s set: %s\n", *tf.class, *tf.locale, inst.Slug,
+		_, err = fmt.Fprintf(c.stdout, "template %s of %s set: %s\n", tf.what(), inst.Slug,
 			strings.Join(sourceParts(src.Subject, src.Text, src.HTML), ", "))
 		return err
 	})
@@ -212,25 +224,30 @@ func (c *cli) templateList(ctx context.Context, args []string) error {
 // overrideJSON is how template list prints an institution's template.
 type overrideJSON struct {
 	Class     string    `json:"class"`
+	Document  string    `json:"document"` // "" for the default document
 	Locale    string    `json:"locale"`
 	Parts     []string  `json:"parts"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toOverrideJSON(t *storage.EmailTemplate) overrideJSON {
-	return overrideJSON{t.Class, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
+	return overrideJSON{t.Class, t.Document, t.Locale, sourceParts(t.Subject, t.TextBody, t.HTMLBody), t.UpdatedAt}
 }
 
 // printOverrides prints an institution's templates as JSON or as a table.
 func printOverrides(c *cli, list []storage.EmailTemplate, asJSON bool) error {
-	return printList(c.stdout, asJSON, list, toOverrideJSON, []any{"CLASS", "LOCALE", "PARTS", "UPDATED"},
+	return printList(c.stdout, asJSON, list, toOverrideJSON, []any{"CLASS", "DOCUMENT", "LOCALE", "PARTS", "UPDATED"},
 		func(t *storage.EmailTemplate) []any {
 			o := toOverrideJSON(t)
-			return []any{o.Class, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339)}
+			document := o.Document
+			if document == "" {
+				document = "(default)"
+			}
+			return []any{o.Class, document, o.Locale, strings.Join(o.Parts, ","), o.UpdatedAt.Format(time.RFC3339)}
 		})
 }
 
-// usher template show --institution SLUG --class C --locale L [--builtin]
+// usher template show --institution SLUG --class C [--document NAME] --locale L [--builtin]
 func (c *cli) templateShow(ctx context.Context, args []string) error {
 	fs := newFlags("template show")
 	tf := addTemplateFlags(fs)
@@ -251,19 +268,27 @@ func (c *cli) templateShow(ctx context.Context, args []string) error {
 				return err
 			}
 			var overridden bool
-			if src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.locale); err != nil {
+			src, overridden, err = a.mailTemplates.Effective(ctx, inst, class, *tf.document, *tf.locale)
+			if errors.Is(err, mail.ErrUnknownDocument) {
+				return fmt.Errorf("%s has no document %q of %s (usher template list shows them)", inst.Slug, *tf.document, class)
+			}
+			if err != nil {
 				return err
 			}
 			if overridden {
 				what = "overridden by " + inst.Slug
 			}
 		}
-		return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s, %s (%s)\n"+
-			"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", class, *tf.locale, what), src)
+		name := fmt.Sprintf("%s, %s", class, *tf.locale)
+		if d := *tf.document; d != "" && d != mail.DefaultDocument && !*builtin {
+			name += ", document " + d
+		}
+		return formatTemplateFile(c.stdout, fmt.Sprintf("usher email template: %s (%s)\n"+
+			"Messages in {{t \"…\"}} are the catalogue's, in the email's language.", name, what), src)
 	})
 }
 
-// usher template delete --institution SLUG --class C --locale L
+// usher template delete --institution SLUG --class C [--document NAME] --locale L
 func (c *cli) templateDelete(ctx context.Context, args []string) error {
 	fs := newFlags("template delete")
 	tf := addTemplateFlags(fs)
@@ -275,14 +300,14 @@ func (c *cli) templateDelete(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.locale)
+		err = a.mailTemplates.Delete(ctx, inst, templates.EmailClass(*tf.class), *tf.document, *tf.locale)
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%s has no template for %s (%s)", inst.Slug, *tf.class, *tf.locale)
+			return fmt.Errorf("%s has no template for %s", inst.Slug, tf.what())
 		}
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(c.stdout, "template %s (%s) of %s deleted: the built-in one applies\n", *tf.class, *tf.locale, inst.Slug)
+		_, err = fmt.Fprintf(c.stdout, "template %s of %s deleted: the built-in one applies\n", tf.what(), inst.Slug)
 		return err
 	})
 }

@@ -39,7 +39,7 @@ func newBenchEnv(b *testing.B) *env {
 		b.Fatal(err)
 	}
 	emails := newEmails(b)
-	outbox, err := umail.NewOutbox(umail.OutboxConfig{Store: store, Emails: emails, From: "no-reply@usher.example"})
+	outbox, err := umail.NewOutbox(outboxConfig(b, store, emails, "no-reply@usher.example"))
 	if err != nil {
 		b.Fatal(err)
 	}

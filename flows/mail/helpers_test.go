@@ -14,6 +14,7 @@ import (
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/mail/mailtest"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 	"github.com/usher-idp/usher/storage/storagetest"
@@ -43,13 +44,52 @@ func newEnv(t *testing.T, db sqltest.DB) *env {
 	store := sqltest.Open(t, db, sqlstore.Options{Now: clock.Now})
 	e := &env{t: t, ctx: t.Context(), db: db, store: store, clock: clock, emails: newEmails(t), metrics: &countingMetrics{}}
 	var err error
-	e.outbox, err = mail.NewOutbox(mail.OutboxConfig{Store: store, Emails: e.emails, From: "Usher <no-reply@usher.example>",
-		Metrics: e.metrics})
+	cfg := outboxConfig(t, store, e.emails, "Usher <no-reply@usher.example>")
+	cfg.Metrics = e.metrics
+	e.outbox, err = mail.NewOutbox(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.inst = e.institution("opera", "Grand Théâtre")
 	return e
+}
+
+// master is the master secret of these tests.
+var master = []byte("the master secret of the mail tests, 32 bytes or more")
+
+// sealer returns the outbox's sealer for master.
+func sealer(t testing.TB) *seal.Sealer {
+	t.Helper()
+	s, err := seal.New(master, mail.SealPurpose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// outboxConfig is the outbox on store, wired as cmd/usher wires it.
+func outboxConfig(t testing.TB, store *sqlstore.Store, emails *templates.Emails, from string) mail.OutboxConfig {
+	return mail.OutboxConfig{In: func(id string) mail.InstitutionStore { return store.In(id) }, Tx: store,
+		Sealer: sealer(t), Emails: emails, From: from}
+}
+
+// templatesOf is the overrides' service on store, wired as cmd/usher wires
+// it.
+func templatesOf(store *sqlstore.Store, emails *templates.Emails) *mail.Templates {
+	return &mail.Templates{In: func(id string) storage.TemplateStore { return store.In(id) }, Emails: emails}
+}
+
+// newWorker builds a worker, failing the test on a bad configuration.
+func newWorker(t testing.TB, cfg mail.WorkerConfig) *mail.Worker {
+	t.Helper()
+	if cfg.Sealer == nil {
+		cfg.Sealer = sealer(t)
+	}
+	w, err := mail.NewWorker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // newEmails returns the built-in emails.
@@ -147,7 +187,7 @@ func (e *env) worker(sender mail.Sender, tune func(*mail.WorkerConfig)) *mail.Wo
 	if tune != nil {
 		tune(&cfg)
 	}
-	return mail.NewWorker(cfg)
+	return newWorker(e.t, cfg)
 }
 
 // once runs one batch and checks what it did.

@@ -9,9 +9,15 @@
 // temporary, failed with the server's reply when it is permanent or when
 // retrying has gone on for too long.
 //
+// What an email says may carry a live link: the outbox seals its subject and
+// bodies before they are stored, with a key derived from the master secret
+// (SealPurpose), the worker opens them to send, and the store blanks them
+// when the email is marked sent (sealed.go).
+//
 // The documents (templates.PasswordResetEmail and the other typed models)
 // are rendered by package templates, in the recipient's language, with the
-// institution's overrides (see Templates).
+// institution's overrides in the document the email names (see Templates
+// and documents.go), within the bounds templates sets to overrides.
 package mail
 
 import (

@@ -9,19 +9,30 @@ import (
 	"strings"
 
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 	"github.com/usher-idp/usher/templates"
 )
 
-// Store is what the outbox needs of the storage: each institution's records
-// (the outbox, the template overrides, the audit trail) and transactions.
-type Store interface {
-	storage.Transactor
-	In(institutionID string) storage.Scoped
+// InstitutionStore is what the outbox needs of one institution's records:
+// its outbox, its template overrides, its audit trail.
+type InstitutionStore interface {
+	EnqueueEmail(ctx context.Context, e *storage.OutboxEmail) error
+	GetEmail(ctx context.Context, id string) (*storage.OutboxEmail, error)
+	RetryEmail(ctx context.Context, id string) error
+	GetEmailTemplate(ctx context.Context, class, document, locale string) (*storage.EmailTemplate, error)
+	ListEmailTemplates(ctx context.Context) ([]storage.EmailTemplate, error)
+	RecordAudit(ctx context.Context, e *storage.AuditEvent) error
 }
 
 // OutboxConfig is what an Outbox is built from.
 type OutboxConfig struct {
-	Store  Store
+	// In returns the view of one institution's records; cmd/usher wires
+	// func(id string) mail.InstitutionStore { return store.In(id) }.
+	In func(institutionID string) InstitutionStore
+	Tx storage.Transactor // for Retry
+	// Sealer seals what emails say before they are stored:
+	// seal.New(master, SealPurpose).
+	Sealer *seal.Sealer
 	Emails *templates.Emails
 	// From is the default sender (smtp.from), an RFC 5322 address. An
 	// institution's settings (Email.From, Email.Name) take precedence.
@@ -33,7 +44,9 @@ type OutboxConfig struct {
 // Outbox queues emails. It is safe for concurrent use; build one per
 // process and give its Wake channel to the process's Worker.
 type Outbox struct {
-	store   Store
+	in      func(institutionID string) InstitutionStore
+	tx      storage.Transactor
+	sealer  *seal.Sealer
 	emails  *templates.Emails
 	from    *netmail.Address
 	metrics Metrics
@@ -43,15 +56,15 @@ type Outbox struct {
 
 // NewOutbox checks cfg and returns the outbox.
 func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
-	if cfg.Store == nil || cfg.Emails == nil {
-		return nil, errors.New("mail: the outbox needs a store and the emails")
+	if cfg.In == nil || cfg.Tx == nil || cfg.Emails == nil || cfg.Sealer == nil {
+		return nil, errors.New("mail: the outbox needs a store (In and Tx), the emails and a sealer")
 	}
 	from, err := netmail.ParseAddress(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("mail: default sender %q: %w", cfg.From, err)
 	}
-	o := &Outbox{store: cfg.Store, emails: cfg.Emails, from: from, metrics: cfg.Metrics, log: cfg.Log,
-		wake: make(chan struct{}, 1)}
+	o := &Outbox{in: cfg.In, tx: cfg.Tx, sealer: cfg.Sealer, emails: cfg.Emails, from: from, metrics: cfg.Metrics,
+		log: cfg.Log, wake: make(chan struct{}, 1)}
 	if o.metrics == nil {
 		o.metrics = noMetrics{}
 	}
@@ -85,48 +98,55 @@ func (o *Outbox) Wake() <-chan struct{} { return o.wake }
 // after the commit.
 //
 // The language is the recipient's locale, else the institution's default,
-// else English. The institution's override of the class in that language,
-// if any, replaces the built-in templates (an override that fails to render
-// is logged and the built-in email is sent instead: an email is never lost
-// to a template).
+// else English. The institution's override of the class in that language
+// (of its default document), if any, replaces the built-in templates. An
+// override renders within bounds (templates.Emails.Render: 1 MiB a part, a
+// second), so it cannot hold the transaction longer; one that fails to
+// render or exceeds them is logged and the built-in email is sent instead:
+// an email is never lost to a template.
+//
+// What the email says is sealed before it is stored (see SealPurpose): the
+// row holds no link in clear. The returned email is the stored row with its
+// Subject, TextBody and HTMLBody filled in, for the caller.
 func (o *Outbox) Queue(ctx context.Context, inst *storage.Institution, to Recipient, doc templates.Email) (*storage.OutboxEmail, error) {
 	return o.QueueDocument(ctx, inst, to, doc, "")
 }
 
-// ErrUnknownDocument: the institution has no document of that name for the
-// email's class.
-var ErrUnknownDocument = errors.New("mail: no such document")
-
 // QueueDocument is Queue with the institution's document (its named
-// version of the email's class, a "document type") to render: "" is the
-// default one. A name the institution has not defined is
-// ErrUnknownDocument, and nothing is queued.
+// version of the email's class, a "document type") to render: "" (or
+// DefaultDocument) is the default one. A name the institution has not
+// defined for the class is ErrUnknownDocument, and nothing is queued; a
+// document without a version in the recipient's language is drawn with the
+// built-in templates of that language.
 func (o *Outbox) QueueDocument(ctx context.Context, inst *storage.Institution, to Recipient, doc templates.Email,
 	document string) (*storage.OutboxEmail, error) {
-	if document != "" {
-		return nil, fmt.Errorf("queue email: document %q: %w", document, ErrUnknownDocument)
-	}
 	if doc == nil {
 		return nil, errors.New("queue email: no document")
 	}
 	class := doc.Class()
+	key, err := documentKey(document)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s email: %w: %w", class, ErrUnknownDocument, err)
+	}
 	rcpt, err := checkRecipient(to.Email)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s email: %w", class, err)
 	}
-	s := o.store.In(inst.ID)
+	s := o.in(inst.ID)
 	locale := o.emails.Locale(to.Locale, inst.Settings.DefaultLocale())
 	frame := templates.EmailFrame{Locale: locale, Institution: displayName(inst), RecipientName: to.Name,
 		RecipientEmail: rcpt}
-	r, err := o.render(ctx, s, inst, frame, doc)
+	r, err := o.render(ctx, s, inst, frame, doc, key)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s email: %w", class, err)
 	}
 	e := &storage.OutboxEmail{AccountID: to.AccountID, Class: string(class), Locale: r.Locale, Recipient: rcpt,
-		Sender: o.sender(inst), Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}
+		Sender: o.sender(inst)}
+	e.Content = sealContent(o.sealer, inst.ID, e, content{r.Subject, r.Text, r.HTML})
 	if err := s.EnqueueEmail(ctx, e); err != nil {
 		return nil, fmt.Errorf("queue %s email: %w", class, err)
 	}
+	e.Subject, e.TextBody, e.HTMLBody = r.Subject, r.Text, r.HTML
 	o.metrics.EmailQueued(e.Class)
 	o.wakeWorker()
 	return e, nil
@@ -134,15 +154,23 @@ func (o *Outbox) QueueDocument(ctx context.Context, inst *storage.Institution, t
 
 // Documents returns the names of the institution's documents of a class,
 // the default one first: what an operator chooses from ("" is the default,
-// which always exists).
+// which always exists: the institution's override or the built-in email).
 func (o *Outbox) Documents(ctx context.Context, inst *storage.Institution, class templates.EmailClass) ([]string, error) {
-	return []string{""}, nil
+	if !class.Valid() {
+		return nil, fmt.Errorf("documents: unknown email class %q", class)
+	}
+	names, err := documentNames(ctx, o.in(inst.ID), class)
+	if err != nil {
+		return nil, fmt.Errorf("documents of %s: %w", class, err)
+	}
+	return names, nil
 }
 
-// render draws doc with the institution's override, if there is one.
-func (o *Outbox) render(ctx context.Context, s storage.TemplateStore, inst *storage.Institution,
-	frame templates.EmailFrame, doc templates.Email) (templates.RenderedEmail, error) {
-	ov, err := override(ctx, s, doc.Class(), frame.Locale)
+// render draws doc with the institution's override of the document, if
+// there is one.
+func (o *Outbox) render(ctx context.Context, s overrideReader, inst *storage.Institution,
+	frame templates.EmailFrame, doc templates.Email, document string) (templates.RenderedEmail, error) {
+	ov, err := findOverride(ctx, s, doc.Class(), document, frame.Locale)
 	if err != nil {
 		return templates.RenderedEmail{}, err
 	}
@@ -154,21 +182,8 @@ func (o *Outbox) render(ctx context.Context, s storage.TemplateStore, inst *stor
 		return r, nil
 	}
 	o.log.Error("an email template override does not render; the built-in template is used instead",
-		"institution", inst.Slug, "class", doc.Class(), "locale", frame.Locale, "error", err)
+		"institution", inst.Slug, "class", doc.Class(), "document", document, "locale", frame.Locale, "error", err)
 	return o.emails.Render(frame, doc, nil)
-}
-
-// override returns the institution's override of class in locale, nil when
-// there is none.
-func override(ctx context.Context, s storage.TemplateStore, class templates.EmailClass, locale string) (*templates.EmailSource, error) {
-	ov, err := s.GetEmailTemplate(ctx, string(class), locale)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	return &templates.EmailSource{Subject: ov.Subject, Text: ov.TextBody, HTML: ov.HTMLBody}, nil
 }
 
 // checkRecipient returns the bare address of s, or an error.
@@ -215,8 +230,8 @@ func displayName(inst *storage.Institution) string {
 // the account it was sent to. storage.ErrConflict when it was sent,
 // storage.ErrNotFound when inst has no such email.
 func (o *Outbox) Retry(ctx context.Context, inst *storage.Institution, id, actor string) error {
-	err := o.store.InTx(ctx, func(ctx context.Context) error {
-		s := o.store.In(inst.ID)
+	err := o.tx.InTx(ctx, func(ctx context.Context) error {
+		s := o.in(inst.ID)
 		e, err := s.GetEmail(ctx, id)
 		if err != nil {
 			return err

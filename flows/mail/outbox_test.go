@@ -161,7 +161,7 @@ func TestTwoWorkersExactlyOnce(t *testing.T) {
 		other := e.institution("ballet", "Ballet")
 		// The replicas run on the real clock: the emails must be due for it.
 		realtime := sqltest.Open(t, db, sqlstore.Options{})
-		outbox, err := umail.NewOutbox(umail.OutboxConfig{Store: realtime, Emails: e.emails, From: "no-reply@usher.example"})
+		outbox, err := umail.NewOutbox(outboxConfig(t, realtime, e.emails, "no-reply@usher.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestTwoWorkersExactlyOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 2 {
 			replica := sqltest.Open(t, db, sqlstore.Options{}) // real clock, own pool
-			w := umail.NewWorker(umail.WorkerConfig{Queue: replica, Sender: smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""),
+			w := newWorker(t, umail.WorkerConfig{Queue: replica, Sender: smtpTo(t, srv.Addr(), umail.TLSNone, nil, "", ""),
 				Host: "id.example.org", Batch: 3, PollInterval: 20 * time.Millisecond, Timeout: 5 * time.Second})
 			wg.Go(func() { w.Run(ctx) })
 		}
@@ -360,10 +360,10 @@ func TestGracefulStop(t *testing.T) {
 // An override is checked before it is stored, and then used.
 func TestTemplateOverrideRoundTrip(t *testing.T) {
 	e := sqlite(t)
-	tpl := &umail.Templates{Store: e.store, Emails: e.emails}
+	tpl := templatesOf(e.store, e.emails)
 	acct := e.account("luc@example.org", "Luc", "", "fr")
 	broken := templates.EmailSource{Subject: "Nouveau mot de passe {{.Institution", HTML: "<p>ok</p>"}
-	err := tpl.Set(e.ctx, e.inst, templates.ClassPasswordReset, "fr", broken)
+	err := tpl.Set(e.ctx, e.inst, templates.ClassPasswordReset, "", "fr", broken)
 	var te *templates.TemplateError
 	if !errors.As(err, &te) || te.Part != "subject" || !strings.Contains(err.Error(), "unclosed action") {
 		t.Fatalf("a broken override: want the parser's message, got %v", err)
@@ -373,7 +373,7 @@ func TestTemplateOverrideRoundTrip(t *testing.T) {
 	}
 	good := templates.EmailSource{Subject: "{{.Institution}} : nouveau mot de passe",
 		Text: "{{template \"greeting\" .}}\n\nVotre lien : {{.Link}}\n"}
-	if err := tpl.Set(e.ctx, e.inst, templates.ClassPasswordReset, "fr", good); err != nil {
+	if err := tpl.Set(e.ctx, e.inst, templates.ClassPasswordReset, "", "fr", good); err != nil {
 		t.Fatal(err)
 	}
 	m := e.queue(umail.To(acct))
@@ -383,7 +383,7 @@ func TestTemplateOverrideRoundTrip(t *testing.T) {
 	if !strings.Contains(m.HTMLBody, "Choisir un nouveau mot de passe") {
 		t.Fatal("the HTML part, not overridden, is not the built-in one")
 	}
-	src, overridden, err := tpl.Effective(e.ctx, e.inst, templates.ClassPasswordReset, "fr")
+	src, overridden, err := tpl.Effective(e.ctx, e.inst, templates.ClassPasswordReset, "", "fr")
 	if err != nil || !overridden || src.Subject != good.Subject || src.HTML == "" {
 		t.Fatalf("effective: %+v %v %v", src, overridden, err)
 	}
@@ -391,13 +391,13 @@ func TestTemplateOverrideRoundTrip(t *testing.T) {
 	if m := e.queue(anyone(1)); m.Subject != "Reset your password for Grand Théâtre" {
 		t.Fatalf("english: %q", m.Subject)
 	}
-	if err := tpl.Delete(e.ctx, e.inst, templates.ClassPasswordReset, "fr"); err != nil {
+	if err := tpl.Delete(e.ctx, e.inst, templates.ClassPasswordReset, "", "fr"); err != nil {
 		t.Fatal(err)
 	}
 	if m := e.queue(umail.To(acct)); m.Subject != "Réinitialisez votre mot de passe pour Grand Théâtre" {
 		t.Fatalf("after delete: %q", m.Subject)
 	}
-	if err := tpl.Delete(e.ctx, e.inst, templates.ClassPasswordReset, "fr"); !errors.Is(err, storage.ErrNotFound) {
+	if err := tpl.Delete(e.ctx, e.inst, templates.ClassPasswordReset, "", "fr"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -515,7 +515,9 @@ func TestNothingSecretLogged(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
-	e.outbox, err = umail.NewOutbox(umail.OutboxConfig{Store: e.store, Emails: e.emails, From: "no-reply@usher.example", Log: log})
+	cfg := outboxConfig(t, e.store, e.emails, "no-reply@usher.example")
+	cfg.Log = log
+	e.outbox, err = umail.NewOutbox(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

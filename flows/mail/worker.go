@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 )
 
 // Defaults of a Worker.
@@ -34,12 +35,20 @@ const (
 	fastPoll   = 100 * time.Millisecond
 )
 
+// InstitutionReader reads an institution, for the Reply-To of its emails.
+type InstitutionReader interface {
+	GetInstitution(ctx context.Context, id string) (*storage.Institution, error)
+}
+
 // WorkerConfig is what a Worker is built from.
 type WorkerConfig struct {
 	Queue storage.OutboxQueue
+	// Sealer opens what the emails say: seal.New(master, SealPurpose), the
+	// outbox's.
+	Sealer *seal.Sealer
 	// Institutions gives the Reply-To of each institution's emails; nil
 	// sends none.
-	Institutions storage.InstitutionStore
+	Institutions InstitutionReader
 	Sender       Sender
 	// Host names the Message-IDs: the host of the public URL.
 	Host string
@@ -70,8 +79,11 @@ type Worker struct {
 	lease time.Duration
 }
 
-// NewWorker returns a worker with cfg's zero fields defaulted.
-func NewWorker(cfg WorkerConfig) *Worker {
+// NewWorker checks cfg and returns a worker with its zero fields defaulted.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	if cfg.Queue == nil || cfg.Sealer == nil || cfg.Sender == nil {
+		return nil, errors.New("mail: the worker needs a queue, a sealer and a sender")
+	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
@@ -100,7 +112,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	// and stops (releasing the rest) when what is left of the lease is too
 	// short for one more connection and message.
 	lease := time.Duration(connectTimeouts+messageTimeouts*cfg.Batch)*cfg.Timeout + time.Minute
-	return &Worker{cfg: cfg, lease: lease}
+	return &Worker{cfg: cfg, lease: lease}, nil
 }
 
 // Run delivers due emails until ctx ends. A batch in progress stops at the
@@ -192,9 +204,17 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	return res, nil
 }
 
-// send builds e's message and sends it.
+// send opens what e says, builds its message and sends it. Content that
+// does not open (another master secret) is a permanent failure: the email
+// stays failed, with its content, until `usher outbox retry`.
 func (w *Worker) send(ctx context.Context, s Session, e *storage.OutboxEmail, replyTo map[string]string) error {
-	m, err := NewMessage(e, w.cfg.Host, w.replyTo(ctx, e.InstitutionID, replyTo))
+	c, err := openContent(w.cfg.Sealer, e)
+	if err != nil {
+		return &PermanentError{Reply: err.Error()}
+	}
+	clear := *e
+	clear.Subject, clear.TextBody, clear.HTMLBody = c.subject, c.text, c.html
+	m, err := NewMessage(&clear, w.cfg.Host, w.replyTo(ctx, e.InstitutionID, replyTo))
 	if err != nil {
 		return err
 	}

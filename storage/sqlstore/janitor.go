@@ -41,6 +41,10 @@ func (s *Store) PurgeExpired(ctx context.Context, what storage.Purge, limit int)
 		q = `DELETE FROM throttles WHERE (institution_id, key) IN
 			(SELECT institution_id, key FROM throttles WHERE window_end < ? LIMIT ?)`
 		args = []any{now, limit}
+	case storage.PurgeOutbox:
+		q = `DELETE FROM outbox_emails WHERE id IN
+			(SELECT id FROM outbox_emails WHERE created_at < ? AND status IN (?, ?) LIMIT ?)`
+		args = []any{now.Add(-s.outbox), storage.EmailSent, storage.EmailFailed, limit}
 	case storage.PurgeSigningKeys:
 		q = `DELETE FROM signing_keys WHERE id IN
 			(SELECT id FROM signing_keys WHERE expires_at < ? LIMIT ?)`

@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"io/fs"
 	"slices"
@@ -51,15 +50,7 @@ func open(t *testing.T, db sqltest.DB) *sqlstore.Store {
 // version, read with database/sql directly.
 func recordedVersions(t *testing.T, db sqltest.DB) map[int]int {
 	t.Helper()
-	driver, dsn := "postgres", db.URL
-	if db.Dialect == "sqlite" {
-		driver, dsn = "sqlite", strings.TrimPrefix(db.URL, "sqlite:")
-	}
-	conn, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatalf("open %s directly: %v", db.Dialect, err)
-	}
-	defer conn.Close()
+	conn := sqltest.Raw(t, db)
 	rows, err := conn.QueryContext(t.Context(), `SELECT version, COUNT(*) FROM schema_migrations GROUP BY version`)
 	if err != nil {
 		t.Fatalf("read schema_migrations: %v", err)

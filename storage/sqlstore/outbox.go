@@ -9,7 +9,7 @@ import (
 )
 
 const emailColumns = `id, institution_id, account_id, class, locale, recipient, sender, subject, text_body,
-	html_body, status, attempts, next_attempt_at, last_error, created_at, sent_at`
+	html_body, content, status, attempts, next_attempt_at, last_error, created_at, sent_at`
 
 // EnqueueEmail implements storage.OutboxStore.
 func (s *scoped) EnqueueEmail(ctx context.Context, e *storage.OutboxEmail) error {
@@ -21,9 +21,9 @@ func (s *scoped) EnqueueEmail(ctx context.Context, e *storage.OutboxEmail) error
 	}
 	e.NextAttemptAt = norm(e.NextAttemptAt)
 	_, err := s.exec(ctx, `INSERT INTO outbox_emails (`+emailColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.InstitutionID, e.AccountID, e.Class, e.Locale, e.Recipient, e.Sender, e.Subject, e.TextBody,
-		e.HTMLBody, e.Status, e.Attempts, e.NextAttemptAt, e.LastError, e.CreatedAt, e.SentAt)
+		e.HTMLBody, nullBytes(e.Content), e.Status, e.Attempts, e.NextAttemptAt, e.LastError, e.CreatedAt, e.SentAt)
 	if err != nil {
 		return fmt.Errorf("enqueue email: %w", err)
 	}
@@ -91,9 +91,11 @@ func (s *Store) ClaimEmails(ctx context.Context, limit int, lease time.Duration)
 	return list, nil
 }
 
-// MarkEmailSent implements storage.OutboxQueue.
+// MarkEmailSent implements storage.OutboxQueue: what the email said goes in
+// the same statement as its status changes.
 func (s *Store) MarkEmailSent(ctx context.Context, id string) error {
-	return s.updateOne(ctx, "mark email sent", `UPDATE outbox_emails SET status = ?, sent_at = ?, last_error = ''
+	return s.updateOne(ctx, "mark email sent", `UPDATE outbox_emails SET status = ?, sent_at = ?, last_error = '',
+		subject = '', text_body = '', html_body = '', content = NULL
 		WHERE id = ?`, storage.EmailSent, s.clock(), id)
 }
 
@@ -119,4 +121,12 @@ func (s *Store) markUnsent(ctx context.Context, what, id, query string, args ...
 		return fmt.Errorf("%s: %w", what, s.missingOrStale(ctx, `outbox_emails WHERE id = ?`, id))
 	}
 	return nil
+}
+
+// nullBytes is b as a column value: NULL when empty, on both drivers.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

@@ -35,6 +35,10 @@ type Options struct {
 	// indexes it fills in memory. PostgreSQL ignores it: its cache is the
 	// server's.
 	CacheMiB int
+	// OutboxRetention is how long sent and failed emails are kept before
+	// storage.PurgeOutbox removes them; 0 means
+	// storage.DefaultOutboxRetention.
+	OutboxRetention time.Duration
 }
 
 // Store is a storage.Store on a SQL database.
@@ -42,6 +46,7 @@ type Store struct {
 	db         *sqlx.DB
 	dialect    dialect
 	now        func() time.Time
+	outbox     time.Duration // Options.OutboxRetention
 	statements atomic.Uint64
 	writer     writerLock // SQLite: one writer at a time, queued in the process
 	prepared   sync.Map   // query with ? → *sqlx.Stmt, prepared on each connection that runs it
@@ -64,9 +69,12 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d, err)
 	}
-	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d)}
+	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d), outbox: opts.OutboxRetention}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.outbox <= 0 {
+		s.outbox = storage.DefaultOutboxRetention
 	}
 	s.configurePool(opts.MaxOpenConns)
 	if err := db.PingContext(ctx); err != nil {

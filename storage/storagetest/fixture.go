@@ -169,6 +169,7 @@ func email(accountID, subject string) *storage.OutboxEmail {
 		Subject:   subject,
 		TextBody:  "Reset your password: https://usher.example/r/…",
 		HTMLBody:  "<p>Reset your password</p>",
+		Content:   []byte("\x01sealed by the outbox\x00\xff"),
 	}
 }
 

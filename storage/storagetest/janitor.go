@@ -16,6 +16,7 @@ var purgeTests = map[storage.Purge]func(e *env){
 	storage.PurgeJTIs:         testPurgeJTIs,
 	storage.PurgeThrottles:    testPurgeThrottles,
 	storage.PurgeSigningKeys:  testPurgeSigningKeys,
+	storage.PurgeOutbox:       testPurgeOutbox,
 }
 
 func janitorTests() []test {
@@ -211,4 +212,37 @@ func testPurgeUnknown(e *env) {
 	if _, err := e.store.PurgeExpired(e.ctx, storage.Purge("everything"), 10); err == nil {
 		e.t.Fatal("purge an unknown kind: want an error, got none")
 	}
+}
+
+// testPurgeOutbox: sent and failed emails older than the retention go;
+// younger ones stay, and a queued email stays whatever its age.
+func testPurgeOutbox(e *env) {
+	a, b := e.twoScopes()
+	var old []*storage.OutboxEmail
+	for i := range 5 {
+		old = append(old, e.enqueue(pick(i, a, b), fmt.Sprint("old-", i)))
+	}
+	stuck := e.enqueue(a, "queued long ago")
+	e.claim(10, time.Minute)
+	for i, m := range old {
+		if i%2 == 0 {
+			must(e.t, "mark sent", e.store.MarkEmailSent(e.ctx, m.ID))
+		} else {
+			must(e.t, "mark failed", e.store.MarkEmailFailed(e.ctx, m.ID, "550"))
+		}
+	}
+	must(e.t, "mark the stuck email for later", e.store.MarkEmailRetry(e.ctx, stuck.ID, e.clock.Now().Add(time.Hour), "451"))
+	e.clock.Advance(storage.DefaultOutboxRetention - 24*time.Hour)
+	recentSent, recentFailed := e.enqueue(a, "recent sent"), e.enqueue(b, "recent failed")
+	must(e.t, "mark sent", e.store.MarkEmailSent(e.ctx, recentSent.ID))
+	must(e.t, "mark failed", e.store.MarkEmailFailed(e.ctx, recentFailed.ID, "550"))
+	e.clock.Advance(24*time.Hour + time.Second)
+	e.purgeAll(storage.PurgeOutbox)
+	for i, m := range old {
+		_, err := pick(i, a, b).GetEmail(e.ctx, m.ID)
+		checkErr(e.t, fmt.Sprint("get purged email old-", i), err, storage.ErrNotFound)
+	}
+	e.getEmail(a, stuck.ID)
+	e.getEmail(a, recentSent.ID)
+	e.getEmail(b, recentFailed.ID)
 }

@@ -24,6 +24,8 @@ func outboxTests() []test {
 		{"MarkFailedThenRetry", testMarkFailed},
 		{"RetryQueuedIsDueNow", testRetryQueued},
 		{"MarkAfterSentIsConflict", testMarkAfterSent},
+		{"NoContentIsNil", testEmailNoContent},
+		{"SentIsBlankedFailedIsKept", testEmailBlankedWhenSent},
 	}
 }
 
@@ -288,4 +290,50 @@ func testMarkAfterSent(e *env) {
 	checkErr(e.t, "mark retry of a sent email", e.store.MarkEmailRetry(e.ctx, m.ID, e.clock.Now(), "late"), storage.ErrConflict)
 	checkErr(e.t, "mark failed of a sent email", e.store.MarkEmailFailed(e.ctx, m.ID, "late"), storage.ErrConflict)
 	mustEqual(e.t, "the sent email after late reports", e.getEmail(s, m.ID), sent)
+}
+
+func testEmailNoContent(e *env) {
+	s, _ := e.scope("opera")
+	m := email("", "clear")
+	m.Content = nil
+	must(e.t, "enqueue", s.EnqueueEmail(e.ctx, m))
+	if got := e.getEmail(s, m.ID); got.Content != nil || got.Subject != "clear" {
+		e.t.Fatalf("an email without content: want nil content and the clear subject, got %q, %q", got.Content, got.Subject)
+	}
+	m = email("", "empty")
+	m.Content = []byte{}
+	must(e.t, "enqueue", s.EnqueueEmail(e.ctx, m))
+	if got := e.getEmail(s, m.ID); got.Content != nil {
+		e.t.Fatalf("an email with empty content: want nil content, got %q", got.Content)
+	}
+}
+
+// testEmailBlankedWhenSent: a failed email keeps what it says (it may be
+// retried); once sent, the content and the clear parts are gone, and the row
+// keeps what happened.
+func testEmailBlankedWhenSent(e *env) {
+	s, inst := e.scope("opera")
+	a := e.account(s, storage.Customer, "ann@x.org")
+	m := email(a.ID, "Reset your password")
+	must(e.t, "enqueue", s.EnqueueEmail(e.ctx, m))
+	e.claim(10, time.Minute)
+	must(e.t, "mark failed", e.store.MarkEmailFailed(e.ctx, m.ID, "550 no such user"))
+	failed := e.getEmail(s, m.ID)
+	want := *email(a.ID, "Reset your password")
+	if string(failed.Content) != string(want.Content) || failed.Subject != want.Subject || failed.TextBody != want.TextBody ||
+		failed.HTMLBody != want.HTMLBody {
+		e.t.Fatalf("a failed email: want its content and parts kept, got %+v", failed)
+	}
+	must(e.t, "retry", s.RetryEmail(e.ctx, m.ID))
+	e.claim(10, time.Minute)
+	e.clock.Advance(time.Second)
+	must(e.t, "mark sent", e.store.MarkEmailSent(e.ctx, m.ID))
+	got := e.getEmail(s, m.ID)
+	want.ID, want.InstitutionID, want.Status, want.Attempts, want.CreatedAt = m.ID, inst.ID, storage.EmailSent, 2, m.CreatedAt
+	want.NextAttemptAt, want.SentAt = got.NextAttemptAt, ptr(e.now())
+	want.Subject, want.TextBody, want.HTMLBody, want.Content = "", "", "", nil
+	mustEqual(e.t, "the sent email", got, want)
+	list, err := s.ListEmails(e.ctx, storage.OutboxFilter{})
+	mustCount(e.t, "list", len(list), err, 1)
+	mustEqual(e.t, "the sent email, listed", list[0], want)
 }

@@ -17,6 +17,7 @@ func templateTests() []test {
 		{"Delete", testTemplateDelete},
 		{"Isolation", testTemplateIsolation},
 		{"RolledBackPutLeavesNothing", testTemplateRollback},
+		{"DocumentsOfOneClass", testTemplateDocuments},
 	}
 }
 
@@ -33,7 +34,7 @@ func emailTemplate(class, locale, subject string) *storage.EmailTemplate {
 
 func (e *env) getTemplate(s storage.Scoped, class, locale string) storage.EmailTemplate {
 	e.t.Helper()
-	t, err := s.GetEmailTemplate(e.ctx, class, locale)
+	t, err := s.GetEmailTemplate(e.ctx, class, "", locale)
 	must(e.t, "get email template", err)
 	return *t
 }
@@ -69,11 +70,11 @@ func testTemplateReplace(e *env) {
 func testTemplateNotFound(e *env) {
 	s, _ := e.scope("opera")
 	must(e.t, "put", s.PutEmailTemplate(e.ctx, emailTemplate("password_reset", "fr", "x")))
-	_, err := s.GetEmailTemplate(e.ctx, "password_reset", "de")
+	_, err := s.GetEmailTemplate(e.ctx, "password_reset", "", "de")
 	checkErr(e.t, "get in another locale", err, storage.ErrNotFound)
-	_, err = s.GetEmailTemplate(e.ctx, "account_activation", "fr")
+	_, err = s.GetEmailTemplate(e.ctx, "account_activation", "", "fr")
 	checkErr(e.t, "get of another class", err, storage.ErrNotFound)
-	checkErr(e.t, "delete a missing override", s.DeleteEmailTemplate(e.ctx, "password_reset", "it"), storage.ErrNotFound)
+	checkErr(e.t, "delete a missing override", s.DeleteEmailTemplate(e.ctx, "password_reset", "", "it"), storage.ErrNotFound)
 	other, _ := e.scope("ballet")
 	list, err := other.ListEmailTemplates(e.ctx)
 	mustCount(e.t, "list of an institution with no override", len(list), err, 0)
@@ -98,22 +99,22 @@ func testTemplateDelete(e *env) {
 	s, _ := e.scope("opera")
 	must(e.t, "put fr", s.PutEmailTemplate(e.ctx, emailTemplate("password_reset", "fr", "fr")))
 	must(e.t, "put de", s.PutEmailTemplate(e.ctx, emailTemplate("password_reset", "de", "de")))
-	must(e.t, "delete fr", s.DeleteEmailTemplate(e.ctx, "password_reset", "fr"))
-	_, err := s.GetEmailTemplate(e.ctx, "password_reset", "fr")
+	must(e.t, "delete fr", s.DeleteEmailTemplate(e.ctx, "password_reset", "", "fr"))
+	_, err := s.GetEmailTemplate(e.ctx, "password_reset", "", "fr")
 	checkErr(e.t, "get after delete", err, storage.ErrNotFound)
 	if got := e.getTemplate(s, "password_reset", "de"); got.Subject != "de" {
 		e.t.Fatalf("delete of fr: want the de override kept, got %+v", got)
 	}
-	checkErr(e.t, "delete twice", s.DeleteEmailTemplate(e.ctx, "password_reset", "fr"), storage.ErrNotFound)
+	checkErr(e.t, "delete twice", s.DeleteEmailTemplate(e.ctx, "password_reset", "", "fr"), storage.ErrNotFound)
 }
 
 func testTemplateIsolation(e *env) {
 	a, _ := e.scope("opera")
 	b, _ := e.scope("ballet")
 	must(e.t, "put in a", a.PutEmailTemplate(e.ctx, emailTemplate("password_reset", "fr", "opera")))
-	_, err := b.GetEmailTemplate(e.ctx, "password_reset", "fr")
+	_, err := b.GetEmailTemplate(e.ctx, "password_reset", "", "fr")
 	checkErr(e.t, "b reads a's override", err, storage.ErrNotFound)
-	checkErr(e.t, "b deletes a's override", b.DeleteEmailTemplate(e.ctx, "password_reset", "fr"), storage.ErrNotFound)
+	checkErr(e.t, "b deletes a's override", b.DeleteEmailTemplate(e.ctx, "password_reset", "", "fr"), storage.ErrNotFound)
 	must(e.t, "put the same key in b", b.PutEmailTemplate(e.ctx, emailTemplate("password_reset", "fr", "ballet")))
 	if got := e.getTemplate(a, "password_reset", "fr"); got.Subject != "opera" {
 		e.t.Fatalf("b's put of the same class and locale changed a's override: %+v", got)
@@ -133,4 +134,45 @@ func testTemplateRollback(e *env) {
 	mustErr(e.t, "transaction", err, boom)
 	list, err := s.ListEmailTemplates(e.ctx)
 	mustCount(e.t, "overrides after the rollback", len(list), err, 0)
+}
+
+// testTemplateDocuments: several named documents of one class, each in its
+// locales, apart from the default one (named "").
+func testTemplateDocuments(e *env) {
+	s, inst := e.scope("opera")
+	put := func(document, locale, subject string) {
+		t := emailTemplate("password_reset", locale, subject)
+		t.Document = document
+		must(e.t, "put "+document+" "+locale, s.PutEmailTemplate(e.ctx, t))
+	}
+	put("", "fr", "default fr")
+	put("brand-b", "fr", "brand-b fr")
+	put("brand-b", "de", "brand-b de")
+	put("after-sales", "fr", "after-sales fr")
+	got, err := s.GetEmailTemplate(e.ctx, "password_reset", "brand-b", "fr")
+	must(e.t, "get brand-b fr", err)
+	want := *emailTemplate("password_reset", "fr", "brand-b fr")
+	want.Document, want.InstitutionID, want.CreatedAt, want.UpdatedAt = "brand-b", inst.ID, e.now(), e.now()
+	mustEqual(e.t, "get brand-b fr", *got, want)
+	if d := e.getTemplate(s, "password_reset", "fr"); d.Subject != "default fr" || d.Document != "" {
+		e.t.Fatalf("the default document: got %+v", d)
+	}
+	_, err = s.GetEmailTemplate(e.ctx, "password_reset", "after-sales", "de")
+	checkErr(e.t, "get a document in a locale it lacks", err, storage.ErrNotFound)
+	_, err = s.GetEmailTemplate(e.ctx, "password_reset", "nope", "fr")
+	checkErr(e.t, "get an unknown document", err, storage.ErrNotFound)
+	list, err := s.ListEmailTemplates(e.ctx)
+	must(e.t, "list", err)
+	var keys []string
+	for _, t := range list {
+		keys = append(keys, t.Document+"/"+t.Locale)
+	}
+	mustEqual(e.t, "listed by class, document, locale", keys, []string{"/fr", "after-sales/fr", "brand-b/de", "brand-b/fr"})
+	must(e.t, "delete brand-b fr", s.DeleteEmailTemplate(e.ctx, "password_reset", "brand-b", "fr"))
+	if d := e.getTemplate(s, "password_reset", "fr"); d.Subject != "default fr" {
+		e.t.Fatalf("deleting brand-b fr changed the default document: %+v", d)
+	}
+	_, err = s.GetEmailTemplate(e.ctx, "password_reset", "brand-b", "de")
+	must(e.t, "get brand-b de after deleting brand-b fr", err)
+	checkErr(e.t, "delete brand-b fr twice", s.DeleteEmailTemplate(e.ctx, "password_reset", "brand-b", "fr"), storage.ErrNotFound)
 }

@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/lib/pq" // PostgreSQL driver
@@ -87,6 +89,64 @@ func Open(t *testing.T, db DB, opts sqlstore.Options) *sqlstore.Store {
 		t.Fatalf("migrate %s: %v", db.Dialect, err)
 	}
 	return s
+}
+
+// Raw opens db with database/sql directly, bypassing the store: for tests
+// that look at what the database holds. It is closed when the test ends.
+func Raw(t testing.TB, db DB) *sql.DB {
+	t.Helper()
+	driver, dsn := "postgres", db.URL
+	if db.Dialect == "sqlite" {
+		driver, dsn = "sqlite", strings.TrimPrefix(db.URL, "sqlite:")
+	}
+	conn, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s directly: %v", db.Dialect, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// Dump runs query on db with plain SQL and returns its rows, each column as
+// text (bytes as they are, NULL as ""): what a dump of the database shows.
+func Dump(t testing.TB, db DB, query string, args ...any) []map[string]string {
+	t.Helper()
+	rows, err := Raw(t, db).QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	var dump []map[string]string
+	for rows.Next() {
+		values := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range values {
+			ptrs[i] = &values[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("dump: %v", err)
+		}
+		row := map[string]string{}
+		for i, c := range cols {
+			switch v := values[i].(type) {
+			case nil:
+				row[c] = ""
+			case []byte:
+				row[c] = string(v)
+			default:
+				row[c] = fmt.Sprint(v)
+			}
+		}
+		dump = append(dump, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	return dump
 }
 
 func randomHex(n int) string {
