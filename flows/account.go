@@ -43,6 +43,9 @@ type Accounts struct {
 	Mailer  Mailer                  // nil sends nothing (commands that never email)
 	// PublicURL is where emailed links point (https://id.example.org).
 	PublicURL string
+	// ThrottleKey is the sign-in pages' Site.ThrottleKey: Unlock forgets
+	// the throttles of the account's email.
+	ThrottleKey []byte
 }
 
 // Mailer queues an email in the transaction ctx carries: the outbox of
@@ -249,7 +252,7 @@ func (x *Accounts) Unlock(ctx context.Context, inst *storage.Institution, accoun
 		if err := s.ResetSignInFailures(ctx, accountID); err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
-		if err := resetSignInKeys(ctx, s, a.Kind, a.Email); err != nil {
+		if err := resetSignInKeys(ctx, s, x.ThrottleKey, inst, a.Kind, a.Email); err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
 		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: accountID, Actor: string(actor), Action: "account_unlocked"})

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -55,16 +56,27 @@ type signInKeys struct {
 	attempt  string // one attempt per delay, window the delay
 }
 
+// emailID is the throttle identity of an email of a kind at an
+// institution: an HMAC under a key of the master secret (key), so that a
+// copy of the throttles cannot be matched against a list of addresses.
+// Case and surrounding spaces do not matter.
+func emailID(key []byte, inst *storage.Institution, kind storage.AccountKind, email string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(inst.ID + "\x00" + string(kind) + "\x00" + strings.ToLower(strings.TrimSpace(email))))
+	return string(kind) + ":" + hex.EncodeToString(m.Sum(nil))
+}
+
 // keysFor returns the throttle keys of an email of a kind.
-func keysFor(kind storage.AccountKind, email string) signInKeys {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	id := string(kind) + ":" + hex.EncodeToString(sum[:])
+func keysFor(key []byte, inst *storage.Institution, kind storage.AccountKind, email string) signInKeys {
+	id := emailID(key, inst, kind, email)
 	return signInKeys{failures: "signin:failures:" + id, reserved: "signin:reserved:" + id, lock: "signin:lock:" + id,
 		attempt: "signin:attempt:" + id}
 }
 
 // addressKey is the throttle key of a source address: the address itself
-// for IPv4, its /64 network for IPv6 (one subscriber's whole allocation).
+// for IPv4, its /56 network for IPv6 (a subscriber's allocation is often a
+// /56 or a /48: counting /64s would give a /48 holder 65,536 keys; a /56
+// gives it 256).
 func addressKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -72,15 +84,15 @@ func addressKey(ip string) string {
 	}
 	a = a.Unmap()
 	if a.Is6() {
-		p, _ := a.Prefix(64)
+		p, _ := a.Prefix(56)
 		return "signin:address:" + p.String()
 	}
 	return "signin:address:" + a.String()
 }
 
 // resetSignInKeys forgets the failures and the lock of an email.
-func resetSignInKeys(ctx context.Context, s throttleResetter, kind storage.AccountKind, email string) error {
-	k := keysFor(kind, email)
+func resetSignInKeys(ctx context.Context, s throttleResetter, key []byte, inst *storage.Institution, kind storage.AccountKind, email string) error {
+	k := keysFor(key, inst, kind, email)
 	for _, key := range []string{k.failures, k.reserved, k.lock, k.attempt} {
 		if err := s.ResetThrottle(ctx, key); err != nil {
 			return err

@@ -65,7 +65,7 @@ func (e *webEnv) lockScript(t *testing.T, email string) []string {
 
 // Five failures pass freely; then each attempt waits, doubling to a minute;
 // twenty lock for fifteen minutes; the lock lifts itself. An unknown email
-// goes through exactly the same.
+// goes through exactly the same, with the same writes.
 func TestProgressiveDelayAndLock(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		e := newWebEnv(t, f)
@@ -103,8 +103,17 @@ func TestProgressiveDelayAndLock(t *testing.T) {
 		if strings.Join(unknown, ", ") != strings.Join(known, ", ") {
 			t.Errorf("an unknown email is treated differently:\n%v\n%v", unknown, known)
 		}
-		if after := len(e.auditActions(t, e.opera, "", "")); after != before {
-			t.Errorf("an unknown email wrote %d audit events", after-before)
+		// The same writes as a known email's (so that their cost tells
+		// nothing), recorded under no account.
+		var unknownEvents []string
+		for _, ev := range e.auditActions(t, e.opera, "", "") {
+			if ev.AccountID == "" {
+				unknownEvents = append(unknownEvents, ev.Action)
+			}
+		}
+		if len(unknownEvents) != 21 || len(e.auditActions(t, e.opera, "", "")) != before+21 {
+			t.Errorf("an unknown email wrote %d audit events under no account (%v), want the 21 of a known one",
+				len(unknownEvents), unknownEvents)
 		}
 		// After the lock a further failure locks again at once.
 		b := e.browser(t)
@@ -286,6 +295,28 @@ func TestBruteForceLockRecordedOnce(t *testing.T) {
 		for _, status := range e.burst(t, 3, "ann@example.org", goodPassword) {
 			if status != http.StatusTooManyRequests {
 				t.Errorf("the right password during the lock: %d", status)
+			}
+		}
+	})
+}
+
+// A failed sign-in costs the database the same statements whether or not
+// the email has an account (the statement count is public in /metrics).
+func TestFailedSignInSameStatementsForUnknownEmails(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		e := newWebEnv(t, f)
+		e.customer(t, e.opera, "ann@example.org")
+		cost := func(email string) uint64 {
+			before := e.store.Statements()
+			if got := e.browser(t).signIn("opera", email, "wrong password", ""); got.status != http.StatusBadRequest {
+				t.Fatalf("%s: %d", email, got.status)
+			}
+			return e.store.Statements() - before
+		}
+		for i := range 3 {
+			known, unknown := cost("ann@example.org"), cost(fmt.Sprintf("nobody%d@example.org", i))
+			if known != unknown {
+				t.Errorf("failure %d: %d statements for a known email, %d for an unknown one", i+1, known, unknown)
 			}
 		}
 	})

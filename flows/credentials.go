@@ -32,7 +32,7 @@ type verdict struct {
 // whether the account exists.
 func (h *SignIn) authenticate(r *http.Request, a attempt) (verdict, error) {
 	ctx, s := r.Context(), h.In(a.inst.ID)
-	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(a.kind, a.email),
+	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(h.Site.ThrottleKey, a.inst, a.kind, a.email),
 		address: addressKey(a.address)}
 	ref, err := g.check(ctx)
 	if err != nil {
@@ -151,7 +151,7 @@ func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acc
 	var lock lockOutcome
 	err := h.Tx.InTx(r.Context(), func(ctx context.Context) error {
 		failures, l, err := g.fail(ctx)
-		if lock = l; err != nil || acct == nil {
+		if lock = l; err != nil {
 			return err
 		}
 		return h.recordFailure(ctx, r, s, a, acct, failures, lock == lockStarted)
@@ -171,24 +171,32 @@ func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acc
 	return verdict{status: http.StatusBadRequest, field: "password", message: "signin.failed"}, nil
 }
 
-// recordFailure mirrors a failure on a real account (the counters `usher
-// account list` shows) and writes its audit events.
+// recordFailure mirrors a failure on the account (the counters `usher
+// account list` shows) and writes its audit events. An unknown email (acct
+// nil) gets the same statements, which change no account and are recorded
+// under no account: the failure of an unknown email costs the database what
+// a known one does, so neither its time nor a count of statements tells
+// them apart.
 func (h *SignIn) recordFailure(ctx context.Context, r *http.Request, s SignInStore, a attempt, acct *storage.Account, failures int, locked bool) error {
-	if _, err := s.RecordSignInFailure(ctx, acct.ID); err != nil {
+	id := ""
+	if acct != nil {
+		id = acct.ID
+	}
+	if _, err := s.RecordSignInFailure(ctx, id); err != nil && (acct != nil || !errors.Is(err, storage.ErrNotFound)) {
 		return fmt.Errorf("record sign-in failure: %w", err)
 	}
 	details := storage.Details{"failures": strconv.Itoa(failures), "client_id": a.rt.clientID()}
-	if err := audit(ctx, s, r, acct.ID, "sign_in_failed", details); err != nil {
+	if err := audit(ctx, s, r, id, "sign_in_failed", details); err != nil {
 		return fmt.Errorf("record sign-in failure: %w", err)
 	}
 	if !locked {
 		return nil
 	}
 	until := h.Site.now().Add(a.inst.Settings.Lockout.LockDuration.Std())
-	if err := s.LockAccount(ctx, acct.ID, &until); err != nil {
+	if err := s.LockAccount(ctx, id, &until); err != nil && (acct != nil || !errors.Is(err, storage.ErrNotFound)) {
 		return fmt.Errorf("lock account: %w", err)
 	}
-	return audit(ctx, s, r, acct.ID, "lockout", storage.Details{"until": until.Format(time.RFC3339)})
+	return audit(ctx, s, r, id, "lockout", storage.Details{"until": until.Format(time.RFC3339)})
 }
 
 // clearFailures resets the account's mirror of failures after the right
@@ -241,7 +249,7 @@ func (h *SignIn) rehash(ctx context.Context, s SignInStore, acct *storage.Accoun
 // counters and audit trail), and reports whether it locked the account.
 func (h *SignIn) countFailure(r *http.Request, inst *storage.Institution, acct *storage.Account, rt returnTo) (bool, error) {
 	a := attempt{inst: inst, rt: rt, kind: acct.Kind, email: acct.Email, address: clientIP(r)}
-	g := &guard{s: h.In(inst.ID), policy: inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(acct.Kind, acct.Email),
+	g := &guard{s: h.In(inst.ID), policy: inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(h.Site.ThrottleKey, inst, acct.Kind, acct.Email),
 		address: addressKey(a.address)}
 	v, err := h.failed(r, h.In(inst.ID), g, a, acct)
 	return v.status == http.StatusTooManyRequests, err

@@ -57,7 +57,7 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 			institutions: &flows.Institutions{Store: store},
 			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
-				PublicURL: "http://usher.test"},
+				PublicURL: "http://usher.test", ThrottleKey: []byte("throttle key of the tests")},
 		})
 	})
 }

@@ -2,8 +2,6 @@ package flows
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -123,8 +121,7 @@ func (h *Recovery) postForgot(w http.ResponseWriter, r *http.Request, inst *stor
 // whether it is within both.
 func (h *Recovery) reserve(r *http.Request, inst *storage.Institution, kind storage.AccountKind, email string) (bool, error) {
 	s := h.In(inst.ID)
-	sum := sha256.Sum256([]byte(strings.ToLower(email)))
-	perEmail, err := s.HitThrottle(r.Context(), "recovery:email:"+string(kind)+":"+hex.EncodeToString(sum[:]), recoveryWindow)
+	perEmail, err := s.HitThrottle(r.Context(), "recovery:email:"+emailID(h.Site.ThrottleKey, inst, kind, email), recoveryWindow)
 	if err != nil {
 		return false, fmt.Errorf("recovery limit: %w", err)
 	}

@@ -2,8 +2,6 @@ package flows
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -177,8 +175,7 @@ func (h *Registration) page(frame templates.Frame, inst *storage.Institution, rt
 // its source address, whoever has the email.
 func (h *Registration) reserve(r *http.Request, inst *storage.Institution, email string) (bool, error) {
 	s := h.In(inst.ID)
-	sum := sha256.Sum256([]byte(strings.ToLower(email)))
-	perEmail, err := s.HitThrottle(r.Context(), "register:email:"+hex.EncodeToString(sum[:]), recoveryWindow)
+	perEmail, err := s.HitThrottle(r.Context(), "register:email:"+emailID(h.Site.ThrottleKey, inst, storage.Customer, email), recoveryWindow)
 	if err != nil {
 		return false, fmt.Errorf("registration limit: %w", err)
 	}

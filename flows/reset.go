@@ -136,7 +136,7 @@ func (h *Recovery) reset(r *http.Request, inst *storage.Institution, req resetRe
 		if err := s.UpdateAccount(ctx, acct); err != nil {
 			return err
 		}
-		if err := endSignIns(ctx, s, acct); err != nil {
+		if err := endSignIns(ctx, s, h.Site.ThrottleKey, inst, acct); err != nil {
 			return err
 		}
 		if pos, err = findClient(ctx, s, t.PointOfSale); err != nil {
@@ -171,7 +171,7 @@ type signInEnder interface {
 // endSignIns ends every browser session of the account, revokes its
 // tokens, and lifts a lock (the account's counters and the throttles of
 // its email): after a new password, the old one let nobody in.
-func endSignIns(ctx context.Context, s signInEnder, acct *storage.Account) error {
+func endSignIns(ctx context.Context, s signInEnder, throttleKey []byte, inst *storage.Institution, acct *storage.Account) error {
 	if _, err := s.DeleteAccountSessions(ctx, acct.ID, ""); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func endSignIns(ctx context.Context, s signInEnder, acct *storage.Account) error
 	if err := s.ResetSignInFailures(ctx, acct.ID); err != nil {
 		return err
 	}
-	return resetSignInKeys(ctx, s, acct.Kind, acct.Email)
+	return resetSignInKeys(ctx, s, throttleKey, inst, acct.Kind, acct.Email)
 }
 
 // resetPage is the form of a reset link.

@@ -32,6 +32,9 @@ type Site struct {
 	Pages        *templates.Pages
 	Catalog      *templates.Catalog
 	PublicURL    string           // its origin is trusted by the cross-site check of forms
+	// ThrottleKey keys the throttle identities of emails (emailID): derived
+	// from the master secret.
+	ThrottleKey []byte
 	Now          func() time.Time // nil: time.Now
 	Log          *slog.Logger     // never given passwords, tokens, cookies or return_to queries; nil: discard
 }

@@ -33,7 +33,8 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	browsers := &flows.BrowserSessions{In: func(id string) flows.SessionStore { return store.In(id) }, Tx: store,
 		PublicURL: a.cfg.PublicURL, Now: a.now}
 	a.sessions = &flows.Sessions{Browsers: browsers, Now: a.now}
-	site := &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: a.cfg.PublicURL,
+	throttleKey := seal.Derive(master, "throttle-keys", 32)
+	site := &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: a.cfg.PublicURL, ThrottleKey: throttleKey,
 		Now: a.now, Log: a.log}
 	var metrics flows.Metrics
 	if a.metrics != nil {
@@ -65,7 +66,8 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
-		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL}
+		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL,
+		ThrottleKey: throttleKey}
 	return nil
 }
 
