@@ -45,6 +45,9 @@ type Settings struct {
 	// "account_invitation" (the default, when empty) or "password_reset",
 	// the same document as a reset, as some box offices want.
 	InvitationEmail string `json:"invitation_email,omitempty"`
+	// DevDemo marks the demo institution that `usher serve --dev` created:
+	// dev mode never puts its demo accounts into an institution without it.
+	DevDemo bool `json:"dev_demo,omitempty"`
 
 	TemporaryPasswordTTL Duration `json:"temporary_password_ttl"`
 	ResetLinkTTL         Duration `json:"reset_link_ttl"`

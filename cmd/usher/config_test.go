@@ -185,8 +185,8 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 	// A value for each key, and how the field prints once set (fmt.Sprint).
 	samples := map[string][2]string{
 		"listen":                   {"127.0.0.1:9999", "127.0.0.1:9999"},
-		"public_url":               {"https://sso.example.net/", "https://sso.example.net"},
-		"database_url":             {"postgresql://u@db/usher", "postgresql://u@db/usher"},
+		"public_url":               {"http://localhost:9999/", "http://localhost:9999"},
+		"database_url":             {"sqlite:/var/lib/usher/usher.db", "sqlite:/var/lib/usher/usher.db"},
 		"secret":                   {configTestSecret + "-env", configTestSecret + "-env"},
 		"secret_file":              {secretFile, secretFile},
 		"smtp.host":                {"mx.example.net", "mx.example.net"},
@@ -503,17 +503,17 @@ func TestConfigDefaults(t *testing.T) {
 			}
 			return ""
 		}},
-		{"dev public URL from an empty listen host", "", []string{secret, "USHER_LISTEN=:9000"}, true, func(c Config) string {
-			return configTestWant(c.PublicURL, "http://127.0.0.1:9000")
+		{"dev public URL from a loopback listen host", "", []string{secret, "USHER_LISTEN=127.0.0.2:9000"}, true, func(c Config) string {
+			return configTestWant(c.PublicURL, "http://127.0.0.2:9000")
 		}},
-		{"dev public URL from an unspecified listen host", "listen: 0.0.0.0:9000\n", []string{secret}, true, func(c Config) string {
-			return configTestWant(c.PublicURL, "http://127.0.0.1:9000")
+		{"dev public URL from localhost", "listen: localhost:9000\n", []string{secret}, true, func(c Config) string {
+			return configTestWant(c.PublicURL, "http://localhost:9000")
 		}},
 		{"dev public URL from an IPv6 listen host", "", []string{secret, "USHER_LISTEN=[::1]:9000"}, true, func(c Config) string {
 			return configTestWant(c.PublicURL, "http://[::1]:9000")
 		}},
-		{"dev keeps explicit values", "public_url: https://id.example.org\nsmtp:\n  from: a@b.c\n", []string{secret}, true, func(c Config) string {
-			return configTestWant(c.PublicURL+" "+c.SMTP.From, "https://id.example.org a@b.c")
+		{"dev keeps explicit values", "public_url: http://localhost:8080\nsmtp:\n  from: a@b.c\n", []string{secret}, true, func(c Config) string {
+			return configTestWant(c.PublicURL+" "+c.SMTP.From, "http://localhost:8080 a@b.c")
 		}},
 		{"production listen", configTestBase, []string{secret}, false, func(c Config) string {
 			return configTestWant(c.Listen, ":8080")

@@ -45,6 +45,33 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateLog(&c.Log, p)
 	configValidateOutbox(&c.Outbox, p)
 	configValidateDurations(c, keys, p)
+	if dev {
+		configValidateDev(c, p)
+	}
+}
+
+// configValidateDev keeps --dev to what it is for, a machine of one's own:
+// its master secret and demo passwords are not secret, so it refuses a
+// database other than SQLite and an address other people could reach.
+func configValidateDev(c *Config, p *configProblems) {
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		p.add("database_url", "--dev runs only on SQLite (sqlite:PATH): its secret and demo passwords are not secret")
+	}
+	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !configLoopbackHost(host) {
+		p.add("listen", "--dev listens only on a loopback address, such as 127.0.0.1:8080, got %q", c.Listen)
+	}
+	if u, err := url.Parse(c.PublicURL); err == nil && !configLoopbackHost(u.Hostname()) {
+		p.add("public_url", "--dev serves only a loopback URL, such as http://127.0.0.1:8080, got %q", c.PublicURL)
+	}
+}
+
+// configLoopbackHost reports whether host is localhost or a loopback IP.
+func configLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // configValidateListen checks that listen is host:port with a numeric port.

@@ -80,12 +80,27 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 	return d, nil
 }
 
+// ensureDemoInstitution finds the demo institution that dev mode created,
+// or creates and marks it. An institution with the demo's slug that dev
+// mode did not create is refused: demo accounts with published passwords
+// are never put into it.
 func ensureDemoInstitution(ctx context.Context, a *app) (*storage.Institution, error) {
 	inst, err := a.store.GetInstitutionBySlug(ctx, demoSlug)
 	if errors.Is(err, storage.ErrNotFound) {
-		return a.institutions.Create(ctx, demoSlug, "Demo Theatre")
+		if inst, err = a.institutions.Create(ctx, demoSlug, "Demo Theatre"); err != nil {
+			return nil, err
+		}
+		inst.Settings.DevDemo = true
+		return inst, a.store.UpdateInstitution(ctx, inst)
 	}
-	return inst, err
+	if err != nil {
+		return nil, err
+	}
+	if !inst.Settings.DevDemo {
+		return nil, fmt.Errorf("an institution %q exists that --dev did not create: refusing to add demo accounts to it "+
+			"(use another database, or remove ./usher-dev.db to start the demo afresh)", demoSlug)
+	}
+	return inst, nil
 }
 
 func ensureDemoAccount(ctx context.Context, a *app, inst *storage.Institution, n flows.NewAccount) error {
