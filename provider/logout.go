@@ -14,11 +14,15 @@ import (
 )
 
 // logoutHandler serves RP-initiated logout. With a valid id_token_hint
-// (signed by one of the institution's published keys, expired or not) or a
-// client_id, an exactly registered post_logout_redirect_uri is followed, with
-// state and nothing else. Without a redirect URI the browser lands on the
-// signed-out page. A bad hint or an unregistered URI is refused with an
-// error page and nobody is signed out.
+// (signed by one of the institution's published keys, expired or not) the
+// browser is signed out at once, and an exactly registered
+// post_logout_redirect_uri is followed, with state and nothing else; without
+// a redirect URI the browser lands on the signed-out page. Without a hint,
+// any site could sign a browser out (a cross-site GET), so nobody is signed
+// out: the browser is sent to the sign-out page of the pages, which asks to
+// confirm and signs out on a same-origin POST (OpenID Connect RP-Initiated
+// Logout 1.0 §2). A bad hint or an unregistered URI is refused with an error
+// page and nobody is signed out.
 type logoutHandler struct {
 	sessions Sessions
 	pages    Pages
@@ -35,12 +39,16 @@ func (h *logoutHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant)
 		h.pages.Error(w, r, t.inst, http.StatusBadRequest, "error.logout.title", msg)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Form.Get("id_token_hint") == "" {
+		http.Redirect(w, r, t.issuer+issuer.LogoutPath, http.StatusSeeOther)
+		return
+	}
 	if err := h.sessions.SignOut(w, r, t.inst); err != nil {
 		h.log.Error("logout", "error", err)
 		h.pages.Error(w, r, t.inst, http.StatusInternalServerError, "error.internal.title", "error.internal.message")
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
