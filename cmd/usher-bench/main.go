@@ -80,6 +80,7 @@ Flags:
 // options are the flags of a benchmark run.
 type options struct {
 	target       string
+	metrics      string // the server's /metrics, on its metrics listener
 	databaseURL  string
 	secret       string
 	concurrency  int
@@ -110,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:8080", "base URL of the running Usher (its public_url)")
+	fs.StringVar(&o.metrics, "metrics", "http://127.0.0.1:9464/metrics", "the server's /metrics, on its metrics.listen")
 	fs.StringVar(&o.databaseURL, "database-url", os.Getenv("USHER_DATABASE_URL"),
 		"the server's database URL, for setup only (default $USHER_DATABASE_URL)")
 	fs.StringVar(&o.secret, "secret", os.Getenv("USHER_SECRET"),

@@ -202,7 +202,7 @@ func loadAverage() string {
 
 // statements reads usher_db_statements_total from the server's /metrics.
 func statements(ctx context.Context, e *env) (uint64, bool) {
-	r, err := get(ctx, e.api, e.o.target+"/metrics")
+	r, err := get(ctx, e.api, e.o.metrics)
 	if err != nil || r.status != 200 {
 		return 0, false
 	}

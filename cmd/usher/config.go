@@ -34,6 +34,7 @@ const (
 	configDefaultLogFormat       = "text"
 	configDefaultJanitor         = 10 * time.Minute
 	configDefaultPendingAccounts = 30 * 24 * time.Hour
+	configDefaultMetricsListen   = "127.0.0.1:9464"
 	configDefaultKeyRotation     = 90 * 24 * time.Hour
 
 	configDevListen      = "127.0.0.1:8080"
@@ -58,8 +59,14 @@ type Config struct {
 	Log            ConfigLog     `yaml:"log"`
 	Janitor        ConfigJanitor `yaml:"janitor"`
 	Outbox         ConfigOutbox  `yaml:"outbox"`
+	Metrics        ConfigMetrics `yaml:"metrics"`
 	Keys           ConfigKeys    `yaml:"keys"`
 	Tokens         ConfigTokens  `yaml:"tokens"`
+}
+
+// ConfigMetrics is where Prometheus scrapes the metrics.
+type ConfigMetrics struct {
+	Listen string `yaml:"listen"` // host:port of the metrics listener; "" serves no metrics
 }
 
 // ConfigJanitor is the periodic purge of expired records done by `usher serve`.
@@ -127,8 +134,9 @@ func configDefaults(dev bool) Config {
 		Log: ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor),
 			PendingAccounts: configDuration(configDefaultPendingAccounts)},
-		Outbox: configDefaultOutbox(),
-		Keys:   ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
+		Outbox:  configDefaultOutbox(),
+		Metrics: ConfigMetrics{Listen: configDefaultMetricsListen},
+		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
 	}

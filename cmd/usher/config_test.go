@@ -155,8 +155,8 @@ func TestConfigKeys(t *testing.T) {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 24 {
-		t.Errorf("got %d keys, want 24: %v", len(keys), seen)
+	if len(keys) != 25 {
+		t.Errorf("got %d keys, want 25: %v", len(keys), seen)
 	}
 }
 
@@ -202,6 +202,7 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 		"janitor.interval":         {"0", "0s"},
 		"janitor.pending_accounts": {"168h", "168h0m0s"},
 		"outbox.retention":         {"168h", "168h0m0s"},
+		"metrics.listen":           {"127.0.0.1:9100", "127.0.0.1:9100"},
 		"keys.rotate_every":        {"720h", "720h0m0s"},
 		"trusted_proxies":          {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
 		"tokens.access_ttl":        {"15m", "15m0s"},
@@ -494,6 +495,7 @@ func TestConfigDefaults(t *testing.T) {
 				Log:     ConfigLog{Level: "info", Format: "text"},
 				Janitor: ConfigJanitor{Interval: configDuration(10 * time.Minute), PendingAccounts: configDuration(30 * 24 * time.Hour)},
 				Outbox:  ConfigOutbox{Retention: configDuration(30 * 24 * time.Hour)},
+				Metrics: ConfigMetrics{Listen: "127.0.0.1:9464"},
 				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
 				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
 					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},

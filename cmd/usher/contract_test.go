@@ -59,3 +59,15 @@ func TestURLContractBothSidesAgree(t *testing.T) {
 		t.Errorf("a request longer than %d bytes was sent to the sign-in page", issuer.MaxReturnTo)
 	}
 }
+
+// /metrics is served on its own listener, never on the public one, where
+// the counts of sign-ins and statements would tell strangers what happens.
+func TestMetricsOffThePublicListener(t *testing.T) {
+	u := startUsher(t, sqltest.SQLite(t))
+	if resp, _ := rawGet(t, u.url+"/metrics"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d", resp.StatusCode)
+	}
+	if resp, body := rawGet(t, u.metricsURL); resp.StatusCode != http.StatusOK || !strings.Contains(body, "usher_lockouts_total") {
+		t.Errorf("/metrics on the metrics listener: %d", resp.StatusCode)
+	}
+}

@@ -208,7 +208,7 @@ var hsMetric = regexp.MustCompile(`(?m)^(usher_tokens_issued_total|usher_sign_in
 
 func (e *hsEnv) state() hsState {
 	e.t.Helper()
-	r := hsDo(e.t, nil, http.MethodGet, e.u.url+"/metrics", "")
+	r := hsDo(e.t, nil, http.MethodGet, e.u.metricsURL, "")
 	var s hsState
 	for _, m := range hsMetric.FindAllStringSubmatch(r.body, -1) {
 		n, _ := strconv.Atoi(m[3])

@@ -38,11 +38,12 @@ const (
 
 // usherServer is a running Usher.
 type usherServer struct {
-	t      *testing.T
-	a      *app
-	url    string
-	inst   *storage.Institution
-	issuer string
+	t          *testing.T
+	a          *app
+	url        string
+	metricsURL string // the metrics listener's /metrics
+	inst       *storage.Institution
+	issuer     string
 }
 
 // startUsher serves Usher on a loopback port with the given extra
@@ -77,8 +78,9 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: newHandler(a, m, nil)}}
 	srv.Start()
 	stopAfterwards := a.runAfterwards()
-	t.Cleanup(func() { srv.Close(); stopAfterwards(); a.Close() })
-	u := &usherServer{t: t, a: a, url: base}
+	metricsSrv := httptest.NewServer(metricsServer(m).Handler)
+	t.Cleanup(func() { srv.Close(); metricsSrv.Close(); stopAfterwards(); a.Close() })
+	u := &usherServer{t: t, a: a, url: base, metricsURL: metricsSrv.URL + "/metrics"}
 	u.inst = u.institution("demo")
 	u.issuer = issuer.URL(base, "demo")
 	return u

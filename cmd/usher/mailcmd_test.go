@@ -38,7 +38,7 @@ func serveInBackground(t *testing.T, env []string, args ...string) (stderr *sync
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan net.Addr, 1)
 	errOut := &syncBuffer{}
-	c := &cli{env: append(env, "USHER_LISTEN=127.0.0.1:0"), stdin: strings.NewReader(""), stdout: &syncBuffer{},
+	c := &cli{env: append(env, "USHER_LISTEN=127.0.0.1:0", "USHER_METRICS_LISTEN=127.0.0.1:0"), stdin: strings.NewReader(""), stdout: &syncBuffer{},
 		stderr: errOut, now: time.Now, listening: func(a net.Addr) { addrs <- a }}
 	done := make(chan error, 1)
 	go func() { done <- c.run(ctx, append([]string{"serve"}, args...)) }()

@@ -54,6 +54,12 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	stopMetrics, err := a.serveMetrics(m)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	if c.listening != nil {
 		c.listening(ln.Addr())
 	}
@@ -129,4 +135,21 @@ func (c *cli) janitor(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "removed: %s\n", strings.Join(parts, ", "))
 	return err
+}
+
+// serveMetrics serves /metrics on metrics.listen until stop is called;
+// with no address it serves nothing.
+func (a *app) serveMetrics(m *metrics.Metrics) (stop func(), err error) {
+	if a.cfg.Metrics.Listen == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Metrics.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	srv := metricsServer(m)
+	srv.ErrorLog = slogErrorLog(a.log)
+	go func() { _ = srv.Serve(ln) }() // ErrServerClosed once stopped
+	a.log.Info("serving metrics", "address", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }

@@ -18,7 +18,6 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
-	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
@@ -35,6 +34,16 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 		httpserver.Recover(a.log),
 		httpserver.LimitBody(maxBodyBytes),
 	)
+}
+
+// metricsServer is the listener of /metrics: its own address
+// (metrics.listen, loopback by default), never the public one, where the
+// counts (sign-ins, statements) would tell strangers what happens.
+func metricsServer(m *metrics.Metrics) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
 }
 
 // slogErrorLog routes net/http's own complaints (TLS handshakes, broken
