@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/usher-idp/usher/storage"
@@ -90,23 +91,47 @@ func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionCh
 	}
 }
 
+// validate refuses the changes out of bounds, each with its problem (the
+// admin API lists them) and an English line (the command line prints them).
 func (ch InstitutionChanges) validate() error {
-	var problems []error
-	if ch.Name != nil && (*ch.Name == "" || len(*ch.Name) > 200) {
-		problems = append(problems, errors.New("name: required, at most 200 bytes"))
+	var v invalid
+	var lines []error
+	refuse := func(field, id string, args map[string]string, line error) {
+		v.add(field, id, args)
+		lines = append(lines, line)
 	}
-	within := func(field string, d *time.Duration, lo, hi time.Duration) {
+	if ch.Name != nil && (*ch.Name == "" || len(*ch.Name) > 200) {
+		refuse("name", "institution.name_invalid", nil, errors.New("name: required, at most 200 bytes"))
+	}
+	within := func(field, what string, d *time.Duration, lo, hi time.Duration) {
 		if d != nil && (*d < lo || *d > hi) {
-			problems = append(problems, fmt.Errorf("%s: must be between %s and %s, got %s", field, lo, hi, *d))
+			refuse(field, "institution.lifetime_range", map[string]string{"min": shortDuration(lo), "max": shortDuration(hi)},
+				fmt.Errorf("%s: must be between %s and %s, got %s", what, lo, hi, *d))
 		}
 	}
-	within("temporary password lifetime", ch.TemporaryPasswordTTL, time.Minute, 30*24*time.Hour)
-	within("reset link lifetime", ch.ResetLinkTTL, 5*time.Minute, 30*24*time.Hour)
-	within("activation link lifetime", ch.ActivationLinkTTL, time.Hour, 90*24*time.Hour)
+	within("temporary_password_ttl", "temporary password lifetime", ch.TemporaryPasswordTTL, time.Minute, 30*24*time.Hour)
+	within("reset_link_ttl", "reset link lifetime", ch.ResetLinkTTL, 5*time.Minute, 30*24*time.Hour)
+	within("activation_link_ttl", "activation link lifetime", ch.ActivationLinkTTL, time.Hour, 90*24*time.Hour)
 	if ch.PasswordMinLength != nil && (*ch.PasswordMinLength < 8 || *ch.PasswordMinLength > 128) {
-		problems = append(problems, fmt.Errorf("password minimum length: must be between 8 and 128, got %d", *ch.PasswordMinLength))
+		refuse("password.min_length", "institution.min_length_range", map[string]string{"min": "8", "max": "128"},
+			fmt.Errorf("password minimum length: must be between 8 and 128, got %d", *ch.PasswordMinLength))
 	}
-	return errors.Join(problems...)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &InvalidError{Problems: v.problems, detail: errors.Join(lines...).Error()}
+}
+
+// shortDuration writes d without its zero units: "1m", "48h", "1h30m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (ch InstitutionChanges) apply(inst *storage.Institution) {

@@ -103,10 +103,10 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
-		list, err := listAllAccounts(ctx, a.store.In(inst.ID), storage.AccountFilter{
+		list, err := listAllAccounts(ctx, a.accounts, inst, storage.AccountFilter{
 			Kind: storage.AccountKind(*kind), Status: storage.AccountStatus(*status)})
 		if err != nil {
-			return err
+			return a.explain(err)
 		}
 		return printAccounts(c, list, a.store.Now(), *asJSON)
 	})
@@ -126,12 +126,12 @@ func printAccounts(c *cli, list []storage.Account, now time.Time, asJSON bool) e
 		})
 }
 
-// listAllAccounts pages through every account the filter selects.
-func listAllAccounts(ctx context.Context, s storage.AccountStore, f storage.AccountFilter) ([]storage.Account, error) {
+// listAllAccounts pages through every account of inst the filter selects.
+func listAllAccounts(ctx context.Context, accounts *flows.Accounts, inst *storage.Institution, f storage.AccountFilter) ([]storage.Account, error) {
 	var all []storage.Account
 	f.Limit = 500
 	for {
-		page, err := s.ListAccounts(ctx, f)
+		page, err := accounts.List(ctx, inst, f)
 		if err != nil {
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	}
 	a.institutions = &flows.Institutions{Store: store}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
-		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox}
+		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL}
 	return nil
 }
 
