@@ -198,7 +198,7 @@ func TestSetManualPasswordNeedsTheSetting(t *testing.T) {
 			t.Errorf("manual entry off: %v", err)
 		}
 		on := true
-		inst, err = f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{ManualPassword: &on})
+		inst, err = f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{ManualPassword: &on}, flows.ActorCLI)
 		must(t, err)
 		must(t, f.accounts.SetManualPassword(f.ctx, inst, a.ID, "a new passphrase", false, flows.OperatorActor("op1")))
 		got, _ := f.store.In(inst.ID).GetAccount(f.ctx, a.ID)
@@ -292,7 +292,7 @@ func TestUpdateInstitutionProblems(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.institution(t, "opera")
 		short, tiny := time.Second, 4
-		_, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{TemporaryPasswordTTL: &short, PasswordMinLength: &tiny})
+		_, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{TemporaryPasswordTTL: &short, PasswordMinLength: &tiny}, flows.ActorCLI)
 		want := []string{"temporary_password_ttl:institution.lifetime_range", "password.min_length:institution.min_length_range"}
 		if got := problemIDs(err); !equal(got, want) {
 			t.Errorf("problems %v, want %v", got, want)

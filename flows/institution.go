@@ -18,9 +18,19 @@ type InstitutionStore interface {
 	UpdateInstitution(ctx context.Context, inst *storage.Institution) error
 }
 
-// Institutions is how the service team creates and configures institutions.
+// Institutions is how the service team creates and configures institutions
+// (and operators, through the admin API, some of the settings).
 type Institutions struct {
 	Store InstitutionStore
+	// Tx and Audit record every change of settings in the institution's
+	// audit trail, in the change's transaction (either nil: not recorded).
+	Tx    storage.Transactor
+	Audit func(institutionID string) AuditTrail
+}
+
+// AuditTrail is where changes are recorded: an institution's audit events.
+type AuditTrail interface {
+	RecordAudit(ctx context.Context, e *storage.AuditEvent) error
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -68,9 +78,10 @@ type InstitutionChanges struct {
 	PasswordRefuseCommon *bool
 }
 
-// Update applies changes to the institution with this slug. It rereads and
-// retries when another change landed in between, so no change is lost.
-func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionChanges) (*storage.Institution, error) {
+// Update applies changes to the institution with this slug, recorded as
+// done by actor. It rereads and retries when another change landed in
+// between, so no change is lost.
+func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionChanges, actor Actor) (*storage.Institution, error) {
 	if err := ch.validate(); err != nil {
 		return nil, err
 	}
@@ -80,7 +91,7 @@ func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionCh
 			return nil, err
 		}
 		ch.apply(inst)
-		err = x.Store.UpdateInstitution(ctx, inst)
+		err = x.store(ctx, inst, ch, actor)
 		if errors.Is(err, storage.ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -89,6 +100,43 @@ func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionCh
 		}
 		return inst, nil
 	}
+}
+
+// store writes the changed institution with its audit event.
+func (x *Institutions) store(ctx context.Context, inst *storage.Institution, ch InstitutionChanges, actor Actor) error {
+	if x.Tx == nil || x.Audit == nil {
+		return x.Store.UpdateInstitution(ctx, inst)
+	}
+	return x.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := x.Store.UpdateInstitution(ctx, inst); err != nil {
+			return err
+		}
+		return x.Audit(inst.ID).RecordAudit(ctx, &storage.AuditEvent{Actor: string(actor), Action: "settings_changed",
+			Details: storage.Details{"changed": strings.Join(ch.names(), " ")}})
+	})
+}
+
+// names lists the settings ch changes.
+func (ch InstitutionChanges) names() []string {
+	var out []string
+	given := func(name string, set bool) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	given("name", ch.Name != nil)
+	given("two_factor", ch.TwoFactor != nil)
+	given("manual_password", ch.ManualPassword != nil)
+	given("registration", ch.Registration != nil)
+	given("temporary_password_ttl", ch.TemporaryPasswordTTL != nil)
+	given("reset_link_ttl", ch.ResetLinkTTL != nil)
+	given("activation_link_ttl", ch.ActivationLinkTTL != nil)
+	given("password.min_length", ch.PasswordMinLength != nil)
+	given("password.require_upper", ch.PasswordUpper != nil)
+	given("password.require_digit", ch.PasswordDigit != nil)
+	given("password.require_special", ch.PasswordSpecial != nil)
+	given("password.refuse_common", ch.PasswordRefuseCommon != nil)
+	return out
 }
 
 // validate refuses the changes out of bounds, each with its problem (the
