@@ -68,12 +68,7 @@ func TestDisableAndEnable(t *testing.T) {
 		inst := f.institution(t, "opera")
 		s := f.store.In(inst.ID)
 		a := f.customer(t, inst, "ann@example.org")
-		expires := f.clock.Now().Add(time.Hour)
-		must(t, s.SaveSession(f.ctx, &storage.BrowserSession{ID: "sess", AccountID: a.ID, ExpiresAt: expires}))
-		must(t, s.CreateOAuth2(f.ctx, &storage.OAuth2Record{Kind: storage.KindRefresh, Signature: "rt", RequestID: "r",
-			Subject: a.ID, Active: true, RequestedAt: f.clock.Now(), ExpiresAt: expires}))
-		must(t, s.CreateActionToken(f.ctx, &storage.ActionToken{AccountID: a.ID, Purpose: storage.PurposeReset,
-			SecretHash: []byte("h"), ExpiresAt: expires}))
+		f.giveAccess(t, s, a.ID)
 
 		f.clock.Advance(time.Second) // the audit trail in order
 		must(t, f.accounts.Disable(f.ctx, inst, a.ID, flows.ClientActor("box-office")))
@@ -81,15 +76,7 @@ func TestDisableAndEnable(t *testing.T) {
 		if got.Status != storage.Disabled {
 			t.Errorf("status after disable: %s", got.Status)
 		}
-		if _, err := s.GetSession(f.ctx, "sess"); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("browser session survived: %v", err)
-		}
-		if _, err := s.GetOAuth2(f.ctx, storage.KindRefresh, "rt"); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("refresh token survived: %v", err)
-		}
-		if _, err := s.GetActionToken(f.ctx, storage.PurposeReset, []byte("h")); !errors.Is(err, storage.ErrAlreadyUsed) {
-			t.Errorf("reset link survived: %v", err)
-		}
+		f.wantAccessEnded(t, s)
 		if id := stateID(f.accounts.Disable(f.ctx, inst, a.ID, flows.ActorCLI)); id != "account.already_disabled" {
 			t.Errorf("disable twice: %q", id)
 		}

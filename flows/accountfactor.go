@@ -14,25 +14,18 @@ import (
 // one (a customer is a StateError); a change is recorded, no change is no
 // event.
 func (x *Accounts) RequireTwoFactor(ctx context.Context, inst *storage.Institution, accountID string, required bool, actor Actor) error {
-	return x.Tx.InTx(ctx, func(ctx context.Context) error {
-		s := x.In(inst.ID)
-		a, err := s.GetAccount(ctx, accountID)
-		if err != nil {
-			return fmt.Errorf("require two-factor: %w", err)
-		}
-		if a.Kind != storage.Operator {
-			return &StateError{ID: "account.not_operator"}
-		}
-		if a.TwoFactorRequired == required {
-			return nil
-		}
-		a.TwoFactorRequired = required
-		if err := s.UpdateAccount(ctx, a); err != nil {
-			return fmt.Errorf("require two-factor: %w", err)
-		}
-		return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "two_factor_requirement_changed",
-			Details: storage.Details{"required": strconv.FormatBool(required)}})
-	})
+	return x.changeAccount(ctx, inst, accountID, "require two-factor",
+		func(_ context.Context, _ AccountsStore, a *storage.Account) (*storage.AuditEvent, error) {
+			if a.Kind != storage.Operator {
+				return nil, &StateError{ID: "account.not_operator"}
+			}
+			if a.TwoFactorRequired == required {
+				return nil, nil
+			}
+			a.TwoFactorRequired = required
+			return &storage.AuditEvent{Actor: string(actor), Action: "two_factor_requirement_changed",
+				Details: storage.Details{"required": strconv.FormatBool(required)}}, nil
+		})
 }
 
 // RemoveSecondFactor removes the account's second factor and its recovery

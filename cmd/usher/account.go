@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/admin"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -75,23 +76,9 @@ func readPassword(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// accountJSON is how account list prints an account (never its secrets).
-type accountJSON struct {
-	ID                 string `json:"id"`
-	Kind               string `json:"kind"`
-	Email              string `json:"email"`
-	EmailVerified      bool   `json:"email_verified"`
-	GivenName          string `json:"given_name"`
-	FamilyName         string `json:"family_name"`
-	Locale             string `json:"locale"`
-	Status             string `json:"status"`
-	HasPassword        bool   `json:"has_password"`
-	MustChangePassword bool   `json:"must_change_password"`
-	TwoFactorRequired  bool   `json:"two_factor_required"`
-	TwoFactorEnrolled  bool   `json:"two_factor_enrolled"`
-	FailedSignIns      int    `json:"failed_sign_ins"`
-	Locked             bool   `json:"locked"`
-}
+// accountJSON is how account list prints an account (never its secrets):
+// as the admin API shows it.
+type accountJSON = admin.AccountView
 
 // usher account list --institution SLUG [--kind K] [--status S] [--json]
 func (c *cli) accountList(ctx context.Context, args []string) error {
@@ -115,11 +102,7 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 // printAccounts prints the accounts as JSON or as a table; an account is
 // locked when its lock lasts beyond now.
 func printAccounts(c *cli, list []storage.Account, now time.Time, asJSON bool) error {
-	toJSON := func(acc *storage.Account) accountJSON {
-		return accountJSON{acc.ID, string(acc.Kind), acc.Email, acc.EmailVerified, acc.GivenName, acc.FamilyName,
-			acc.Locale, string(acc.Status), acc.PasswordHash != "", acc.MustChangePassword, acc.TwoFactorRequired,
-			acc.TOTPConfirmedAt != nil, acc.FailedSignIns, acc.LockedUntil != nil && acc.LockedUntil.After(now)}
-	}
+	toJSON := func(acc *storage.Account) accountJSON { return admin.ViewAccount(acc, now) }
 	return printList(c.stdout, asJSON, list, toJSON, []any{"EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "ID"},
 		func(acc *storage.Account) []any {
 			return []any{acc.Email, acc.Kind, acc.Status, acc.Name(), toJSON(acc).Locked, acc.ID}

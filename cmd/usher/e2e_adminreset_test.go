@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -39,16 +38,7 @@ func TestE2EAdminBoxOfficeReset(t *testing.T) {
 			t.Fatalf("no reset link in the email:\n%s", text)
 		}
 		b := newBrowser(t)
-		resp, body := b.open(link)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Reset password") {
-			t.Fatalf("the link: %d\n%s", resp.StatusCode, body)
-		}
-		token2 := strings.TrimPrefix(link[strings.Index(link, "?"):], "?token=")
-		resp, body = b.submit(resp, body, url.Values{"token": {token2}, "password": {"New-passw0rd-for-ann"},
-			"password_confirm": {"New-passw0rd-for-ann"}})
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Your password has been changed successfully") {
-			t.Fatalf("after the reset: %d\n%s", resp.StatusCode, body)
-		}
+		_, body := resetWith(t, b, link, "New-passw0rd-for-ann")
 		if !strings.Contains(body, "Opera Tickets") {
 			t.Errorf("the way on does not lead to the point of sale:\n%s", body)
 		}

@@ -23,14 +23,11 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, c *call) {
 		a.fail(w, r, c, err)
 		return
 	}
-	page := accountPage{Accounts: []accountView{}}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = list[limit-1].ID
-	}
+	page := accountPage{Accounts: []AccountView{}}
+	list, page.NextCursor = cut(list, limit, func(a *storage.Account) string { return a.ID })
 	now := a.now()
 	for i := range list {
-		page.Accounts = append(page.Accounts, viewAccount(&list[i], now))
+		page.Accounts = append(page.Accounts, ViewAccount(&list[i], now))
 	}
 	writeJSON(w, r, http.StatusOK, page)
 }
@@ -57,7 +54,7 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	w.Header().Set("Location", a.base(c.inst.Slug)+"/accounts/"+acct.ID)
-	writeJSON(w, r, http.StatusCreated, viewAccount(acct, a.now()))
+	writeJSON(w, r, http.StatusCreated, ViewAccount(acct, a.now()))
 }
 
 // getAccount: GET accounts/{id}.
@@ -72,7 +69,7 @@ func (a *API) showAccount(w http.ResponseWriter, r *http.Request, c *call, statu
 		a.fail(w, r, c, err)
 		return
 	}
-	writeJSON(w, r, status, viewAccount(acct, a.now()))
+	writeJSON(w, r, status, ViewAccount(acct, a.now()))
 }
 
 // change runs a change of the account of the path that takes no input
@@ -127,10 +124,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	page := eventPage{Events: []eventView{}}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = list[limit-1].ID
-	}
+	list, page.NextCursor = cut(list, limit, func(e *storage.AuditEvent) string { return e.ID })
 	for i := range list {
 		page.Events = append(page.Events, viewEvent(&list[i]))
 	}

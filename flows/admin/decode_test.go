@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/usher-idp/usher/flows"
@@ -40,7 +41,7 @@ func TestDecodeObjectProblems(t *testing.T) {
 		for _, p := range decodeObject([]byte(tt.body), into) {
 			got = append(got, p.Field+":"+p.ID)
 		}
-		if !equalStrings(got, tt.want) {
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: problems %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -71,16 +72,4 @@ func TestJSONMediaTypes(t *testing.T) {
 			t.Errorf("jsonMediaType(%q) = %v", ct, got)
 		}
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

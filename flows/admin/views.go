@@ -9,9 +9,9 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-// accountView is an account as the API shows it: never a secret (no
-// password hash, no second-factor secret).
-type accountView struct {
+// AccountView is an account as the API (and usher account list --json)
+// shows it: never a secret (no password hash, no second-factor secret).
+type AccountView struct {
 	ID                 string     `json:"id"`
 	Kind               string     `json:"kind"`
 	Email              string     `json:"email"`
@@ -27,20 +27,22 @@ type accountView struct {
 	TwoFactorRequired  bool       `json:"two_factor_required"`
 	TwoFactorEnrolled  bool       `json:"two_factor_enrolled"`
 	FailedSignIns      int        `json:"failed_sign_ins"`
+	Locked             bool       `json:"locked"`
 	LockedUntil        *time.Time `json:"locked_until"` // only while locked
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
-func viewAccount(a *storage.Account, now time.Time) accountView {
-	v := accountView{ID: a.ID, Kind: string(a.Kind), Email: a.Email, EmailVerified: a.EmailVerified,
+// ViewAccount shows a; it is locked when its lock lasts beyond now.
+func ViewAccount(a *storage.Account, now time.Time) AccountView {
+	v := AccountView{ID: a.ID, Kind: string(a.Kind), Email: a.Email, EmailVerified: a.EmailVerified,
 		GivenName: a.GivenName, FamilyName: a.FamilyName, Locale: a.Locale, Status: string(a.Status),
 		HasPassword: a.PasswordHash != "", PasswordChangedAt: a.PasswordChangedAt, PasswordExpiresAt: a.PasswordExpiresAt,
 		MustChangePassword: a.MustChangePassword, TwoFactorRequired: a.TwoFactorRequired,
 		TwoFactorEnrolled: a.TOTPConfirmedAt != nil, FailedSignIns: a.FailedSignIns,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	if a.LockedUntil != nil && a.LockedUntil.After(now) {
-		v.LockedUntil = a.LockedUntil
+		v.Locked, v.LockedUntil = true, a.LockedUntil
 	}
 	return v
 }
@@ -48,7 +50,7 @@ func viewAccount(a *storage.Account, now time.Time) accountView {
 // accountPage is a page of a list of accounts; NextCursor, when set, asks
 // for the next one.
 type accountPage struct {
-	Accounts   []accountView `json:"accounts"`
+	Accounts   []AccountView `json:"accounts"`
 	NextCursor string        `json:"next_cursor,omitempty"`
 }
 
@@ -77,7 +79,7 @@ func viewEvent(e *storage.AuditEvent) eventView {
 }
 
 // Paging: a page holds limit items (default and maximum below); the
-// cursor of the next page is the last item's ID.
+// cursor of the next page is the last item's ID (cut).
 const (
 	defaultLimit = 50
 	maxLimit     = 200
@@ -94,4 +96,14 @@ func pageLimit(q url.Values) (int, []flows.Problem) {
 		return 0, []flows.Problem{{Field: "limit", ID: "admin.limit_range", Args: map[string]string{"max": strconv.Itoa(maxLimit)}}}
 	}
 	return n, nil
+}
+
+// cut keeps the first limit items of a list read with limit+1, and returns
+// the cursor of the next page: the ID of the last item kept, "" when the
+// list ends here.
+func cut[T any](list []T, limit int, id func(*T) string) ([]T, string) {
+	if len(list) <= limit {
+		return list, ""
+	}
+	return list[:limit], id(&list[limit-1])
 }
