@@ -50,8 +50,8 @@ func heldScopes(acct *storage.Account, granted []string) []string {
 }
 
 // grantScopes grants an authorization request the scopes it asked for
-// (fosite checked that the client may ask for them) that the account may
-// hold.
+// (fosite checked that the client may ask for them) that the signed-in
+// account may hold (acct is never nil here: a code is issued to an account).
 func grantScopes(ar fosite.AuthorizeRequester, acct *storage.Account) {
 	for _, s := range heldScopes(acct, ar.GetRequestedScopes()) {
 		ar.GrantScope(s)
