@@ -69,6 +69,12 @@ func TestE2EAdminDisableEnableUnlock(t *testing.T) {
 				t.Errorf("no %s event by the operator in %v", action, events)
 			}
 		}
+
+		// A disabled operator's token opens the API no more.
+		_, svcToken := u.serviceToken(u.inst, adminScopes...)
+		service := u.adminOf(u.inst, svcToken)
+		service.want("disable the operator", service.call(http.MethodPost, "/accounts/"+op.ID+"/disable", nil), http.StatusOK)
+		wantProblem(t, "a disabled operator's token", api.call(http.MethodGet, "/accounts", nil), http.StatusUnauthorized, "")
 	})
 }
 
@@ -157,5 +163,32 @@ func TestE2EAdminTwoFactor(t *testing.T) {
 				t.Errorf("no %s event by the operator in %v", action, events)
 			}
 		}
+	})
+}
+
+// Grants follow the account on their own, whatever changed the account: a
+// token of an account that is no longer active introspects as inactive
+// and its refresh token is refused, even while its grant still exists.
+func TestE2EGrantsFollowTheAccount(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		shopID, shopSecret, tok := signedInTokens(t, u)
+		s := u.a.store.In(u.inst.ID)
+		ann, err := s.GetAccountByEmail(context.Background(), storage.Customer, "ann@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann.Status = storage.Disabled // behind the flows' back: the grant is not revoked
+		if err := s.UpdateAccount(context.Background(), ann); err != nil {
+			t.Fatal(err)
+		}
+		if u.active(t, shopID, shopSecret, tok.str("access_token")) {
+			t.Error("the access token of a disabled account introspects as active")
+		}
+		if u.active(t, shopID, shopSecret, tok.str("refresh_token")) {
+			t.Error("the refresh token of a disabled account introspects as active")
+		}
+		wantError(t, "refresh for a disabled account", u.refresh(t, shopID, shopSecret, tok.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
 	})
 }
