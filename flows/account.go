@@ -21,18 +21,23 @@ type AccountsStore interface {
 	LinkStore
 	clientGetter
 	clientLister
-	auditRecorder
 	throttleResetter
+	storage.AuditStore
 	CreateAccount(ctx context.Context, a *storage.Account) error
+	ListAccounts(ctx context.Context, f storage.AccountFilter) ([]storage.Account, error)
 	UpdateAccount(ctx context.Context, a *storage.Account) error
 	ResetSignInFailures(ctx context.Context, id string) error
+	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error
 	DeleteAccountSessions(ctx context.Context, accountID, exceptID string) (int, error)
 	RevokeOAuth2Subject(ctx context.Context, subject string) (int, error)
 	InvalidateActionTokens(ctx context.Context, accountID string, purpose storage.ActionPurpose) (int, error)
 }
 
-// Accounts is how the service team and operators create accounts and manage
-// their passwords. The password policy holds for them as for everyone.
+// Accounts is how the service team (on the command line) and operators
+// (through the admin API) manage accounts: create and find them, set their
+// passwords or email them a reset link, disable and enable them, lift a
+// lock, require or remove the second factor. The password policy holds for
+// them as for everyone; every change is recorded with its actor.
 type Accounts struct {
 	In      func(institutionID string) AccountsStore
 	Tx      storage.Transactor
@@ -205,6 +210,16 @@ func (x *Accounts) SetPassword(ctx context.Context, inst *storage.Institution, a
 		}
 		return x.queuePasswordChanged(ctx, inst, a, now, temporary)
 	})
+}
+
+// SetManualPassword is SetPassword by an operator: only where the
+// institution allows operators to type a customer's password
+// (ErrManualPasswordOff otherwise).
+func (x *Accounts) SetManualPassword(ctx context.Context, inst *storage.Institution, accountID, pw string, temporary bool, actor Actor) error {
+	if !inst.Settings.ManualPassword {
+		return ErrManualPasswordOff
+	}
+	return x.SetPassword(ctx, inst, accountID, pw, temporary, actor)
 }
 
 // queuePasswordChanged tells the account holder that someone else set their

@@ -41,7 +41,9 @@ func TestCreateAccountRefusesAndChangesNothing(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		inst := f.institution(t, "opera")
 		digit, upper := true, true
-		inst, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{PasswordDigit: &digit, PasswordUpper: &upper})
+		// Settings changed without an audit event: the trail must stay empty.
+		unaudited := &flows.Institutions{Store: f.store}
+		inst, err := unaudited.Update(f.ctx, "opera", flows.InstitutionChanges{PasswordDigit: &digit, PasswordUpper: &upper}, flows.ActorCLI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +106,7 @@ func TestOperatorOfTwoFactorInstitutionMustEnrol(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		f.institution(t, "opera")
 		on := true
-		inst, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{TwoFactor: &on})
+		inst, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{TwoFactor: &on}, flows.ActorCLI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,12 +136,7 @@ func TestSetTemporaryPassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expires := f.clock.Now().Add(time.Hour)
-		must(t, s.SaveSession(f.ctx, &storage.BrowserSession{ID: "sess", AccountID: a.ID, ExpiresAt: expires}))
-		must(t, s.CreateOAuth2(f.ctx, &storage.OAuth2Record{Kind: storage.KindRefresh, Signature: "rt", RequestID: "r",
-			Subject: a.ID, Active: true, RequestedAt: f.clock.Now(), ExpiresAt: expires}))
-		must(t, s.CreateActionToken(f.ctx, &storage.ActionToken{AccountID: a.ID, Purpose: storage.PurposeReset,
-			SecretHash: []byte("h"), ExpiresAt: expires}))
+		f.giveAccess(t, s, a.ID)
 		if _, err := s.RecordSignInFailure(f.ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -170,15 +167,7 @@ func TestSetTemporaryPassword(t *testing.T) {
 		if got.FailedSignIns != 0 {
 			t.Errorf("failures not reset: %d", got.FailedSignIns)
 		}
-		if _, err := s.GetSession(f.ctx, "sess"); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("browser session survived: %v", err)
-		}
-		if _, err := s.GetOAuth2(f.ctx, storage.KindRefresh, "rt"); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("refresh token survived: %v", err)
-		}
-		if _, err := s.GetActionToken(f.ctx, storage.PurposeReset, []byte("h")); !errors.Is(err, storage.ErrAlreadyUsed) {
-			t.Errorf("reset link survived: %v", err)
-		}
+		f.wantAccessEnded(t, s)
 		emails, err := s.ListEmails(f.ctx, storage.OutboxFilter{AccountID: a.ID})
 		if err != nil || len(emails) != 1 || emails[0].Class != "password_changed" || emails[0].Recipient != "ann@example.org" ||
 			emails[0].Status != storage.EmailQueued {
@@ -189,6 +178,32 @@ func TestSetTemporaryPassword(t *testing.T) {
 			t.Errorf("audit: %+v", events)
 		}
 	})
+}
+
+// giveAccess gives the account what lets it in: a browser session "sess",
+// a refresh token "rt" and a reset link of secret hash "h".
+func (f *fixture) giveAccess(t *testing.T, s storage.Scoped, accountID string) {
+	t.Helper()
+	expires := f.clock.Now().Add(time.Hour)
+	must(t, s.SaveSession(f.ctx, &storage.BrowserSession{ID: "sess", AccountID: accountID, ExpiresAt: expires}))
+	must(t, s.CreateOAuth2(f.ctx, &storage.OAuth2Record{Kind: storage.KindRefresh, Signature: "rt", RequestID: "r",
+		Subject: accountID, Active: true, RequestedAt: f.clock.Now(), ExpiresAt: expires}))
+	must(t, s.CreateActionToken(f.ctx, &storage.ActionToken{AccountID: accountID, Purpose: storage.PurposeReset,
+		SecretHash: []byte("h"), ExpiresAt: expires}))
+}
+
+// wantAccessEnded checks that what giveAccess gave has ended.
+func (f *fixture) wantAccessEnded(t *testing.T, s storage.Scoped) {
+	t.Helper()
+	if _, err := s.GetSession(f.ctx, "sess"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("browser session survived: %v", err)
+	}
+	if _, err := s.GetOAuth2(f.ctx, storage.KindRefresh, "rt"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("refresh token survived: %v", err)
+	}
+	if _, err := s.GetActionToken(f.ctx, storage.PurposeReset, []byte("h")); !errors.Is(err, storage.ErrAlreadyUsed) {
+		t.Errorf("reset link survived: %v", err)
+	}
 }
 
 // The "your password was changed" email is queued with the change: when it

@@ -324,10 +324,11 @@ func (h *Activation) renderPending(w http.ResponseWriter, r *http.Request, inst 
 // carries it: account_activation; for an invitation, account_invitation or,
 // where the institution wants the same document as a reset, password_reset
 // (document names the institution's document of the class, "" its
-// default). operator is the inviting operator's account ID, "" for none.
+// default). createdBy is the inviting actor (operator:ID, client:ID, cli),
+// "" when the account holder asked.
 func queueActivation(ctx context.Context, l linkMail, inst *storage.Institution, acct *storage.Account, pos *storage.Client,
-	purpose storage.ActionPurpose, operator, document string) error {
-	t := &storage.ActionToken{AccountID: acct.ID, Purpose: purpose, PointOfSale: clientIDOf(pos), CreatedBy: operator,
+	purpose storage.ActionPurpose, createdBy, document string) error {
+	t := &storage.ActionToken{AccountID: acct.ID, Purpose: purpose, PointOfSale: clientIDOf(pos), CreatedBy: createdBy,
 		ExpiresAt: linkExpiry(l.now, inst.Settings.ActivationLinkTTL)}
 	secret, err := newLink(ctx, l.store, t)
 	if err != nil {

@@ -17,9 +17,13 @@ type Problem struct {
 // changed.
 type InvalidError struct {
 	Problems []Problem
+	detail   string // the problems in English for the command line, when the caller wrote them
 }
 
 func (e *InvalidError) Error() string {
+	if e.detail != "" {
+		return e.detail
+	}
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		parts[i] = p.Field + ": " + p.ID
@@ -40,6 +44,25 @@ func (v *invalid) err() error {
 	}
 	return &InvalidError{Problems: v.problems}
 }
+
+// StateError refuses a change that the account's state does not allow
+// (disabling a disabled account, say). ID is the message id that says why.
+// Nothing was changed.
+type StateError struct {
+	ID string
+}
+
+func (e *StateError) Error() string { return "refused: " + e.ID }
+
+// Refusals of the institution's settings. Nothing was changed.
+var (
+	// ErrManualPasswordOff: the institution does not let operators set
+	// passwords (Settings.ManualPassword).
+	ErrManualPasswordOff = errors.New("the institution does not allow operators to set passwords")
+	// ErrNoPointOfSale: an emailed link needs a point of sale to return to,
+	// and the institution has none.
+	ErrNoPointOfSale = errors.New("the institution has no point of sale")
+)
 
 // Problems returns the problems of an InvalidError in err's chain, or nil.
 func Problems(err error) []Problem {

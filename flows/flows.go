@@ -28,6 +28,10 @@ const (
 // OperatorActor is the actor of a change made by an operator's account.
 func OperatorActor(accountID string) Actor { return Actor("operator:" + accountID) }
 
+// ClientActor is the actor of a change made by a client on its own behalf
+// (a box office's back end with a client-credentials token).
+func ClientActor(clientID string) Actor { return Actor("client:" + clientID) }
+
 // Metrics counts what happens at sign-in; internal/metrics implements it.
 type Metrics interface {
 	SignIn(outcome string) // one of the Outcome… values

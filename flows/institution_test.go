@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/storage"
 )
 
 func TestCreateInstitution(t *testing.T) {
@@ -37,7 +38,7 @@ func TestUpdateInstitutionRefusesOutOfBounds(t *testing.T) {
 		short, long, tiny := time.Second, 100*24*time.Hour, 4
 		empty := ""
 		_, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{
-			ResetLinkTTL: &short, ActivationLinkTTL: &long, PasswordMinLength: &tiny, Name: &empty})
+			ResetLinkTTL: &short, ActivationLinkTTL: &long, PasswordMinLength: &tiny, Name: &empty}, flows.ActorCLI)
 		if err == nil {
 			t.Fatal("accepted")
 		}
@@ -68,7 +69,7 @@ func TestUpdateInstitutionConcurrently(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = f.institutions.Update(f.ctx, "opera", ch)
+				_, errs[i] = f.institutions.Update(f.ctx, "opera", ch, flows.ActorCLI)
 			}()
 		}
 		wg.Wait()
@@ -81,6 +82,24 @@ func TestUpdateInstitutionConcurrently(t *testing.T) {
 		s := inst.Settings
 		if !s.TwoFactor || !s.ManualPassword || !s.Password.RequireUpper || !s.Password.RequireDigit || inst.Version != 5 {
 			t.Errorf("lost an update: version %d, %+v", inst.Version, s)
+		}
+	})
+}
+
+// A change of settings is recorded with who made it and what it changed.
+func TestUpdateInstitutionIsAudited(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		inst := f.institution(t, "opera")
+		on, ttl := true, 30*time.Minute
+		_, err := f.institutions.Update(f.ctx, "opera", flows.InstitutionChanges{ManualPassword: &on, TemporaryPasswordTTL: &ttl},
+			flows.ClientActor("box-office"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := f.store.In(inst.ID).ListAudit(f.ctx, storage.AuditFilter{Action: "settings_changed"})
+		if err != nil || len(events) != 1 || events[0].Actor != "client:box-office" ||
+			events[0].Details["changed"] != "manual_password temporary_password_ttl" {
+			t.Errorf("audit: %+v %v", events, err)
 		}
 	})
 }

@@ -80,10 +80,9 @@ func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution,
 // ctx.
 func (x *Accounts) invite(ctx context.Context, inst *storage.Institution, a *storage.Account, pos *storage.Client,
 	document string, actor Actor) error {
-	operator, _ := operatorOf(actor)
 	s := x.In(inst.ID)
 	l := linkMail{store: s, mailer: x.Mailer, publicURL: x.PublicURL, now: x.Now()}
-	if err := queueActivation(ctx, l, inst, a, pos, storage.PurposeInvite, operator, document); err != nil {
+	if err := queueActivation(ctx, l, inst, a, pos, storage.PurposeInvite, string(actor), document); err != nil {
 		return err
 	}
 	return s.RecordAudit(ctx, &storage.AuditEvent{AccountID: a.ID, Actor: string(actor), Action: "invitation_sent",
@@ -116,13 +115,4 @@ func pointOfSaleNamed(ctx context.Context, s interface {
 		return nil, err
 	}
 	return c, nil
-}
-
-// operatorOf is the operator's account ID of an operator actor.
-func operatorOf(a Actor) (string, bool) {
-	const prefix = "operator:"
-	if len(a) > len(prefix) && string(a[:len(prefix)]) == prefix {
-		return string(a[len(prefix):]), true
-	}
-	return "", false
 }

@@ -161,7 +161,7 @@ func (h *Recovery) sendLink(ctx context.Context, inst *storage.Institution, pos 
 	}
 	return h.Tx.InTx(ctx, func(ctx context.Context) error {
 		return queueResetLink(ctx, linkMail{store: s, mailer: h.Mailer, publicURL: h.Site.PublicURL, now: h.Site.now()},
-			inst, acct, pos, "", "", address)
+			inst, acct, linkRequest{pos: pos, actor: ActorSelf, address: address})
 	})
 }
 
@@ -169,7 +169,7 @@ func (h *Recovery) sendLink(ctx context.Context, inst *storage.Institution, pos 
 // and of the audit trail, the outbox, where the links point, and now.
 type linkMail struct {
 	store interface {
-		LinkStore
+		linkCreator
 		auditRecorder
 	}
 	mailer    Mailer
@@ -177,31 +177,43 @@ type linkMail struct {
 	now       time.Time
 }
 
+// linkRequest is one request for a reset link: the point of sale the link
+// leads back to, the document of the email ("" the default), who asked
+// (ActorSelf: the account holder; else an operator or a client of the box
+// office) and from where.
+type linkRequest struct {
+	pos      *storage.Client
+	document string
+	actor    Actor
+	address  string
+}
+
 // queueResetLink stores a new reset link for the account (superseding the
-// older ones), queues the password_reset email that carries it (the
-// institution's document of that name, "" for the default) and records the
-// request, in the transaction of ctx. operator is "" when the account holder
-// asked, else the operator's account ID.
-func queueResetLink(ctx context.Context, l linkMail, inst *storage.Institution, acct *storage.Account,
-	pos *storage.Client, operator, document, address string) error {
-	t := &storage.ActionToken{AccountID: acct.ID, Purpose: storage.PurposeReset, PointOfSale: pos.ID,
-		CreatedBy: operator, ExpiresAt: linkExpiry(l.now, inst.Settings.ResetLinkTTL)}
+// older ones), queues the password_reset email that carries it and records
+// the request, in the transaction of ctx. An unknown document is
+// mail.ErrUnknownDocument.
+func queueResetLink(ctx context.Context, l linkMail, inst *storage.Institution, acct *storage.Account, req linkRequest) error {
+	byOperator := req.actor != ActorSelf
+	t := &storage.ActionToken{AccountID: acct.ID, Purpose: storage.PurposeReset, PointOfSale: req.pos.ID,
+		ExpiresAt: linkExpiry(l.now, inst.Settings.ResetLinkTTL)}
+	if byOperator {
+		t.CreatedBy = string(req.actor)
+	}
 	secret, err := newLink(ctx, l.store, t)
 	if err != nil {
 		return err
 	}
-	doc := templates.PasswordResetEmail{PointOfSale: pos.Name, ValidFor: t.ExpiresAt.Sub(l.now), ByOperator: operator != "",
+	doc := templates.PasswordResetEmail{PointOfSale: req.pos.Name, ValidFor: t.ExpiresAt.Sub(l.now), ByOperator: byOperator,
 		Link: linkURL(l.publicURL, inst.Slug, "/password/reset", secret)}
-	if _, err := l.mailer.QueueDocument(ctx, inst, mail.To(acct), doc, document); err != nil {
+	if _, err := l.mailer.QueueDocument(ctx, inst, mail.To(acct), doc, req.document); err != nil {
 		return err
 	}
-	actor := ActorSelf
-	if operator != "" {
-		actor = OperatorActor(operator)
+	details := storage.Details{"point_of_sale": req.pos.ID, "link_id": t.ID}
+	if req.document != "" {
+		details["document"] = req.document
 	}
-	return l.store.RecordAudit(ctx, &storage.AuditEvent{AccountID: acct.ID, Actor: string(actor),
-		Action: "password_reset_requested", Address: address,
-		Details: storage.Details{"point_of_sale": pos.ID, "link_id": t.ID}})
+	return l.store.RecordAudit(ctx, &storage.AuditEvent{AccountID: acct.ID, Actor: string(req.actor),
+		Action: "password_reset_requested", Address: req.address, Details: details})
 }
 
 // pointOfSale returns the client of the request rt (nil for none) and the

@@ -31,12 +31,12 @@ type Site struct {
 	Institutions InstitutionFinder
 	Pages        *templates.Pages
 	Catalog      *templates.Catalog
-	PublicURL    string           // its origin is trusted by the cross-site check of forms
+	PublicURL    string // its origin is trusted by the cross-site check of forms
 	// ThrottleKey keys the throttle identities of emails (emailID): derived
 	// from the master secret.
 	ThrottleKey []byte
-	Now          func() time.Time // nil: time.Now
-	Log          *slog.Logger     // never given passwords, tokens, cookies or return_to queries; nil: discard
+	Now         func() time.Time // nil: time.Now
+	Log         *slog.Logger     // never given passwords, tokens, cookies or return_to queries; nil: discard
 }
 
 // page is a handler of one institution's page.

@@ -135,12 +135,11 @@ func (h *authorizeHandler) sendTo(w http.ResponseWriter, r *http.Request, a *aut
 	http.Redirect(w, r, a.t.issuer+page+"?"+url.Values{issuer.ReturnToParam: {returnTo}}.Encode(), http.StatusSeeOther)
 }
 
-// issueCode grants the requested scopes and redirects with the code.
+// issueCode grants the requested scopes the account may hold (holder.go)
+// and redirects with the code.
 func (h *authorizeHandler) issueCode(w http.ResponseWriter, r *http.Request, a *authorization) {
 	ctx := r.Context()
-	for _, s := range a.ar.GetRequestedScopes() {
-		a.ar.GrantScope(s)
-	}
+	grantScopes(a.ar, a.account)
 	// The code, PKCE and OpenID Connect records are written together: one
 	// commit instead of three.
 	var resp fosite.AuthorizeResponder

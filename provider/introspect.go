@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -11,8 +12,9 @@ import (
 // introspect serves RFC 7662 token introspection. The caller authenticates
 // as a client of the institution; it learns about its own tokens only,
 // unless it is a resource server (registered with --introspection). Any
-// other token, a token of another institution, an expired or revoked one:
-// {"active": false}.
+// other token, a token of another institution, an expired or revoked one,
+// one of an account no longer active: {"active": false}. The scopes shown
+// are those the account may hold (holder.go).
 func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
@@ -36,7 +38,16 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeIntrospection(w, map[string]any{"active": false})
 		return
 	}
-	writeIntrospection(w, introspection(t, use, ar, sess))
+	acct, err := holder(ctx, t, sess)
+	if errors.Is(err, errAccountGone) {
+		writeIntrospection(w, map[string]any{"active": false})
+		return
+	}
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
+		return
+	}
+	writeIntrospection(w, introspection(t, use, ar, sess, heldScopes(acct, ar.GetGrantedScopes())))
 }
 
 // mayIntrospect: a client learns about the tokens issued to it; a resource
@@ -49,13 +60,13 @@ func mayIntrospect(caller fosite.Client, ar fosite.AccessRequester) bool {
 	return ok && c.c.Introspection
 }
 
-func introspection(t *tenant, use fosite.TokenUse, ar fosite.AccessRequester, sess *session) map[string]any {
+func introspection(t *tenant, use fosite.TokenUse, ar fosite.AccessRequester, sess *session, scopes []string) map[string]any {
 	out := map[string]any{
 		"active":    true,
 		"iss":       t.issuer,
 		"client_id": ar.GetClient().GetID(),
 		"sub":       sess.GetSubject(),
-		"scope":     strings.Join(ar.GetGrantedScopes(), " "),
+		"scope":     strings.Join(scopes, " "),
 		"iat":       ar.GetRequestedAt().Unix(),
 	}
 	if use == fosite.RefreshToken {

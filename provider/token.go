@@ -49,6 +49,11 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 		grantClientCredentials(ar, sess)
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
 		grant = "refresh_token"
+		err = followAccount(ctx, t, ar)
+	}
+	if err != nil {
+		h.fail(w, r, t, ar, err)
+		return
 	}
 	var resp fosite.AccessResponder
 	if grant == "client_credentials" {

@@ -74,8 +74,13 @@ func (a *Account) Name() string {
 type AccountFilter struct {
 	Kind   AccountKind
 	Status AccountStatus
-	After  string // an account ID: list the accounts after it (keyset paging)
-	Limit  int    // at most this many; 0 means 100
+	// Email selects the accounts whose email contains it, ignoring case.
+	Email string
+	// Name selects the accounts whose name ("given family") contains it,
+	// ignoring case (SQLite ignores the case of ASCII letters only).
+	Name  string
+	After string // an account ID: list the accounts after it (keyset paging)
+	Limit int    // at most this many; 0 means 100
 }
 
 // AccountStore keeps an institution's accounts.

@@ -29,7 +29,7 @@ type ActionToken struct {
 	Purpose       ActionPurpose `db:"purpose"`
 	SecretHash    []byte        `db:"secret_hash"`
 	PointOfSale   string        `db:"point_of_sale"` // client ID the user returns to
-	CreatedBy     string        `db:"created_by"`    // "" when the account holder asked, else the operator's account ID
+	CreatedBy     string        `db:"created_by"`    // "" when the account holder asked, else the actor: "operator:ID", "client:ID"
 	CreatedAt     time.Time     `db:"created_at"`
 	ExpiresAt     time.Time     `db:"expires_at"`
 	UsedAt        *time.Time    `db:"used_at"` // consumed, or superseded by a newer link

@@ -21,7 +21,8 @@ type AuditEvent struct {
 type AuditFilter struct {
 	AccountID string
 	Action    string
-	Limit     int // 0 means 100
+	Before    string // an event ID: list the events older than it (keyset paging); unknown: none
+	Limit     int    // 0 means 100
 }
 
 // AuditStore keeps an institution's audit trail.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/admin"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -90,23 +91,9 @@ func readPassword(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// accountJSON is how account list prints an account (never its secrets).
-type accountJSON struct {
-	ID                 string `json:"id"`
-	Kind               string `json:"kind"`
-	Email              string `json:"email"`
-	EmailVerified      bool   `json:"email_verified"`
-	GivenName          string `json:"given_name"`
-	FamilyName         string `json:"family_name"`
-	Locale             string `json:"locale"`
-	Status             string `json:"status"`
-	HasPassword        bool   `json:"has_password"`
-	MustChangePassword bool   `json:"must_change_password"`
-	TwoFactorRequired  bool   `json:"two_factor_required"`
-	TwoFactorEnrolled  bool   `json:"two_factor_enrolled"`
-	FailedSignIns      int    `json:"failed_sign_ins"`
-	Locked             bool   `json:"locked"`
-}
+// accountJSON is how account list prints an account (never its secrets):
+// as the admin API shows it.
+type accountJSON = admin.AccountView
 
 // usher account list --institution SLUG [--kind K] [--status S] [--json]
 func (c *cli) accountList(ctx context.Context, args []string) error {
@@ -118,10 +105,10 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.inInstitution(ctx, fs, func(a *app, inst *storage.Institution) error {
-		list, err := listAllAccounts(ctx, a.store.In(inst.ID), storage.AccountFilter{
+		list, err := listAllAccounts(ctx, a.accounts, inst, storage.AccountFilter{
 			Kind: storage.AccountKind(*kind), Status: storage.AccountStatus(*status)})
 		if err != nil {
-			return err
+			return a.explain(err)
 		}
 		return printAccounts(c, list, a.store.Now(), *asJSON)
 	})
@@ -130,23 +117,19 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 // printAccounts prints the accounts as JSON or as a table; an account is
 // locked when its lock lasts beyond now.
 func printAccounts(c *cli, list []storage.Account, now time.Time, asJSON bool) error {
-	toJSON := func(acc *storage.Account) accountJSON {
-		return accountJSON{acc.ID, string(acc.Kind), acc.Email, acc.EmailVerified, acc.GivenName, acc.FamilyName,
-			acc.Locale, string(acc.Status), acc.PasswordHash != "", acc.MustChangePassword, acc.TwoFactorRequired,
-			acc.TOTPConfirmedAt != nil, acc.FailedSignIns, acc.LockedUntil != nil && acc.LockedUntil.After(now)}
-	}
+	toJSON := func(acc *storage.Account) accountJSON { return admin.ViewAccount(acc, now) }
 	return printList(c.stdout, asJSON, list, toJSON, []any{"EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "ID"},
 		func(acc *storage.Account) []any {
 			return []any{acc.Email, acc.Kind, acc.Status, acc.Name(), toJSON(acc).Locked, acc.ID}
 		})
 }
 
-// listAllAccounts pages through every account the filter selects.
-func listAllAccounts(ctx context.Context, s storage.AccountStore, f storage.AccountFilter) ([]storage.Account, error) {
+// listAllAccounts pages through every account of inst the filter selects.
+func listAllAccounts(ctx context.Context, accounts *flows.Accounts, inst *storage.Institution, f storage.AccountFilter) ([]storage.Account, error) {
 	var all []storage.Account
 	f.Limit = 500
 	for {
-		page, err := s.ListAccounts(ctx, f)
+		page, err := accounts.List(ctx, inst, f)
 		if err != nil {
 			return nil, err
 		}

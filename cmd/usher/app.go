@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/flows/admin"
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/internal/httpserver"
@@ -39,6 +40,7 @@ type app struct {
 	afterwards   *flows.Afterwards // what pages do after they answer
 	provider     *provider.Provider
 	clients      *provider.Clients
+	admin        *admin.API // the admin API (admin.go)
 	// Email: the outbox (queued in the transaction of their cause), the
 	// institutions' template overrides, and where the log sender prints
 	// (--dev without smtp.host). See mailcmd.go.
@@ -134,7 +136,10 @@ func (a *app) build() error {
 	}
 	a.clients, err = provider.NewClients(provider.ClientsConfig{Transactor: a.store,
 		In: func(id string) provider.ClientStore { return a.store.In(id) }})
-	return err
+	if err != nil {
+		return err
+	}
+	return a.buildAdmin()
 }
 
 func (a *app) Close() { a.store.Close() }

@@ -235,9 +235,10 @@ func TestCLIBadInput(t *testing.T) {
 
 // TestServeDev is the newcomer's first command: no configuration at all.
 func TestServeDev(t *testing.T) {
-	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+	// --dev runs only on SQLite (TestDevRefusesProduction).
+	func(t *testing.T, db sqltest.DB) {
 		t.Chdir(t.TempDir()) // where ./usher-dev.secret appears
-		env := []string{"USHER_LISTEN=127.0.0.1:0", "USHER_DATABASE_URL=" + db.URL}
+		env := []string{"USHER_LISTEN=127.0.0.1:0", "USHER_METRICS_LISTEN=127.0.0.1:0", "USHER_DATABASE_URL=" + db.URL}
 		first := serveDevOnce(t, env)
 		for _, want := range []string{"client_id demo-shop", "client_id demo-box-office", "customer@example.org", "operator@example.org"} {
 			if !strings.Contains(first, want) {
@@ -257,7 +258,7 @@ func TestServeDev(t *testing.T) {
 		if len(accounts) != 2 {
 			t.Errorf("demo accounts after two starts: %+v", accounts)
 		}
-	})
+	}(t, sqltest.SQLite(t))
 }
 
 // serveDevOnce starts serve --dev, checks that it serves, stops it

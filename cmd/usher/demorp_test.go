@@ -27,7 +27,7 @@ func TestDemoRelyingParty(t *testing.T) {
 	defer cancel()
 	var out, errOut bytes.Buffer
 	ready := make(chan net.Addr, 1)
-	c := &cli{env: []string{"USHER_LISTEN=" + addr, "USHER_DATABASE_URL=" + sqltest.SQLite(t).URL},
+	c := &cli{env: []string{"USHER_LISTEN=" + addr, "USHER_METRICS_LISTEN=127.0.0.1:0", "USHER_DATABASE_URL=" + sqltest.SQLite(t).URL},
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, now: time.Now,
 		listening: func(a net.Addr) { ready <- a }}
 	done := make(chan error, 1)

@@ -101,16 +101,7 @@ func TestE2ERecovery(t *testing.T) {
 		if link == "" {
 			t.Fatal("no reset link in the email")
 		}
-		resp, body = b.open(link)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Reset password") {
-			t.Fatalf("the link: %d\n%s", resp.StatusCode, body)
-		}
-		token := strings.TrimPrefix(link[strings.Index(link, "?"):], "?token=")
-		resp, body = b.submit(resp, body, url.Values{"token": {token}, "password": {"New-passw0rd-for-ann"},
-			"password_confirm": {"New-passw0rd-for-ann"}})
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Your password has been changed successfully") {
-			t.Fatalf("after the reset: %d\n%s", resp.StatusCode, body)
-		}
+		_, body = resetWith(t, b, link, "New-passw0rd-for-ann")
 		next := regexp.MustCompile(`<a class="button" href="([^"]*)"`).FindStringSubmatch(body)
 		if next == nil {
 			t.Fatalf("no way on:\n%s", body)
@@ -131,6 +122,23 @@ func TestE2ERecovery(t *testing.T) {
 			t.Errorf("the second email is not the confirmation:\n%s", done)
 		}
 	})
+}
+
+// resetWith opens an emailed reset link in browser b and sets the new
+// password; it returns the page that says it is done.
+func resetWith(t *testing.T, b *browser, link, password string) (*http.Response, string) {
+	t.Helper()
+	resp, body := b.open(link)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Reset password") {
+		t.Fatalf("the link: %d\n%s", resp.StatusCode, body)
+	}
+	token := strings.TrimPrefix(link[strings.Index(link, "?"):], "?token=")
+	resp, body = b.submit(resp, body, url.Values{"token": {token}, "password": {password},
+		"password_confirm": {password}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Your password has been changed successfully") {
+		t.Fatalf("after the reset: %d\n%s", resp.StatusCode, body)
+	}
+	return resp, body
 }
 
 // Known and unknown emails get their answer in the same time: the

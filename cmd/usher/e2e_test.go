@@ -58,6 +58,12 @@ func startUsher(t *testing.T, db sqltest.DB, env ...string) *usherServer {
 // tests send requests.
 func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) *usherServer {
 	t.Helper()
+	return startUsherAt(t, db, publicURL, time.Now, env...)
+}
+
+// startUsherAt is startUsherAs with the clock now (the process edge).
+func startUsherAt(t *testing.T, db sqltest.DB, publicURL string, now func() time.Time, env ...string) *usherServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +75,7 @@ func startUsherAs(t *testing.T, db sqltest.DB, publicURL string, env ...string) 
 	c := &cli{env: append(env,
 		"USHER_DATABASE_URL="+db.URL, "USHER_PUBLIC_URL="+publicURL, "USHER_SECRET="+strings.Repeat("k", 40),
 		"USHER_SMTP_HOST=smtp.example.org", "USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=error"),
-		stdin: strings.NewReader(""), stdout: io.Discard, stderr: &testLogWriter{t}, now: time.Now}
+		stdin: strings.NewReader(""), stdout: io.Discard, stderr: &testLogWriter{t}, now: now}
 	m := metrics.New()
 	a, err := c.openWith(context.Background(), newFlags("test"), true, m)
 	if err != nil {

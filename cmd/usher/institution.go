@@ -81,7 +81,7 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 		if _, err := a.institution(ctx, pos[0]); err != nil {
 			return err
 		}
-		inst, err := a.institutions.Update(ctx, pos[0], ch)
+		inst, err := a.institutions.Update(ctx, pos[0], ch, flows.ActorCLI)
 		if err != nil {
 			return err
 		}

@@ -64,7 +64,8 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			RecoveryKey: recoveryKey,
 			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
-	a.institutions = &flows.Institutions{Store: store}
+	a.institutions = &flows.Institutions{Store: store, Tx: store,
+		Audit: func(id string) flows.AuditTrail { return store.In(id) }}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL,
 		ThrottleKey: throttleKey}

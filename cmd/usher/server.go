@@ -21,6 +21,7 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
+	a.admin.Routes(mux)
 	if demo != nil {
 		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
 	}

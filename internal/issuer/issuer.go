@@ -1,7 +1,8 @@
 // Package issuer is the contract between the protocol (package provider) and
 // the pages people see (package flows), which never import each other: the
-// URLs by which an authorization request is resumed, and who is signed in
-// (SignedIn).
+// URLs by which an authorization request is resumed, who is signed in
+// (SignedIn), and who calls the admin API with an access token (Caller,
+// and the admin API's scopes).
 //
 // Every institution is its own issuer, {public_url}/institutions/{slug}. When
 // the authorization endpoint needs a person (to sign in, to consent), it sends

@@ -30,6 +30,13 @@ func accountRow(a *storage.Account) []any {
 // emailKey is how emails are compared: case-insensitively.
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// containsPattern is the LIKE pattern (with ESCAPE '\') of the lower-cased
+// values that contain text: its own %, _ and \ match only themselves.
+func containsPattern(text string) string {
+	escaped := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(text))
+	return "%" + escaped + "%"
+}
+
 // CreateAccount implements storage.AccountStore.
 func (s *scoped) CreateAccount(ctx context.Context, a *storage.Account) error {
 	now := s.clock()
@@ -87,6 +94,14 @@ func (s *scoped) ListAccounts(ctx context.Context, f storage.AccountFilter) ([]s
 	if f.Status != "" {
 		q += ` AND status = ?`
 		args = append(args, f.Status)
+	}
+	if f.Email != "" {
+		q += ` AND email_key LIKE ? ESCAPE '\'`
+		args = append(args, containsPattern(f.Email))
+	}
+	if f.Name != "" {
+		q += ` AND LOWER(given_name || ' ' || family_name) LIKE ? ESCAPE '\'`
+		args = append(args, containsPattern(f.Name))
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limitOr(f.Limit, 100))

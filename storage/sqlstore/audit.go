@@ -33,6 +33,10 @@ func (s *scoped) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storag
 		q += ` AND action = ?`
 		args = append(args, f.Action)
 	}
+	if f.Before != "" {
+		q += ` AND (created_at, id) < (SELECT created_at, id FROM audit_events WHERE institution_id = ? AND id = ?)`
+		args = append(args, s.inst, f.Before)
+	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, limitOr(f.Limit, 100))
 	var list []storage.AuditEvent

@@ -17,6 +17,7 @@ func accountTests() []test {
 		{"NotFound", testAccountNotFound},
 		{"ListFiltersAndPages", testAccountList},
 		{"ListDefaultLimit", testAccountListDefaultLimit},
+		{"ListSearchesEmailAndName", testAccountSearch},
 		{"UpdateEveryFieldButCounters", testAccountUpdate},
 		{"UpdateClearsOptionalFields", testAccountUpdateClears},
 		{"UpdateStaleVersion", testAccountUpdateStale},
@@ -173,6 +174,46 @@ func testAccountListDefaultLimit(e *env) {
 	}
 	list, err := s.ListAccounts(e.ctx, storage.AccountFilter{})
 	mustCount(e.t, "list with limit 0", len(list), err, 100)
+}
+
+func testAccountSearch(e *env) {
+	s, _ := e.scope("opera")
+	other, _ := e.scope("ballet")
+	add := func(kind storage.AccountKind, email, given, family string) string {
+		a := &storage.Account{Kind: kind, Email: email, GivenName: given, FamilyName: family, Status: storage.Active}
+		must(e.t, "create "+email, s.CreateAccount(e.ctx, a))
+		return a.ID
+	}
+	ann := add(storage.Customer, "Ann.Lee@Example.org", "Ann", "Lee")
+	annette := add(storage.Customer, "annette@example.org", "Annette", "Dupont")
+	bob := add(storage.Operator, "bob@shop.example", "Bob", "Annan")
+	pct := add(storage.Customer, "100%_sure@example.org", "Per", "Cent")
+	e.account(other, storage.Customer, "ann@other.example")
+	named := slices.Sorted(slices.Values([]string{ann, annette, bob})) // the IDs in the order they are listed
+	cases := []struct {
+		name string
+		f    storage.AccountFilter
+		want []string
+	}{
+		{"email part, any case", storage.AccountFilter{Email: "ANN"}, []string{ann, annette}},
+		{"whole email", storage.AccountFilter{Email: "ann.lee@example.org"}, []string{ann}},
+		{"domain", storage.AccountFilter{Email: "@shop."}, []string{bob}},
+		{"name part, any case", storage.AccountFilter{Name: "ann"}, []string{ann, annette, bob}},
+		{"given and family name", storage.AccountFilter{Name: "ann lee"}, []string{ann}},
+		{"name and kind", storage.AccountFilter{Name: "ann", Kind: storage.Operator}, []string{bob}},
+		{"email and name", storage.AccountFilter{Email: "example.org", Name: "dupont"}, []string{annette}},
+		{"% and _ are plain characters", storage.AccountFilter{Email: "0%_s"}, []string{pct}},
+		{"% matches only itself", storage.AccountFilter{Email: "%"}, []string{pct}},
+		{"_ matches only itself", storage.AccountFilter{Name: "_"}, nil},
+		{"backslash matches only itself", storage.AccountFilter{Email: `\`}, nil},
+		{"nothing", storage.AccountFilter{Email: "zzz"}, nil},
+		{"a page of a search", storage.AccountFilter{Name: "ann", Limit: 1, After: named[0]}, named[1:2]},
+	}
+	for _, c := range cases {
+		list, err := s.ListAccounts(e.ctx, c.f)
+		must(e.t, "list "+c.name, err)
+		mustEqual(e.t, "IDs listed for "+c.name, accountIDs(list), slices.Sorted(slices.Values(c.want)))
+	}
 }
 
 func testAccountUpdate(e *env) {

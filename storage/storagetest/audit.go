@@ -12,6 +12,7 @@ func auditTests() []test {
 		{"RoundTripEveryField", testAuditRoundTrip},
 		{"ListNewestFirstAndFilters", testAuditList},
 		{"ListDefaultLimit", testAuditListDefaultLimit},
+		{"ListPagesOlderThanAnEvent", testAuditListBefore},
 	}
 }
 
@@ -84,4 +85,48 @@ func testAuditListDefaultLimit(e *env) {
 	}
 	list, err := s.ListAudit(e.ctx, storage.AuditFilter{})
 	mustCount(e.t, "list with limit 0", len(list), err, 100)
+}
+
+func testAuditListBefore(e *env) {
+	s, _ := e.scope("opera")
+	other, _ := e.scope("ballet")
+	var ids []string // oldest first; two events share each second
+	for i := range 6 {
+		rec := &storage.AuditEvent{AccountID: "ann", Actor: "self", Action: "sign_in"}
+		must(e.t, "record", s.RecordAudit(e.ctx, rec))
+		ids = append(ids, rec.ID)
+		if i%2 == 1 {
+			e.clock.Advance(time.Second)
+		}
+	}
+	theirs := &storage.AuditEvent{AccountID: "ann", Actor: "self", Action: "sign_in"}
+	must(e.t, "record in the other institution", other.RecordAudit(e.ctx, theirs))
+	all, err := s.ListAudit(e.ctx, storage.AuditFilter{AccountID: "ann"})
+	must(e.t, "list", err)
+	var newestFirst []string
+	for _, ev := range all {
+		newestFirst = append(newestFirst, ev.ID)
+	}
+	var paged []string
+	for f := (storage.AuditFilter{AccountID: "ann", Limit: 4}); ; {
+		page, err := s.ListAudit(e.ctx, f)
+		must(e.t, "list a page", err)
+		for _, ev := range page {
+			paged = append(paged, ev.ID)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.Before = page[len(page)-1].ID
+	}
+	mustEqual(e.t, "the pages, one after the other", paged, newestFirst)
+	if len(paged) != len(ids) {
+		e.t.Fatalf("paged through %d events, want %d", len(paged), len(ids))
+	}
+	for _, before := range []string{"unknown", theirs.ID} {
+		list, err := s.ListAudit(e.ctx, storage.AuditFilter{Before: before})
+		mustCount(e.t, "list before an event that is not the institution's ("+before+")", len(list), err, 0)
+	}
+	list, err := s.ListAudit(e.ctx, storage.AuditFilter{Before: newestFirst[len(newestFirst)-1]})
+	mustCount(e.t, "list before the oldest event", len(list), err, 0)
 }

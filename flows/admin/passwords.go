@@ -1,0 +1,49 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/usher-idp/usher/flows"
+)
+
+// passwordReset: POST accounts/{id}/password-reset {point_of_sale?,
+// document?}, the box-office reset: the account holder is emailed a reset
+// link that leads back to the point of sale (the institution's only one
+// when none is named), in the document chosen (the default when none is).
+// 202: the email is queued. An institution without a point of sale is a
+// 409 problem, never a link that leads nowhere.
+func (a *API) passwordReset(w http.ResponseWriter, r *http.Request, c *call) {
+	var req flows.BoxOfficeReset
+	if !a.decode(w, r, c, members{"point_of_sale": &req.PointOfSale, "document": &req.Document}) {
+		return
+	}
+	if err := a.accounts.SendResetLink(r.Context(), c.inst, r.PathValue("id"), req, c.actor()); err != nil {
+		a.fail(w, r, c, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// setPassword: PUT accounts/{id}/password {password, temporary?}, a
+// password typed by an operator, where the institution allows it (403
+// problem otherwise). Every rule of the policy it fails is listed. A
+// temporary one stops working after the institution's lifetime and must
+// be changed at the next sign-in. The holder is emailed; the account's
+// sessions and grants end. 204.
+func (a *API) setPassword(w http.ResponseWriter, r *http.Request, c *call) {
+	var password *string
+	var temporary bool
+	if !a.decode(w, r, c, members{"password": &password, "temporary": &temporary}) {
+		return
+	}
+	if problems := required(map[string]bool{"password": password != nil}); problems != nil {
+		a.invalid(w, r, c, problems)
+		return
+	}
+	err := a.accounts.SetManualPassword(r.Context(), c.inst, r.PathValue("id"), *password, temporary, c.actor())
+	if err != nil {
+		a.fail(w, r, c, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,101 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/storage"
+)
+
+// settingsView is what the API shows and changes of an institution's
+// settings. two_factor is the service team's switch (the command line's
+// usher institution update): shown, not changed here.
+type settingsView struct {
+	TwoFactor                 bool       `json:"two_factor"`
+	ManualPassword            bool       `json:"manual_password"`
+	TemporaryPasswordLifetime int        `json:"temporary_password_lifetime_minutes"`
+	ResetLinkLifetime         int        `json:"reset_link_lifetime_minutes"`
+	PasswordPolicy            policyView `json:"password_policy"`
+}
+
+type policyView struct {
+	MinLength      int  `json:"min_length"`
+	RequireUpper   bool `json:"require_upper"`
+	RequireDigit   bool `json:"require_digit"`
+	RequireSpecial bool `json:"require_special"`
+	RefuseCommon   bool `json:"refuse_common"`
+}
+
+func viewSettings(s storage.Settings) settingsView {
+	p := s.Password
+	return settingsView{TwoFactor: s.TwoFactor, ManualPassword: s.ManualPassword,
+		TemporaryPasswordLifetime: int(s.TemporaryPasswordTTL.Std() / time.Minute),
+		ResetLinkLifetime:         int(s.ResetLinkTTL.Std() / time.Minute),
+		PasswordPolicy: policyView{MinLength: p.MinLength, RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit,
+			RequireSpecial: p.RequireSpecial, RefuseCommon: p.RefuseCommon}}
+}
+
+// getSettings: GET settings.
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request, c *call) {
+	writeJSON(w, r, http.StatusOK, viewSettings(c.inst.Settings))
+}
+
+// settingFields are the API's names of the settings' fields of
+// flows.InstitutionChanges problems.
+var settingFields = map[string]string{
+	"temporary_password_ttl": "temporary_password_lifetime_minutes",
+	"reset_link_ttl":         "reset_link_lifetime_minutes",
+	"password.min_length":    "password_policy.min_length",
+}
+
+// patchSettings: PATCH settings with the members to change (manual entry,
+// the lifetimes in minutes, the password policy); the others stay. 200
+// with the settings after the change.
+func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
+	var ch flows.InstitutionChanges
+	var temporary, reset *int
+	if !a.decode(w, r, c, members{"manual_password": &ch.ManualPassword,
+		"temporary_password_lifetime_minutes": &temporary, "reset_link_lifetime_minutes": &reset,
+		"password_policy": members{"min_length": &ch.PasswordMinLength, "require_upper": &ch.PasswordUpper,
+			"require_digit": &ch.PasswordDigit, "require_special": &ch.PasswordSpecial, "refuse_common": &ch.PasswordRefuseCommon}}) {
+		return
+	}
+	ch.TemporaryPasswordTTL, ch.ResetLinkTTL = minutes(temporary), minutes(reset)
+	inst := c.inst
+	if ch != (flows.InstitutionChanges{}) {
+		var err error
+		if inst, err = a.settings.Update(r.Context(), c.inst.Slug, ch, c.actor()); err != nil {
+			a.fail(w, r, c, renameFields(err))
+			return
+		}
+	}
+	writeJSON(w, r, http.StatusOK, viewSettings(inst.Settings))
+}
+
+// minutes is a number of minutes as a duration (nil stays nil), bounded so
+// that no number overflows: what is out of bounds is refused by the
+// settings' own checks.
+func minutes(n *int) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	d := time.Duration(max(min(*n, 1e8), -1e8)) * time.Minute
+	return &d
+}
+
+// renameFields gives the problems of err the API's field names.
+func renameFields(err error) error {
+	problems := flows.Problems(err)
+	if problems == nil {
+		return err
+	}
+	renamed := make([]flows.Problem, len(problems))
+	for i, p := range problems {
+		if name, ok := settingFields[p.Field]; ok {
+			p.Field = name
+		}
+		renamed[i] = p
+	}
+	return &flows.InvalidError{Problems: renamed}
+}
