@@ -206,6 +206,32 @@ func TestCLIAccounts(t *testing.T) {
 	})
 }
 
+// The external reference and the class of invitations from the command
+// line.
+func TestCLIExternalRefAndInvitationEmail(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		tc := newTestCLI(t, db)
+		tc.ok("", "migrate")
+		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		create := []string{"account", "create", "--institution", "demo", "--kind", "customer", "--password-stdin"}
+		tc.ok("correct horse battery\n", append(create, "--email", "ann@example.org", "--external-ref", "C-1")...)
+		tc.fails("already has this external reference", "correct horse battery\n",
+			append(create, "--email", "bob@example.org", "--external-ref", "C-1")...)
+		var list []accountJSON
+		tc.json(&list, "account", "list", "--institution", "demo", "--json")
+		if len(list) != 1 || list[0].ExternalRef != "C-1" {
+			t.Errorf("account list: %+v", list)
+		}
+
+		tc.fails("account_invitation or password_reset", "", "institution", "update", "demo", "--invitation-email", "welcome")
+		var inst institutionJSON
+		tc.json(&inst, "institution", "update", "demo", "--invitation-email", "password_reset", "--json")
+		if inst.Settings.InvitationEmail != "password_reset" {
+			t.Errorf("invitation email: %+v", inst.Settings)
+		}
+	})
+}
+
 func TestCLIBadInput(t *testing.T) {
 	db := sqltest.SQLite(t)
 	tc := newTestCLI(t, db)

@@ -97,16 +97,7 @@ func TestE2EAdminRefusesBadInput(t *testing.T) {
 			tests = append(tests, badInput{"another institution's account: " + route.method + " " + route.path,
 				route.method, other + route.path, route.body, "", 404, "", nil})
 		}
-		for _, tt := range tests {
-			req := newRequest(t, tt.method, api.base+tt.path, tt.body)
-			if tt.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			if tt.contentType != "" {
-				req.Header.Set("Content-Type", tt.contentType)
-			}
-			wantProblem(t, tt.name, api.do(req), tt.status, tt.kind, tt.errors...)
-		}
+		api.refuses(tests)
 
 		// Another institution's token.
 		wantProblem(t, "another institution's token", u.adminOf(u.inst, balletToken).call(http.MethodGet, "/accounts", nil),
@@ -127,6 +118,21 @@ func TestE2EAdminRefusesBadInput(t *testing.T) {
 			t.Errorf("audit events after the refusals: %v", events)
 		}
 	})
+}
+
+// refuses sends each bad input and checks the problem it answers.
+func (c *adminClient) refuses(tests []badInput) {
+	c.t.Helper()
+	for _, tt := range tests {
+		req := newRequest(c.t, tt.method, c.base+tt.path, tt.body)
+		if tt.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if tt.contentType != "" {
+			req.Header.Set("Content-Type", tt.contentType)
+		}
+		wantProblem(c.t, tt.name, c.do(req), tt.status, tt.kind, tt.errors...)
+	}
 }
 
 // Accounts are created (active with a password, pending without), found by
