@@ -76,6 +76,15 @@ func (tc *testCLI) jsonIn(stdin string, v any, args ...string) {
 	}
 }
 
+// demoCLI is newTestCLI on a migrated db with an institution "demo".
+func demoCLI(t *testing.T, db sqltest.DB) *testCLI {
+	t.Helper()
+	tc := newTestCLI(t, db)
+	tc.ok("", "migrate")
+	tc.ok("", "institution", "create", "demo", "--name", "Demo")
+	return tc
+}
+
 func TestCLIInstitutions(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		tc := newTestCLI(t, db)
@@ -116,9 +125,7 @@ func TestCLIInstitutions(t *testing.T) {
 
 func TestCLIClients(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		tc := newTestCLI(t, db)
-		tc.ok("", "migrate")
-		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		tc := demoCLI(t, db)
 
 		var made map[string]string
 		tc.json(&made, "client", "create", "--institution", "demo", "--name", "Shop",
@@ -161,9 +168,7 @@ func TestCLIClients(t *testing.T) {
 
 func TestCLIAccounts(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		tc := newTestCLI(t, db)
-		tc.ok("", "migrate")
-		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		tc := demoCLI(t, db)
 		create := []string{"account", "create", "--institution", "demo", "--kind", "customer", "--password-stdin"}
 
 		var made map[string]string
@@ -210,9 +215,7 @@ func TestCLIAccounts(t *testing.T) {
 // line.
 func TestCLIExternalRefAndInvitationEmail(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		tc := newTestCLI(t, db)
-		tc.ok("", "migrate")
-		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		tc := demoCLI(t, db)
 		create := []string{"account", "create", "--institution", "demo", "--kind", "customer", "--password-stdin"}
 		tc.ok("correct horse battery\n", append(create, "--email", "ann@example.org", "--external-ref", "C-1")...)
 		tc.fails("already has this external reference", "correct horse battery\n",

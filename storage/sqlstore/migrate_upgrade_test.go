@@ -12,6 +12,7 @@ import (
 
 	"github.com/usher-idp/usher/migrations"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 )
 
@@ -45,19 +46,28 @@ func applyUpTo(t *testing.T, raw *sql.DB, dialect string, last int) {
 	}
 }
 
+// olderDatabase is db as a binary that knew the migrations up to last left
+// it, with an institution "opera" (created through the store: the table is
+// as it was), and the store to migrate it with.
+func olderDatabase(t *testing.T, db sqltest.DB, last int) (*sql.DB, *sqlstore.Store, *storage.Institution) {
+	t.Helper()
+	raw := sqltest.Raw(t, db)
+	applyUpTo(t, raw, db.Dialect, last)
+	s := open(t, db)
+	inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
+	if err := s.CreateInstitution(t.Context(), inst); err != nil {
+		t.Fatal(err)
+	}
+	return raw, s, inst
+}
+
 // Migration 0006 keeps the overrides as the default documents, keeps what
 // unsent emails say (the worker sends them as they are), and blanks the
 // bodies of the emails already sent.
 func TestMigrate0006OnData(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		ctx := t.Context()
-		raw := sqltest.Raw(t, db)
-		applyUpTo(t, raw, db.Dialect, 5)
-		s := open(t, db)
-		inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
-		if err := s.CreateInstitution(ctx, inst); err != nil {
-			t.Fatal(err)
-		}
+		raw, s, inst := olderDatabase(t, db, 5)
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := raw.ExecContext(ctx, q, args...); err != nil {
@@ -106,13 +116,7 @@ func TestMigrate0006OnData(t *testing.T) {
 func TestMigrate0008OnData(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		ctx := t.Context()
-		raw := sqltest.Raw(t, db)
-		applyUpTo(t, raw, db.Dialect, 7)
-		s := open(t, db)
-		inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
-		if err := s.CreateInstitution(ctx, inst); err != nil {
-			t.Fatal(err)
-		}
+		raw, s, inst := olderDatabase(t, db, 7)
 		for _, id := range []string{"a1", "a2"} {
 			if _, err := raw.ExecContext(ctx, `INSERT INTO accounts (id, institution_id, kind, email, email_key,
 				email_verified, given_name, family_name, locale, status, password_hash, must_change_password,
