@@ -82,9 +82,8 @@ func (a *API) invalid(w http.ResponseWriter, r *http.Request, c *call, problems 
 
 // fail answers the error of a service of flows: refused input, input in
 // conflict with a record (a taken key), a state or a setting that does not
-// allow the change, an unknown account, a record
-// changed meanwhile; anything else is logged and answered 500 without its
-// cause.
+// allow the change, an unknown account, a record changed meanwhile;
+// anything else is logged and answered 500 without its cause.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var state *flows.StateError
 	var conflict *flows.ConflictError
