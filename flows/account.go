@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	netmail "net/mail"
 	"strconv"
@@ -70,15 +69,23 @@ type NewAccount struct {
 	GivenName     string
 	FamilyName    string
 	Locale        string
+	ExternalRef   string // the box office's reference for the person; "" none
 	Password      string // "" creates an account without password (pending)
 	EmailVerified bool
 }
 
+// trim drops the spaces around what is compared: the email and the
+// external reference.
+func (n *NewAccount) trim() {
+	n.Email, n.ExternalRef = strings.TrimSpace(n.Email), strings.TrimSpace(n.ExternalRef)
+}
+
 // Create validates n, hashes its password and stores the account with an
 // audit event, atomically. An account with a password is active; one
-// without stays pending until it gets one.
+// without stays pending until it gets one. A taken email is refused input;
+// a taken external reference a ConflictError.
 func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewAccount, actor Actor) (*storage.Account, error) {
-	n.Email = strings.TrimSpace(n.Email)
+	n.trim()
 	var v invalid
 	x.checkAccount(&v, n)
 	if n.Password != "" {
@@ -97,11 +104,7 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 		a.PasswordHash, a.PasswordChangedAt, a.Status = hash, &now, storage.Active
 	}
 	err := x.Tx.InTx(ctx, func(ctx context.Context) error { return x.store(ctx, x.In(inst.ID), a, actor) })
-	if errors.Is(err, storage.ErrDuplicate) {
-		v.add("email", "account.email_taken", nil)
-		return nil, v.err()
-	}
-	if err != nil {
+	if err := takenError(err); err != nil {
 		return nil, fmt.Errorf("create account: %w", err)
 	}
 	return a, nil
@@ -112,7 +115,7 @@ func (x *Accounts) Create(ctx context.Context, inst *storage.Institution, n NewA
 func newAccount(inst *storage.Institution, n NewAccount) *storage.Account {
 	return &storage.Account{
 		Kind: n.Kind, Email: n.Email, EmailVerified: n.EmailVerified, GivenName: n.GivenName,
-		FamilyName: n.FamilyName, Locale: n.Locale, Status: storage.Pending,
+		FamilyName: n.FamilyName, Locale: n.Locale, ExternalRef: n.ExternalRef, Status: storage.Pending,
 		TwoFactorRequired: n.Kind == storage.Operator && inst.Settings.TwoFactor,
 	}
 }
@@ -143,6 +146,7 @@ func (x *Accounts) checkAccount(v *invalid, n NewAccount) {
 	if n.Locale != "" && (x.Locales == nil || x.Locales(n.Locale) == "") {
 		v.add("locale", "account.locale_invalid", nil)
 	}
+	checkExternalRef(v, n.ExternalRef)
 }
 
 // checkPassword adds a problem for every rule of the institution's policy

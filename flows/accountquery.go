@@ -9,8 +9,8 @@ import (
 )
 
 // List returns the institution's accounts that f selects, ordered by ID:
-// f.After and f.Limit page through them. The searched email and name are
-// trimmed; an unknown kind or status is refused.
+// f.After and f.Limit page through them. The searched email, name and
+// external reference are trimmed; an unknown kind or status is refused.
 func (x *Accounts) List(ctx context.Context, inst *storage.Institution, f storage.AccountFilter) ([]storage.Account, error) {
 	var v invalid
 	if f.Kind != "" && !f.Kind.Valid() {
@@ -22,7 +22,7 @@ func (x *Accounts) List(ctx context.Context, inst *storage.Institution, f storag
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	f.Email, f.Name = strings.TrimSpace(f.Email), strings.TrimSpace(f.Name)
+	f.Email, f.Name, f.ExternalRef = strings.TrimSpace(f.Email), strings.TrimSpace(f.Name), strings.TrimSpace(f.ExternalRef)
 	list, err := x.In(inst.ID).ListAccounts(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)

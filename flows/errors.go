@@ -24,11 +24,26 @@ func (e *InvalidError) Error() string {
 	if e.detail != "" {
 		return e.detail
 	}
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	return "invalid input: " + problemsText(e.Problems)
+}
+
+// ConflictError refuses input that is valid but conflicts with what is
+// stored: an external reference another account holds, an invitation for
+// an account that has a password. Its problems name the fields as an
+// InvalidError's do. Nothing was changed.
+type ConflictError struct {
+	Problems []Problem
+}
+
+func (e *ConflictError) Error() string { return "conflict: " + problemsText(e.Problems) }
+
+// problemsText lists problems as "field: id; …".
+func problemsText(problems []Problem) string {
+	parts := make([]string, len(problems))
+	for i, p := range problems {
 		parts[i] = p.Field + ": " + p.ID
 	}
-	return "invalid input: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // invalid collects problems; err returns nil when there are none.
@@ -64,11 +79,16 @@ var (
 	ErrNoPointOfSale = errors.New("the institution has no point of sale")
 )
 
-// Problems returns the problems of an InvalidError in err's chain, or nil.
+// Problems returns the problems of an InvalidError or a ConflictError in
+// err's chain, or nil.
 func Problems(err error) []Problem {
 	var ie *InvalidError
 	if errors.As(err, &ie) {
 		return ie.Problems
+	}
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		return ce.Problems
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 // InstitutionStore is what configuring institutions needs of the storage.
@@ -77,6 +78,9 @@ type InstitutionChanges struct {
 	PasswordDigit        *bool
 	PasswordSpecial      *bool
 	PasswordRefuseCommon *bool
+	// InvitationEmail is the email class of invitations: account_invitation
+	// or password_reset (the reset's document, as some box offices want).
+	InvitationEmail *string
 }
 
 // Update applies changes to the institution with this slug, recorded as
@@ -137,6 +141,7 @@ func (ch InstitutionChanges) names() []string {
 	given("password.require_digit", ch.PasswordDigit != nil)
 	given("password.require_special", ch.PasswordSpecial != nil)
 	given("password.refuse_common", ch.PasswordRefuseCommon != nil)
+	given("invitation_email", ch.InvitationEmail != nil)
 	return out
 }
 
@@ -164,6 +169,10 @@ func (ch InstitutionChanges) validate() error {
 	if ch.PasswordMinLength != nil && (*ch.PasswordMinLength < 8 || *ch.PasswordMinLength > 128) {
 		refuse("password.min_length", "institution.min_length_range", map[string]string{"min": "8", "max": "128"},
 			fmt.Errorf("password minimum length: must be between 8 and 128, got %d", *ch.PasswordMinLength))
+	}
+	if e := ch.InvitationEmail; e != nil && *e != string(templates.ClassAccountInvitation) && *e != string(templates.ClassPasswordReset) {
+		refuse("invitation_email", "institution.invitation_email_invalid", nil,
+			fmt.Errorf("invitation email: must be account_invitation or password_reset, got %q", *e))
 	}
 	if len(v.problems) == 0 {
 		return nil
@@ -200,6 +209,7 @@ func (ch InstitutionChanges) apply(inst *storage.Institution) {
 	set(&s.Password.RequireDigit, ch.PasswordDigit)
 	set(&s.Password.RequireSpecial, ch.PasswordSpecial)
 	set(&s.Password.RefuseCommon, ch.PasswordRefuseCommon)
+	set(&s.InvitationEmail, ch.InvitationEmail)
 }
 
 func set[T any](dst *T, v *T) {

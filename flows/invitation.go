@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/usher-idp/usher/flows/mail"
 	"github.com/usher-idp/usher/storage"
@@ -13,50 +12,57 @@ import (
 // Invite sends an account without a password (one an operator created) an
 // invitation: a link that asks for the first password, then activates the
 // account and proves its address (the page is the Activation flow's). The
-// link returns to the point of sale posID names, or, with "", to the
-// institution's point of sale; document names the institution's document
-// ("" its default). A newer invitation supersedes the older ones.
+// link returns to the point of sale posID names ("" when the institution
+// has exactly one); document names the institution's document of the
+// invitation's class ("" its default). A newer invitation supersedes the
+// older ones. An account that has a password is a ConflictError (send it a
+// reset instead), a disabled one a StateError; an institution without a
+// point of sale is ErrNoPointOfSale, never a link that leads nowhere.
 func (x *Accounts) Invite(ctx context.Context, inst *storage.Institution, accountID, posID, document string, actor Actor) error {
+	if x.Mailer == nil {
+		return errors.New("invite: no mailer")
+	}
 	s := x.In(inst.ID)
-	a, err := s.GetAccount(ctx, accountID)
-	if err != nil {
-		return fmt.Errorf("invite: %w", err)
-	}
-	var v invalid
-	if a.PasswordHash != "" || a.Status != storage.Pending {
-		v.add("account", "invitation.has_password", nil)
-	}
-	pos, err := pointOfSaleNamed(ctx, s, posID)
-	if err != nil {
-		return fmt.Errorf("invite: %w", err)
-	}
-	if pos == nil {
-		v.add("point_of_sale", "invitation.no_point_of_sale", nil)
-	}
-	if err := v.err(); err != nil {
-		return err
-	}
-	err = x.Tx.InTx(ctx, func(ctx context.Context) error { return x.invite(ctx, inst, a, pos, document, actor) })
+	err := x.Tx.InTx(ctx, func(ctx context.Context) error {
+		a, err := s.GetAccount(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.PasswordHash != "":
+			return &ConflictError{Problems: []Problem{{ID: "invitation.has_password"}}}
+		case a.Status == storage.Disabled:
+			return &StateError{ID: "account.disabled"}
+		}
+		pos, err := choosePointOfSale(ctx, s, posID)
+		if err != nil {
+			return err
+		}
+		return x.invite(ctx, inst, a, pos, document, actor)
+	})
 	return inviteError(err)
 }
 
 // CreateInvited creates an account without a password and sends it an
 // invitation (see Invite), in one transaction: an account that cannot be
-// invited is not created.
+// invited is not created. Every problem of n and of the point of sale is
+// listed at once.
 func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution, n NewAccount, posID, document string,
 	actor Actor) (*storage.Account, error) {
-	n.Email, n.Password = strings.TrimSpace(n.Email), ""
+	if x.Mailer == nil {
+		return nil, errors.New("create invited account: no mailer")
+	}
+	n.trim()
+	n.Password = ""
 	var v invalid
 	x.checkAccount(&v, n)
 	s := x.In(inst.ID)
-	pos, err := pointOfSaleNamed(ctx, s, posID)
-	if err != nil {
-		return nil, fmt.Errorf("create invited account: %w", err)
-	}
-	if pos == nil {
-		v.add("point_of_sale", "invitation.no_point_of_sale", nil)
-	}
+	pos, err := choosePointOfSale(ctx, s, posID)
+	v.problems = append(v.problems, Problems(err)...)
 	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err != nil {
 		return nil, err
 	}
 	a := newAccount(inst, n)
@@ -66,11 +72,7 @@ func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution,
 		}
 		return x.invite(ctx, inst, a, pos, document, actor)
 	})
-	if errors.Is(err, storage.ErrDuplicate) {
-		v.add("email", "account.email_taken", nil)
-		return nil, v.err()
-	}
-	if err := inviteError(err); err != nil {
+	if err := inviteError(takenError(err)); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -89,30 +91,15 @@ func (x *Accounts) invite(ctx context.Context, inst *storage.Institution, a *sto
 		Details: storage.Details{"point_of_sale": pos.ID, "document": document}})
 }
 
-// inviteError turns an unknown document into the problem of the field.
+// inviteError turns an unknown document into the problem of the field, and
+// leaves the refusals as they are.
 func inviteError(err error) error {
-	if errors.Is(err, mail.ErrUnknownDocument) {
-		return &InvalidError{Problems: []Problem{{Field: "document", ID: "invitation.unknown_document"}}}
+	var state *StateError
+	switch {
+	case errors.Is(err, mail.ErrUnknownDocument):
+		return &InvalidError{Problems: []Problem{{Field: "document", ID: "account.document_unknown"}}}
+	case err == nil, Problems(err) != nil, errors.As(err, &state), errors.Is(err, ErrNoPointOfSale):
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("invite: %w", err)
-	}
-	return nil
-}
-
-// pointOfSaleNamed is the point of sale with this client ID, nil when the
-// client is none or not a point of sale; with "", the institution's first
-// point of sale (nil when it has none).
-func pointOfSaleNamed(ctx context.Context, s interface {
-	clientGetter
-	clientLister
-}, id string) (*storage.Client, error) {
-	if id == "" {
-		return pointOfSale(ctx, s, nil)
-	}
-	c, err := findClient(ctx, s, id)
-	if err != nil || c == nil || !c.PointOfSale {
-		return nil, err
-	}
-	return c, nil
+	return fmt.Errorf("invite: %w", err)
 }

@@ -34,14 +34,18 @@ func (s AccountStatus) Valid() bool { return s == Pending || s == Active || s ==
 // Account is a person who signs in. Its email is unique per institution and
 // kind, compared case-insensitively.
 type Account struct {
-	ID                 string        `db:"id"`
-	InstitutionID      string        `db:"institution_id"`
-	Kind               AccountKind   `db:"kind"`
-	Email              string        `db:"email"` // as entered
-	EmailVerified      bool          `db:"email_verified"`
-	GivenName          string        `db:"given_name"`
-	FamilyName         string        `db:"family_name"`
-	Locale             string        `db:"locale"` // BCP 47, "" for the institution's default
+	ID            string      `db:"id"`
+	InstitutionID string      `db:"institution_id"`
+	Kind          AccountKind `db:"kind"`
+	Email         string      `db:"email"` // as entered
+	EmailVerified bool        `db:"email_verified"`
+	GivenName     string      `db:"given_name"`
+	FamilyName    string      `db:"family_name"`
+	Locale        string      `db:"locale"` // BCP 47, "" for the institution's default
+	// ExternalRef is the institution's own reference for the person (the box
+	// office's contact number), "" for none. A non-empty one is unique per
+	// institution and kind, compared exactly.
+	ExternalRef        string        `db:"external_ref"`
 	Status             AccountStatus `db:"status"`
 	PasswordHash       string        `db:"password_hash"` // PHC string; "" until a password is set
 	PasswordChangedAt  *time.Time    `db:"password_changed_at"`
@@ -78,15 +82,19 @@ type AccountFilter struct {
 	Email string
 	// Name selects the accounts whose name ("given family") contains it,
 	// ignoring case (SQLite ignores the case of ASCII letters only).
-	Name  string
-	After string // an account ID: list the accounts after it (keyset paging)
-	Limit int    // at most this many; 0 means 100
+	Name string
+	// ExternalRef selects the account with exactly this external reference.
+	ExternalRef string
+	After       string // an account ID: list the accounts after it (keyset paging)
+	Limit       int    // at most this many; 0 means 100
 }
 
 // AccountStore keeps an institution's accounts.
 type AccountStore interface {
 	// CreateAccount stores a, assigning ID (when empty), Version 1 and the
-	// timestamps. ErrDuplicate when the email is taken for that kind.
+	// timestamps. ErrDuplicate when the ID or the email is taken for that
+	// kind, ErrExternalRefTaken when the external reference is (both,
+	// joined, when both are).
 	CreateAccount(ctx context.Context, a *Account) error
 	// GetAccount returns the account, or ErrNotFound.
 	GetAccount(ctx context.Context, id string) (*Account, error)
@@ -97,7 +105,8 @@ type AccountStore interface {
 	// UpdateAccount writes every field but the counters (failed sign-ins,
 	// lock, TOTP step) if a.Version is still the stored version, then raises
 	// a.Version and UpdatedAt. ErrConflict when the account changed since it
-	// was read, ErrDuplicate when the new email is taken, ErrNotFound.
+	// was read, ErrDuplicate when the new email is taken,
+	// ErrExternalRefTaken when the new external reference is, ErrNotFound.
 	UpdateAccount(ctx context.Context, a *Account) error
 
 	// RecordSignInFailure atomically adds one failed sign-in and returns the

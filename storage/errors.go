@@ -17,6 +17,11 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrDuplicate: a unique key is taken (slug, email of the same kind, id).
 	ErrDuplicate = errors.New("storage: duplicate")
+	// ErrExternalRefTaken: another account of the same kind in the
+	// institution has this external reference. It is its own sentinel, not
+	// an ErrDuplicate, so that a caller tells the two keys of an account
+	// apart (a write that meets both returns both, joined).
+	ErrExternalRefTaken = errors.New("storage: external reference taken")
 	// ErrConflict: the record changed since it was read (stale Version) or is
 	// not in the state the change starts from.
 	ErrConflict = errors.New("storage: conflict")

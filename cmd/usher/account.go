@@ -16,7 +16,7 @@ import (
 
 // usher account create --institution SLUG --kind customer|operator --email EMAIL
 //
-//	(--password-stdin | --invite --point-of-sale CLIENT_ID) [--json]
+//	[--external-ref REF] (--password-stdin | --invite --point-of-sale CLIENT_ID) [--json]
 func (c *cli) accountCreate(ctx context.Context, args []string) error {
 	var n flows.NewAccount
 	fs := newFlags("account create").withInstitution()
@@ -25,6 +25,7 @@ func (c *cli) accountCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&n.GivenName, "given-name", "", "given name")
 	fs.StringVar(&n.FamilyName, "family-name", "", "family name")
 	fs.StringVar(&n.Locale, "locale", "", "language: en, fr, de or it (default: the institution's)")
+	fs.StringVar(&n.ExternalRef, "external-ref", "", "the box office's reference for the person (unique per kind)")
 	password := addPasswordFlag(fs)
 	invite := fs.Bool("invite", false, "no password: email an invitation whose link asks for the first one")
 	pos := fs.String("point-of-sale", "", "with --invite: the client ID of the point of sale the link returns to")

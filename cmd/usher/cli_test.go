@@ -76,6 +76,15 @@ func (tc *testCLI) jsonIn(stdin string, v any, args ...string) {
 	}
 }
 
+// demoCLI is newTestCLI on a migrated db with an institution "demo".
+func demoCLI(t *testing.T, db sqltest.DB) *testCLI {
+	t.Helper()
+	tc := newTestCLI(t, db)
+	tc.ok("", "migrate")
+	tc.ok("", "institution", "create", "demo", "--name", "Demo")
+	return tc
+}
+
 func TestCLIInstitutions(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		tc := newTestCLI(t, db)
@@ -116,9 +125,7 @@ func TestCLIInstitutions(t *testing.T) {
 
 func TestCLIClients(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		tc := newTestCLI(t, db)
-		tc.ok("", "migrate")
-		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		tc := demoCLI(t, db)
 
 		var made map[string]string
 		tc.json(&made, "client", "create", "--institution", "demo", "--name", "Shop",
@@ -161,9 +168,7 @@ func TestCLIClients(t *testing.T) {
 
 func TestCLIAccounts(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		tc := newTestCLI(t, db)
-		tc.ok("", "migrate")
-		tc.ok("", "institution", "create", "demo", "--name", "Demo")
+		tc := demoCLI(t, db)
 		create := []string{"account", "create", "--institution", "demo", "--kind", "customer", "--password-stdin"}
 
 		var made map[string]string
@@ -203,6 +208,30 @@ func TestCLIAccounts(t *testing.T) {
 			"--email", "nobody@example.org", "--password-stdin")
 		tc.ok("", "account", "unlock", "--institution", "demo", "--id", made["id"])
 		tc.ok("", "janitor")
+	})
+}
+
+// The external reference and the class of invitations from the command
+// line.
+func TestCLIExternalRefAndInvitationEmail(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		tc := demoCLI(t, db)
+		create := []string{"account", "create", "--institution", "demo", "--kind", "customer", "--password-stdin"}
+		tc.ok("correct horse battery\n", append(create, "--email", "ann@example.org", "--external-ref", "C-1")...)
+		tc.fails("already has this external reference", "correct horse battery\n",
+			append(create, "--email", "bob@example.org", "--external-ref", "C-1")...)
+		var list []accountJSON
+		tc.json(&list, "account", "list", "--institution", "demo", "--json")
+		if len(list) != 1 || list[0].ExternalRef != "C-1" {
+			t.Errorf("account list: %+v", list)
+		}
+
+		tc.fails("account_invitation or password_reset", "", "institution", "update", "demo", "--invitation-email", "welcome")
+		var inst institutionJSON
+		tc.json(&inst, "institution", "update", "demo", "--invitation-email", "password_reset", "--json")
+		if inst.Settings.InvitationEmail != "password_reset" {
+			t.Errorf("invitation email: %+v", inst.Settings)
+		}
 	})
 }
 

@@ -100,13 +100,7 @@ func TestE2EInvitationFromTheCommandLine(t *testing.T) {
 		}
 		link := linkIn(t, smtp, 1, activationLinkPattern)
 		u2, _ := url.Parse(link) // the command's public URL: the path is what the server serves
-		b := newBrowser(t)
-		resp, body := b.open(u.url + u2.RequestURI())
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="password_confirm"`) {
-			t.Fatalf("the invitation's page: %d\n%s", resp.StatusCode, body)
-		}
-		resp, body = b.submit(resp, body, url.Values{"token": {linkToken(link)}, "password": {testPassword},
-			"password_confirm": {testPassword}})
+		resp, body := acceptInvitation(t, newBrowser(t), u.url+u2.RequestURI(), testPassword)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("the first password: %d\n%s", resp.StatusCode, body)
 		}

@@ -97,16 +97,7 @@ func TestE2EAdminRefusesBadInput(t *testing.T) {
 			tests = append(tests, badInput{"another institution's account: " + route.method + " " + route.path,
 				route.method, other + route.path, route.body, "", 404, "", nil})
 		}
-		for _, tt := range tests {
-			req := newRequest(t, tt.method, api.base+tt.path, tt.body)
-			if tt.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			if tt.contentType != "" {
-				req.Header.Set("Content-Type", tt.contentType)
-			}
-			wantProblem(t, tt.name, api.do(req), tt.status, tt.kind, tt.errors...)
-		}
+		api.refuses(tests)
 
 		// Another institution's token.
 		wantProblem(t, "another institution's token", u.adminOf(u.inst, balletToken).call(http.MethodGet, "/accounts", nil),
@@ -127,6 +118,21 @@ func TestE2EAdminRefusesBadInput(t *testing.T) {
 			t.Errorf("audit events after the refusals: %v", events)
 		}
 	})
+}
+
+// refuses sends each bad input and checks the problem it answers.
+func (c *adminClient) refuses(tests []badInput) {
+	c.t.Helper()
+	for _, tt := range tests {
+		req := newRequest(c.t, tt.method, c.base+tt.path, tt.body)
+		if tt.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if tt.contentType != "" {
+			req.Header.Set("Content-Type", tt.contentType)
+		}
+		wantProblem(c.t, tt.name, c.do(req), tt.status, tt.kind, tt.errors...)
+	}
 }
 
 // Accounts are created (active with a password, pending without), found by
@@ -158,19 +164,10 @@ func TestE2EAdminCreateSearchAndPage(t *testing.T) {
 		}
 		u.account(u.inst, storage.Operator, "op@example.org")
 
-		search := func(query string) []string {
-			t.Helper()
-			r := api.want("search "+query, api.call(http.MethodGet, "/accounts?"+query, nil), http.StatusOK)
-			var emails []string
-			for _, a := range r.body["accounts"].([]any) {
-				emails = append(emails, a.(map[string]any)["email"].(string))
-			}
-			return emails
-		}
-		mustEqualf(t, "by email", search("email=ANN.lee"), []string{"Ann.Lee@example.org"})
-		mustEqualf(t, "by name", search(url.Values{"name": {"ann lee"}}.Encode()), []string{"Ann.Lee@example.org"})
-		mustEqualf(t, "operators", search("kind=operator"), []string{"op@example.org"})
-		mustEqualf(t, "pending", search("status=pending"), []string{"pending@example.org"})
+		mustEqualf(t, "by email", api.emailsOf("email=ANN.lee"), []string{"Ann.Lee@example.org"})
+		mustEqualf(t, "by name", api.emailsOf(url.Values{"name": {"ann lee"}}.Encode()), []string{"Ann.Lee@example.org"})
+		mustEqualf(t, "operators", api.emailsOf("kind=operator"), []string{"op@example.org"})
+		mustEqualf(t, "pending", api.emailsOf("status=pending"), []string{"pending@example.org"})
 
 		var paged []string
 		for query, pages := "kind=customer&limit=3", 0; ; pages++ {
@@ -191,6 +188,18 @@ func TestE2EAdminCreateSearchAndPage(t *testing.T) {
 			t.Errorf("events of the account created: %v", events)
 		}
 	})
+}
+
+// emailsOf searches the accounts with query and lists their emails, in
+// the order listed.
+func (c *adminClient) emailsOf(query string) []string {
+	c.t.Helper()
+	r := c.want("search "+query, c.call(http.MethodGet, "/accounts?"+query, nil), http.StatusOK)
+	var emails []string
+	for _, a := range r.body["accounts"].([]any) {
+		emails = append(emails, a.(map[string]any)["email"].(string))
+	}
+	return emails
 }
 
 // newRequest is http.NewRequest for a test, with no body when body is "".

@@ -27,8 +27,14 @@ import (
 // real SMTP server on loopback.
 func startUsherWithMail(t *testing.T, db sqltest.DB, env ...string) (*usherServer, *mailtest.Server) {
 	t.Helper()
+	return startUsherWithMailAt(t, db, time.Now, env...)
+}
+
+// startUsherWithMailAt is startUsherWithMail with the clock now.
+func startUsherWithMailAt(t *testing.T, db sqltest.DB, now func() time.Time, env ...string) (*usherServer, *mailtest.Server) {
+	t.Helper()
 	smtp := mailtest.Start(t, mailtest.Options{})
-	u := startUsher(t, db, append(env, "USHER_SMTP_HOST="+smtp.Host, "USHER_SMTP_PORT="+strconv.Itoa(smtp.Port),
+	u := startUsherAt(t, db, "", now, append(env, "USHER_SMTP_HOST="+smtp.Host, "USHER_SMTP_PORT="+strconv.Itoa(smtp.Port),
 		"USHER_SMTP_TLS=none", "USHER_SMTP_TIMEOUT=5s")...)
 	stop, err := u.a.startMail(context.Background())
 	if err != nil {

@@ -65,6 +65,7 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	fs.Var(&digit, "password-require-digit", "passwords need a digit: on|off")
 	fs.Var(&special, "password-require-special", "passwords need a special character: on|off")
 	fs.Var(&common, "password-refuse-common", "refuse the 10,000 most common passwords: on|off")
+	invitationEmail := fs.String("invitation-email", "", "the email of invitations: account_invitation|password_reset")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := fs.parse(args, 1)
 	if err != nil {
@@ -72,6 +73,9 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	}
 	if fs.isSet("name") {
 		ch.Name = name
+	}
+	if fs.isSet("invitation-email") {
+		ch.InvitationEmail = invitationEmail
 	}
 	ch.TwoFactor, ch.CustomerTwoFactor, ch.ManualPassword, ch.Registration = twoFactor.v, customerTwoFactor.v, manual.v, registration.v
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL, ch.ActivationLinkTTL = tempTTL.v, resetTTL.v, activationTTL.v

@@ -7,8 +7,9 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-// listAccounts: GET accounts?email=&name=&kind=&status=&cursor=&limit=,
-// the accounts that match, ordered by ID, a page at a time.
+// listAccounts: GET accounts?email=&name=&external_ref=&kind=&status=&cursor=&limit=,
+// the accounts that match (the external reference exactly), ordered by ID,
+// a page at a time.
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, c *call) {
 	q := r.URL.Query()
 	limit, problems := pageLimit(q)
@@ -17,7 +18,7 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	list, err := a.accounts.List(r.Context(), c.inst, storage.AccountFilter{Email: q.Get("email"), Name: q.Get("name"),
-		Kind: storage.AccountKind(q.Get("kind")), Status: storage.AccountStatus(q.Get("status")),
+		ExternalRef: q.Get("external_ref"), Kind: storage.AccountKind(q.Get("kind")), Status: storage.AccountStatus(q.Get("status")),
 		After: q.Get("cursor"), Limit: limit + 1})
 	if err != nil {
 		a.fail(w, r, c, err)
@@ -33,22 +34,39 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 // createAccount: POST accounts {kind, email, given_name?, family_name?,
-// locale?, email_verified?, password?}. With a password the account is
-// active; without one it is pending until its holder chooses one through
-// a reset link (POST accounts/{id}/password-reset). 201 with the account.
+// locale?, email_verified?, external_ref?, password? | invite?}. With a
+// password the account is active. With invite {point_of_sale?, document?}
+// it is pending and its holder is emailed an invitation whose link asks
+// for the first password, in the same transaction. With neither it is
+// pending until its holder chooses a password through a reset link (POST
+// accounts/{id}/password-reset). 201 with the account.
 func (a *API) createAccount(w http.ResponseWriter, r *http.Request, c *call) {
 	var kind, email *string
 	var n flows.NewAccount
+	var invited bool
+	var inv linkChoice
 	if !a.decode(w, r, c, members{"kind": &kind, "email": &email, "given_name": &n.GivenName, "family_name": &n.FamilyName,
-		"locale": &n.Locale, "email_verified": &n.EmailVerified, "password": &n.Password}) {
+		"locale": &n.Locale, "email_verified": &n.EmailVerified, "external_ref": &n.ExternalRef, "password": &n.Password,
+		"invite": object{&invited, inv.members()}}) {
 		return
 	}
-	if problems := required(map[string]bool{"kind": kind != nil, "email": email != nil}); problems != nil {
+	problems := required(map[string]bool{"kind": kind != nil, "email": email != nil})
+	if invited && n.Password != "" {
+		problems = append(problems, flows.Problem{Field: "invite", ID: "admin.password_or_invite"})
+	}
+	if problems != nil {
 		a.invalid(w, r, c, problems)
 		return
 	}
 	n.Kind, n.Email = storage.AccountKind(*kind), *email
-	acct, err := a.accounts.Create(r.Context(), c.inst, n, c.actor())
+	var acct *storage.Account
+	var err error
+	if invited {
+		acct, err = a.accounts.CreateInvited(r.Context(), c.inst, n, inv.PointOfSale, inv.Document, c.actor())
+		err = renameFields(err, map[string]string{"point_of_sale": "invite.point_of_sale", "document": "invite.document"})
+	} else {
+		acct, err = a.accounts.Create(r.Context(), c.inst, n, c.actor())
+	}
 	if err != nil {
 		a.fail(w, r, c, err)
 		return
@@ -59,6 +77,23 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request, c *call) {
 
 // getAccount: GET accounts/{id}.
 func (a *API) getAccount(w http.ResponseWriter, r *http.Request, c *call) {
+	a.showAccount(w, r, c, http.StatusOK)
+}
+
+// patchAccount: PATCH accounts/{id} {external_ref?}, the members given
+// change (absent or null ones stay); "" clears the reference. A reference
+// another account of the kind holds is a 409 problem. 200 with the account.
+func (a *API) patchAccount(w http.ResponseWriter, r *http.Request, c *call) {
+	var ref *string
+	if !a.decode(w, r, c, members{"external_ref": &ref}) {
+		return
+	}
+	if ref != nil {
+		if err := a.accounts.SetExternalRef(r.Context(), c.inst, r.PathValue("id"), *ref, c.actor()); err != nil {
+			a.fail(w, r, c, err)
+			return
+		}
+	}
 	a.showAccount(w, r, c, http.StatusOK)
 }
 

@@ -21,8 +21,16 @@ const maxBodyBytes = 16 << 10
 
 // members describes the JSON object a request sends: each member's name
 // and the pointer it is decoded into, or, for a nested object, its own
-// members. A member that is absent or null leaves its pointer alone.
+// members (or an object, to know whether it was given). A member that is
+// absent or null leaves its pointer alone.
 type members map[string]any
+
+// object is a nested object whose presence matters: given is set when the
+// member is there and not null.
+type object struct {
+	given   *bool
+	members members
+}
 
 // decode reads the body of r as a JSON object of these members and
 // answers every problem of it itself (415 for a body that is not JSON, 400
@@ -85,12 +93,10 @@ func decodeMembers(prefix string, obj map[string]json.RawMessage, into members) 
 		case nil:
 			problems = append(problems, flows.Problem{Field: field, ID: "admin.field_unknown"})
 		case members:
-			var nested map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &nested); err != nil {
-				problems = append(problems, typeProblem(field, "object"))
-			} else {
-				problems = append(problems, decodeMembers(field+".", nested, dest)...)
-			}
+			problems = append(problems, decodeNested(field, raw, dest)...)
+		case object:
+			*dest.given = string(bytes.TrimSpace(raw)) != "null"
+			problems = append(problems, decodeNested(field, raw, dest.members)...)
 		default:
 			if err := json.Unmarshal(raw, dest); err != nil {
 				problems = append(problems, typeProblem(field, jsonType(dest)))
@@ -100,6 +106,15 @@ func decodeMembers(prefix string, obj map[string]json.RawMessage, into members) 
 		}
 	}
 	return problems
+}
+
+// decodeNested decodes the nested object of a member.
+func decodeNested(field string, raw json.RawMessage, into members) []flows.Problem {
+	var nested map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &nested); err != nil {
+		return []flows.Problem{typeProblem(field, "object")}
+	}
+	return decodeMembers(field+".", nested, into)
 }
 
 func typeProblem(field, typ string) flows.Problem {

@@ -73,3 +73,32 @@ func TestJSONMediaTypes(t *testing.T) {
 		}
 	}
 }
+
+// A nested object whose presence matters is given when it is there, even
+// empty, and not when it is absent or null; its members are checked as
+// any nested object's.
+func TestDecodeObjectGiven(t *testing.T) {
+	tests := []struct {
+		body  string
+		given bool
+		want  []string
+	}{
+		{`{}`, false, nil},
+		{`{"invite": null}`, false, nil},
+		{`{"invite": {}}`, true, nil},
+		{`{"invite": {"document": "d"}}`, true, nil},
+		{`{"invite": {"document": 1, "x": 2}}`, true, []string{"invite.document:admin.field_type", "invite.x:admin.field_unknown"}},
+		{`{"invite": "yes"}`, true, []string{"invite:admin.field_type"}},
+	}
+	for _, tt := range tests {
+		var given bool
+		var document string
+		var got []string
+		for _, p := range decodeObject([]byte(tt.body), members{"invite": object{&given, members{"document": &document}}}) {
+			got = append(got, p.Field+":"+p.ID)
+		}
+		if given != tt.given || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: given %v, problems %v; want %v, %v", tt.body, given, got, tt.given, tt.want)
+		}
+	}
+}

@@ -13,11 +13,11 @@ import (
 // 202: the email is queued. An institution without a point of sale is a
 // 409 problem, never a link that leads nowhere.
 func (a *API) passwordReset(w http.ResponseWriter, r *http.Request, c *call) {
-	var req flows.BoxOfficeReset
-	if !a.decode(w, r, c, members{"point_of_sale": &req.PointOfSale, "document": &req.Document}) {
+	var req linkChoice
+	if !a.decode(w, r, c, req.members()) {
 		return
 	}
-	if err := a.accounts.SendResetLink(r.Context(), c.inst, r.PathValue("id"), req, c.actor()); err != nil {
+	if err := a.accounts.SendResetLink(r.Context(), c.inst, r.PathValue("id"), flows.BoxOfficeReset(req), c.actor()); err != nil {
 		a.fail(w, r, c, err)
 		return
 	}

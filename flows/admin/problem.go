@@ -25,6 +25,7 @@ var problemTitles = map[string]string{
 	"account-state":       "The account's state does not allow this",
 	"manual-password-off": "Operators may not set passwords in this institution",
 	"no-point-of-sale":    "The institution has no point of sale",
+	"conflict":            "The request conflicts with the institution's records",
 }
 
 // problem is one problem to answer: status, type ("" for about:blank),
@@ -79,13 +80,17 @@ func (a *API) invalid(w http.ResponseWriter, r *http.Request, c *call, problems 
 		errors: problems})
 }
 
-// fail answers the error of a service of flows: refused input, a state or
-// a setting that does not allow the change, an unknown account, a record
-// changed meanwhile; anything else is logged and answered 500 without its
-// cause.
+// fail answers the error of a service of flows: refused input, input in
+// conflict with a record (a taken key), a state or a setting that does not
+// allow the change, an unknown account, a record changed meanwhile;
+// anything else is logged and answered 500 without its cause.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	var state *flows.StateError
+	var conflict *flows.ConflictError
 	switch {
+	case errors.As(err, &conflict):
+		a.problem(w, r, c, problem{status: http.StatusConflict, kind: "conflict", detail: "admin.conflict",
+			errors: conflict.Problems})
 	case flows.Problems(err) != nil:
 		a.invalid(w, r, c, flows.Problems(err))
 	case errors.As(err, &state):
@@ -108,6 +113,28 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 		a.log.ErrorContext(r.Context(), "admin API", "institution", slug, "method", r.Method, "path", r.URL.Path, "err", err)
 		a.problem(w, r, c, problem{status: http.StatusInternalServerError, detail: "admin.internal"})
 	}
+}
+
+// renameFields gives the problems of err the API's names of their fields
+// (names maps the flows' names to the API's); the error stays refused
+// input, or a conflict.
+func renameFields(err error, names map[string]string) error {
+	problems := flows.Problems(err)
+	if problems == nil {
+		return err
+	}
+	renamed := make([]flows.Problem, len(problems))
+	for i, p := range problems {
+		if name, ok := names[p.Field]; ok {
+			p.Field = name
+		}
+		renamed[i] = p
+	}
+	var conflict *flows.ConflictError
+	if errors.As(err, &conflict) {
+		return &flows.ConflictError{Problems: renamed}
+	}
+	return &flows.InvalidError{Problems: renamed}
 }
 
 // writeJSON answers v with status.

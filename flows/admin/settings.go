@@ -6,6 +6,7 @@ import (
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 // settingsView is what the API shows and changes of an institution's
@@ -17,6 +18,7 @@ type settingsView struct {
 	TemporaryPasswordLifetime int        `json:"temporary_password_lifetime_minutes"`
 	ResetLinkLifetime         int        `json:"reset_link_lifetime_minutes"`
 	PasswordPolicy            policyView `json:"password_policy"`
+	InvitationEmail           string     `json:"invitation_email"` // account_invitation or password_reset
 }
 
 type policyView struct {
@@ -29,7 +31,11 @@ type policyView struct {
 
 func viewSettings(s storage.Settings) settingsView {
 	p := s.Password
-	return settingsView{TwoFactor: s.TwoFactor, ManualPassword: s.ManualPassword,
+	invitation := s.InvitationEmail
+	if invitation == "" {
+		invitation = string(templates.ClassAccountInvitation)
+	}
+	return settingsView{TwoFactor: s.TwoFactor, ManualPassword: s.ManualPassword, InvitationEmail: invitation,
 		TemporaryPasswordLifetime: int(s.TemporaryPasswordTTL.Std() / time.Minute),
 		ResetLinkLifetime:         int(s.ResetLinkTTL.Std() / time.Minute),
 		PasswordPolicy: policyView{MinLength: p.MinLength, RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit,
@@ -50,12 +56,12 @@ var settingFields = map[string]string{
 }
 
 // patchSettings: PATCH settings with the members to change (manual entry,
-// the lifetimes in minutes, the password policy); the others stay. 200
-// with the settings after the change.
+// the lifetimes in minutes, the password policy, the class of invitations);
+// the others stay. 200 with the settings after the change.
 func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
 	var ch flows.InstitutionChanges
 	var temporary, reset *int
-	if !a.decode(w, r, c, members{"manual_password": &ch.ManualPassword,
+	if !a.decode(w, r, c, members{"manual_password": &ch.ManualPassword, "invitation_email": &ch.InvitationEmail,
 		"temporary_password_lifetime_minutes": &temporary, "reset_link_lifetime_minutes": &reset,
 		"password_policy": members{"min_length": &ch.PasswordMinLength, "require_upper": &ch.PasswordUpper,
 			"require_digit": &ch.PasswordDigit, "require_special": &ch.PasswordSpecial, "refuse_common": &ch.PasswordRefuseCommon}}) {
@@ -66,7 +72,7 @@ func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
 	if ch != (flows.InstitutionChanges{}) {
 		var err error
 		if inst, err = a.settings.Update(r.Context(), c.inst.Slug, ch, c.actor()); err != nil {
-			a.fail(w, r, c, renameFields(err))
+			a.fail(w, r, c, renameFields(err, settingFields))
 			return
 		}
 	}
@@ -82,20 +88,4 @@ func minutes(n *int) *time.Duration {
 	}
 	d := time.Duration(max(min(*n, 1e8), -1e8)) * time.Minute
 	return &d
-}
-
-// renameFields gives the problems of err the API's field names.
-func renameFields(err error) error {
-	problems := flows.Problems(err)
-	if problems == nil {
-		return err
-	}
-	renamed := make([]flows.Problem, len(problems))
-	for i, p := range problems {
-		if name, ok := settingFields[p.Field]; ok {
-			p.Field = name
-		}
-		renamed[i] = p
-	}
-	return &flows.InvalidError{Problems: renamed}
 }

@@ -19,6 +19,7 @@ type AccountView struct {
 	GivenName          string     `json:"given_name"`
 	FamilyName         string     `json:"family_name"`
 	Locale             string     `json:"locale"`
+	ExternalRef        string     `json:"external_ref"` // the box office's reference, "" none
 	Status             string     `json:"status"`
 	HasPassword        bool       `json:"has_password"`
 	PasswordChangedAt  *time.Time `json:"password_changed_at"`
@@ -36,7 +37,7 @@ type AccountView struct {
 // ViewAccount shows a; it is locked when its lock lasts beyond now.
 func ViewAccount(a *storage.Account, now time.Time) AccountView {
 	v := AccountView{ID: a.ID, Kind: string(a.Kind), Email: a.Email, EmailVerified: a.EmailVerified,
-		GivenName: a.GivenName, FamilyName: a.FamilyName, Locale: a.Locale, Status: string(a.Status),
+		GivenName: a.GivenName, FamilyName: a.FamilyName, Locale: a.Locale, ExternalRef: a.ExternalRef, Status: string(a.Status),
 		HasPassword: a.PasswordHash != "", PasswordChangedAt: a.PasswordChangedAt, PasswordExpiresAt: a.PasswordExpiresAt,
 		MustChangePassword: a.MustChangePassword, TwoFactorRequired: a.TwoFactorRequired,
 		TwoFactorEnrolled: a.TOTPConfirmedAt != nil, FailedSignIns: a.FailedSignIns,

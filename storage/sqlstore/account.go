@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,7 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
-const accountColumns = `id, institution_id, kind, email, email_verified, given_name, family_name, locale, status,
+const accountColumns = `id, institution_id, kind, email, email_verified, given_name, family_name, locale, external_ref, status,
 	password_hash, password_changed_at, password_expires_at, must_change_password, two_factor_required,
 	totp_secret, totp_confirmed_at, totp_last_step, failed_sign_ins, last_failed_sign_in_at, locked_until,
 	version, created_at, updated_at`
@@ -21,7 +22,7 @@ const accountInsertColumns = accountColumns + `, email_key`
 // accountRow is what CreateAccount and bulk loads write: the values of
 // accountInsertColumns, in order.
 func accountRow(a *storage.Account) []any {
-	return []any{a.ID, a.InstitutionID, a.Kind, a.Email, a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.Status,
+	return []any{a.ID, a.InstitutionID, a.Kind, a.Email, a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.ExternalRef, a.Status,
 		a.PasswordHash, a.PasswordChangedAt, a.PasswordExpiresAt, a.MustChangePassword, a.TwoFactorRequired,
 		a.TOTPSecret, a.TOTPConfirmedAt, a.TOTPLastStep, a.FailedSignIns, a.LastFailedSignIn, a.LockedUntil,
 		a.Version, a.CreatedAt, a.UpdatedAt, emailKey(a.Email)}
@@ -45,7 +46,10 @@ func (s *scoped) CreateAccount(ctx context.Context, a *storage.Account) error {
 	}
 	a.InstitutionID, a.Version, a.CreatedAt, a.UpdatedAt = s.inst, 1, now, now
 	err := s.insert(ctx, `INSERT INTO accounts (`+accountInsertColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, accountRow(a)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, accountRow(a)...)
+	if errors.Is(err, storage.ErrDuplicate) {
+		err = s.takenKeys(ctx, a)
+	}
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
@@ -103,6 +107,10 @@ func (s *scoped) ListAccounts(ctx context.Context, f storage.AccountFilter) ([]s
 		q += ` AND LOWER(given_name || ' ' || family_name) LIKE ? ESCAPE '\'`
 		args = append(args, containsPattern(f.Name))
 	}
+	if f.ExternalRef != "" {
+		q += ` AND external_ref = ? AND external_ref <> ''` // the condition of the index that serves it
+		args = append(args, f.ExternalRef)
+	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limitOr(f.Limit, 100))
 	var list []storage.Account
@@ -119,15 +127,18 @@ func (s *scoped) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	var n int
 	err := s.guard(ctx, func() (err error) {
 		n, err = s.execN(ctx, `UPDATE accounts SET kind = ?, email = ?, email_key = ?, email_verified = ?,
-		given_name = ?, family_name = ?, locale = ?, status = ?, password_hash = ?, password_changed_at = ?,
+		given_name = ?, family_name = ?, locale = ?, external_ref = ?, status = ?, password_hash = ?, password_changed_at = ?,
 		password_expires_at = ?, must_change_password = ?, two_factor_required = ?, totp_secret = ?,
 		totp_confirmed_at = ?, version = version + 1, updated_at = ?
 		WHERE institution_id = ? AND id = ? AND version = ?`,
-			a.Kind, a.Email, emailKey(a.Email), a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.Status,
+			a.Kind, a.Email, emailKey(a.Email), a.EmailVerified, a.GivenName, a.FamilyName, a.Locale, a.ExternalRef, a.Status,
 			a.PasswordHash, a.PasswordChangedAt, a.PasswordExpiresAt, a.MustChangePassword, a.TwoFactorRequired,
 			a.TOTPSecret, a.TOTPConfirmedAt, now, s.inst, a.ID, a.Version)
 		return err
 	})
+	if errors.Is(err, storage.ErrDuplicate) {
+		err = s.takenKeys(ctx, a)
+	}
 	if err != nil {
 		return fmt.Errorf("update account: %w", err)
 	}
@@ -139,6 +150,30 @@ func (s *scoped) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	a.UpdatedAt = now
 	normAccount(a)
 	return nil
+}
+
+// takenKeys tells which unique keys of a another account of the
+// institution holds, once a write of a met a taken key: ErrDuplicate for
+// the email, ErrExternalRefTaken for the external reference, both joined;
+// ErrDuplicate when it is neither (the ID, or an account gone meanwhile).
+func (s *scoped) takenKeys(ctx context.Context, a *storage.Account) error {
+	var email, ref int
+	err := s.get(ctx, &email, `SELECT COUNT(*) FROM accounts WHERE institution_id = ? AND kind = ? AND email_key = ? AND id <> ?`,
+		s.inst, a.Kind, emailKey(a.Email), a.ID)
+	if err == nil && a.ExternalRef != "" {
+		err = s.get(ctx, &ref, `SELECT COUNT(*) FROM accounts
+			WHERE institution_id = ? AND kind = ? AND external_ref = ? AND external_ref <> '' AND id <> ?`,
+			s.inst, a.Kind, a.ExternalRef, a.ID)
+	}
+	switch {
+	case err != nil:
+		return errors.Join(storage.ErrDuplicate, err)
+	case ref > 0 && email > 0:
+		return errors.Join(storage.ErrDuplicate, storage.ErrExternalRefTaken)
+	case ref > 0:
+		return storage.ErrExternalRefTaken
+	}
+	return storage.ErrDuplicate
 }
 
 // RecordSignInFailure implements storage.AccountStore.

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/usher-idp/usher/migrations"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 )
 
@@ -44,19 +46,28 @@ func applyUpTo(t *testing.T, raw *sql.DB, dialect string, last int) {
 	}
 }
 
+// olderDatabase is db as a binary that knew the migrations up to last left
+// it, with an institution "opera" (created through the store: the table is
+// as it was), and the store to migrate it with.
+func olderDatabase(t *testing.T, db sqltest.DB, last int) (*sql.DB, *sqlstore.Store, *storage.Institution) {
+	t.Helper()
+	raw := sqltest.Raw(t, db)
+	applyUpTo(t, raw, db.Dialect, last)
+	s := open(t, db)
+	inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
+	if err := s.CreateInstitution(t.Context(), inst); err != nil {
+		t.Fatal(err)
+	}
+	return raw, s, inst
+}
+
 // Migration 0006 keeps the overrides as the default documents, keeps what
 // unsent emails say (the worker sends them as they are), and blanks the
 // bodies of the emails already sent.
 func TestMigrate0006OnData(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		ctx := t.Context()
-		raw := sqltest.Raw(t, db)
-		applyUpTo(t, raw, db.Dialect, 5)
-		s := open(t, db)
-		inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
-		if err := s.CreateInstitution(ctx, inst); err != nil {
-			t.Fatal(err)
-		}
+		raw, s, inst := olderDatabase(t, db, 5)
 		exec := func(q string, args ...any) {
 			t.Helper()
 			if _, err := raw.ExecContext(ctx, q, args...); err != nil {
@@ -73,7 +84,9 @@ func TestMigrate0006OnData(t *testing.T) {
 				string(status), inst.ID, string(status))
 		}
 		applied, err := s.Migrate(ctx)
-		if err != nil || !slices.Equal(applied, []string{"0006_outbox_sealed_email_documents"}) {
+		// 0006 first, then every later migration.
+		if after5 := migrationNames(t, db.Dialect)[5:]; err != nil || after5[0] != "0006_outbox_sealed_email_documents" ||
+			!slices.Equal(applied, after5) {
 			t.Fatalf("migrate: %v, %v", applied, err)
 		}
 		tpl, err := s.In(inst.ID).GetEmailTemplate(ctx, "password_reset", "", "fr")
@@ -94,6 +107,42 @@ func TestMigrate0006OnData(t *testing.T) {
 			if got != want || e.Status != status {
 				t.Errorf("%s email after 0006: %s %s, want %s", status, e.Status, got, want)
 			}
+		}
+	})
+}
+
+// Migration 0008 gives the accounts already there no external reference,
+// however many they are, and the reference is unique from then on.
+func TestMigrate0008OnData(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		ctx := t.Context()
+		raw, s, inst := olderDatabase(t, db, 7)
+		for _, id := range []string{"a1", "a2"} {
+			if _, err := raw.ExecContext(ctx, `INSERT INTO accounts (id, institution_id, kind, email, email_key,
+				email_verified, given_name, family_name, locale, status, password_hash, must_change_password,
+				two_factor_required, version, created_at, updated_at)
+				VALUES ($1, $2, 'customer', $3, $3, FALSE, '', '', '', 'active', '', FALSE, FALSE, 1,
+				CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, id, inst.ID, id+"@example.org"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		applied, err := s.Migrate(ctx)
+		if err != nil || !slices.Contains(applied, "0008_account_external_ref") {
+			t.Fatalf("migrate: %v, %v", applied, err)
+		}
+		sc := s.In(inst.ID)
+		a1, err := sc.GetAccount(ctx, "a1")
+		if err != nil || a1.ExternalRef != "" {
+			t.Fatalf("an account from before 0008: %+v, %v", a1, err)
+		}
+		a1.ExternalRef = "C-1"
+		if err := sc.UpdateAccount(ctx, a1); err != nil {
+			t.Fatal(err)
+		}
+		a2, _ := sc.GetAccount(ctx, "a2")
+		a2.ExternalRef = "C-1"
+		if err := sc.UpdateAccount(ctx, a2); !errors.Is(err, storage.ErrExternalRefTaken) {
+			t.Errorf("the reference of a1 given to a2: %v, want ErrExternalRefTaken", err)
 		}
 	})
 }

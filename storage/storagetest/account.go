@@ -226,6 +226,7 @@ func testAccountUpdate(e *env) {
 	changed := before
 	changed.Kind, changed.Email, changed.EmailVerified = storage.Customer, "Ann.New@x.org", false
 	changed.GivenName, changed.FamilyName, changed.Locale, changed.Status = "Anna", "Lee-Smith", "it", storage.Active
+	changed.ExternalRef = "C-2077"
 	changed.PasswordHash, changed.PasswordChangedAt = "$argon2id$new", ptr(odd(now))
 	changed.PasswordExpiresAt, changed.MustChangePassword = ptr(odd(now.Add(time.Hour))), false
 	changed.TwoFactorRequired, changed.TOTPSecret, changed.TOTPConfirmedAt = false, []byte("new-secret"), ptr(odd(now))

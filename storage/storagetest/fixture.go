@@ -54,6 +54,7 @@ func (e *env) fullAccount(email string) *storage.Account {
 		GivenName:          "Ann",
 		FamilyName:         "Lee",
 		Locale:             "fr-CH",
+		ExternalRef:        "C-1042",
 		Status:             storage.Disabled,
 		PasswordHash:       "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
 		PasswordChangedAt:  ptr(odd(now.Add(-time.Hour))),

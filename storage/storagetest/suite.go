@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Institution", institutionTests()},
 		{"Account", accountTests()},
 		{"AccountSecurity", accountSecurityTests()},
+		{"AccountExternalRef", externalRefTests()},
 		{"Client", clientTests()},
 		{"ActionToken", actionTokenTests()},
 		{"Session", sessionTests()},
