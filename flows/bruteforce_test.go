@@ -285,6 +285,9 @@ func TestBruteForceLockRecordedOnce(t *testing.T) {
 		if n := e.metrics.get("lockout"); n != 1 {
 			t.Errorf("the lock was counted %d times", n)
 		}
+		if n := strings.Count(e.logs.String(), `"level":"WARN","msg":"theft signal","signal":"lockout"`); n != 1 {
+			t.Errorf("the lock was logged as a theft signal %d times, want once:\n%s", n, e.logs.String())
+		}
 		events, err := e.store.In(e.opera.ID).ListAudit(e.ctx, storage.AuditFilter{AccountID: ann.ID, Action: "lockout"})
 		if err != nil || len(events) != 1 {
 			t.Errorf("%d lockout audit events, want 1: %v", len(events), err)

@@ -162,6 +162,8 @@ func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acc
 	h.metrics().SignIn(OutcomeFailure)
 	if lock == lockStarted {
 		h.metrics().Lockout()
+		h.Site.log().WarnContext(r.Context(), "theft signal", "signal", "lockout", "institution", a.inst.Slug,
+			"address", a.address, "client_id", a.rt.clientID())
 	}
 	locked := lock != notLocked
 	h.Site.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)

@@ -18,6 +18,7 @@ import (
 	fositestorage "github.com/ory/fosite/storage"
 
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/seal"
 )
 
 // fositeStore is fosite's storage for one institution, over the storage
@@ -25,12 +26,13 @@ import (
 // the institution's clients: the provider is rebuilt whenever the
 // institution's version changes, which every client write raises.
 type fositeStore struct {
-	s       GrantStore
-	tx      storage.Transactor
-	life    Lifespans
-	now     func() time.Time
-	mu      sync.RWMutex
-	clients map[string]*storage.Client
+	s          GrantStore
+	tx         storage.Transactor
+	life       Lifespans
+	now        func() time.Time
+	successors *seal.Sealer // seals the answers kept for the refresh grace period
+	mu         sync.RWMutex
+	clients    map[string]*storage.Client
 }
 
 var (
@@ -42,8 +44,8 @@ var (
 	_ fositestorage.Transactional        = (*fositeStore)(nil)
 )
 
-func newFositeStore(s GrantStore, tx storage.Transactor, life Lifespans, now func() time.Time) *fositeStore {
-	return &fositeStore{s: s, tx: tx, life: life, now: now, clients: map[string]*storage.Client{}}
+func newFositeStore(s GrantStore, tx storage.Transactor, life Lifespans, now func() time.Time, successors *seal.Sealer) *fositeStore {
+	return &fositeStore{s: s, tx: tx, life: life, now: now, successors: successors, clients: map[string]*storage.Client{}}
 }
 
 // signatureKey is how a token signature is stored: its SHA-256, so that a
@@ -236,18 +238,30 @@ func (f *fositeStore) GetAuthorizeCodeSession(ctx context.Context, signature str
 	if err != nil {
 		return nil, err
 	}
+	tr := tokenRequestFrom(ctx)
+	if tr != nil {
+		tr.grantID = rec.RequestID
+	}
 	if !rec.Active {
+		if tr != nil {
+			tr.codeReplayed = true
+		}
 		return req, fosite.ErrInvalidatedAuthorizeCode
 	}
 	return req, nil
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. Of
-// two concurrent redemptions one wins; the other's transaction rolls back.
+// two concurrent redemptions one wins; the other's transaction rolls back,
+// and the token endpoint then revokes what the winner got (a replay,
+// concurrent or not, ends the grant).
 func (f *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
 	forget(ctx, storage.KindCode, signatureKey(signature))
 	err := f.s.DeactivateOAuth2(ctx, storage.KindCode, signatureKey(signature))
 	if errors.Is(err, storage.ErrAlreadyUsed) {
+		if tr := tokenRequestFrom(ctx); tr != nil {
+			tr.codeReplayed = true
+		}
 		return fosite.ErrInvalidatedAuthorizeCode
 	}
 	return err
@@ -277,26 +291,41 @@ func (f *fositeStore) DeleteAccessTokenSession(ctx context.Context, signature st
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
 func (f *fositeStore) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, req fosite.Requester) error {
+	if tr := tokenRequestFrom(ctx); tr != nil {
+		tr.successor = signatureKey(signature)
+	}
 	return f.create(ctx, storage.KindRefresh, signature, req, accessSignature)
 }
 
 // GetRefreshTokenSession implements oauth2.RefreshTokenStorage. A rotated
 // token comes back with its request and ErrInactiveToken, so fosite revokes
-// the family (reuse detection), unless it was rotated within the grace
-// period: several browser tabs refreshing at once all get tokens.
+// the family (reuse detection), unless the token endpoint may give it the
+// answer of its rotation again (see refreshgrace.go).
 func (f *fositeStore) GetRefreshTokenSession(ctx context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
 	req, rec, err := f.get(ctx, storage.KindRefresh, signature, sess)
 	if err != nil {
 		return nil, err
 	}
-	if !rec.Active && !f.inGrace(rec) {
+	tr := tokenRequestFrom(ctx)
+	if tr != nil {
+		tr.grantID = rec.RequestID
+	}
+	if rec.Active {
+		return req, nil
+	}
+	if tr == nil {
 		return req, fosite.ErrInactiveToken
 	}
+	succ, err := f.replayable(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if succ == nil {
+		tr.refreshReused = true
+		return req, fosite.ErrInactiveToken
+	}
+	tr.replay = succ
 	return req, nil
-}
-
-func (f *fositeStore) inGrace(rec *storage.OAuth2Record) bool {
-	return f.life.RefreshGrace > 0 && rec.UsedAt != nil && f.now().Before(rec.UsedAt.Add(f.life.RefreshGrace))
 }
 
 // DeleteRefreshTokenSession implements oauth2.RefreshTokenStorage.
@@ -306,9 +335,11 @@ func (f *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature s
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the refresh token
 // is marked used (its use starts the grace period) and the access token
-// issued with it ends. When another request rotated it first, that is a
-// concurrent refresh: within the grace period both go on; without one, the
-// loser is told to retry (fosite answers invalid_request).
+// issued with it ends. When a concurrent request rotated it first (on
+// PostgreSQL the update waited for that request to commit), this request
+// gets that request's answer when the grace period allows it
+// (errAnswerAgain), else it is told to retry (fosite answers
+// invalid_request), and the retry is reuse.
 func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	key := signatureKey(signature)
 	rec, err := f.lookup(ctx, storage.KindRefresh, key) // read by GetRefreshTokenSession in this request
@@ -321,19 +352,16 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 	forget(ctx, storage.KindRefresh, key)
 	err = f.s.DeactivateOAuth2(ctx, storage.KindRefresh, key)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
-		// Rotated by a concurrent request after rec was read (on PostgreSQL
-		// the update waited for that request to commit): its use started
-		// the grace period, so judge by the record as it is now.
-		if now, getErr := f.s.GetOAuth2(ctx, storage.KindRefresh, key); getErr == nil {
-			rec = now
-		}
+		return f.rotatedMeanwhile(ctx, key)
 	}
-	switch {
-	case errors.Is(err, storage.ErrAlreadyUsed) && f.inGrace(rec):
-	case errors.Is(err, storage.ErrAlreadyUsed), errors.Is(err, storage.ErrNotFound):
+	if errors.Is(err, storage.ErrNotFound) {
 		return fosite.ErrNotFound
-	case err != nil:
+	}
+	if err != nil {
 		return err
+	}
+	if tr := tokenRequestFrom(ctx); tr != nil {
+		tr.rotated = key
 	}
 	if rec.AccessSignature == "" {
 		return nil
@@ -342,6 +370,30 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 		return err
 	}
 	return nil
+}
+
+// rotatedMeanwhile answers a rotation that a concurrent request made first.
+func (f *fositeStore) rotatedMeanwhile(ctx context.Context, key string) error {
+	tr := tokenRequestFrom(ctx)
+	if tr == nil {
+		return fosite.ErrNotFound
+	}
+	rec, err := f.s.GetOAuth2(ctx, storage.KindRefresh, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fosite.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	succ, err := f.replayable(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if succ == nil {
+		return fosite.ErrNotFound
+	}
+	tr.replay = succ
+	return errAnswerAgain
 }
 
 // RevokeRefreshToken implements oauth2.TokenRevocationStorage: the whole

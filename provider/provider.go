@@ -31,6 +31,9 @@ type Pages interface {
 // Metrics counts what the protocol does.
 type Metrics interface {
 	TokenIssued(grant string)
+	// TheftSignal counts a replayed code or a reused refresh token
+	// (metrics.SignalCodeReplay, metrics.SignalRefreshReuse).
+	TheftSignal(signal string)
 }
 
 // Config configures a Provider.
@@ -58,6 +61,7 @@ type Lifespans struct {
 	Access       time.Duration // access token, default 1h
 	IDToken      time.Duration // ID token, default 1h
 	Refresh      time.Duration // refresh token, sliding, default 30 days
+	Grant        time.Duration // a grant's refresh tokens end this long after the sign-in, default 90 days
 	RefreshGrace time.Duration // a rotated refresh token still works this long (tabs refreshing at once), default 15s; negative: strict
 }
 
@@ -71,6 +75,7 @@ func (l Lifespans) withDefaults() Lifespans {
 	def(&l.Access, time.Hour)
 	def(&l.IDToken, time.Hour)
 	def(&l.Refresh, 30*24*time.Hour)
+	def(&l.Grant, 90*24*time.Hour)
 	def(&l.RefreshGrace, 15*time.Second)
 	return l
 }
@@ -105,6 +110,10 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	successors, err := seal.New(cfg.MasterSecret, successorSealPurpose)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -120,7 +129,7 @@ func New(cfg Config) (*Provider, error) {
 	life := cfg.Lifespans.withDefaults()
 	st := stores{Transactor: cfg.Transactor, Institutions: cfg.Institutions, in: cfg.In}
 	t := &tenants{publicURL: cfg.PublicURL, master: cfg.MasterSecret, stores: st,
-		sealer: sealer, life: life, now: cfg.Now, versionCheck: cfg.VersionCheck, pages: cfg.Pages, log: cfg.Log,
+		sealer: sealer, successors: successors, life: life, now: cfg.Now, versionCheck: cfg.VersionCheck, pages: cfg.Pages, log: cfg.Log,
 		byslug: map[string]*tenant{}}
 	return &Provider{
 		publicURL: cfg.PublicURL, stores: st, sealer: sealer, now: cfg.Now,
@@ -130,7 +139,7 @@ func New(cfg Config) (*Provider, error) {
 		retireFor: max(life.IDToken+time.Hour, 7*24*time.Hour),
 		tenants:   t,
 		authorize: &authorizeHandler{sessions: cfg.Sessions, pages: cfg.Pages, tx: cfg.Transactor, log: cfg.Log, now: cfg.Now},
-		token:     &tokenHandler{tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log},
+		token:     &tokenHandler{tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log, now: cfg.Now, life: life},
 		userinfo:  &userinfoHandler{log: cfg.Log},
 		logout:    &logoutHandler{sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log},
 	}, nil
@@ -139,6 +148,7 @@ func New(cfg Config) (*Provider, error) {
 type noMetrics struct{}
 
 func (noMetrics) TokenIssued(string) {}
+func (noMetrics) TheftSignal(string) {}
 
 // Issuer returns the issuer of the institution with this slug.
 func (p *Provider) Issuer(slug string) string {

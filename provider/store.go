@@ -20,11 +20,13 @@ type Institutions interface {
 }
 
 // InstitutionStore is what the provider uses of one institution's records:
-// the grants fosite keeps, the signing keys, and the accounts and consents
-// that the authorization and userinfo endpoints read.
+// the grants fosite keeps, the signing keys, the accounts and consents that
+// the authorization and userinfo endpoints read, and the audit trail where
+// the token endpoint records signs of theft.
 type InstitutionStore interface {
 	GrantStore
 	storage.KeyStore
+	RecordAudit(ctx context.Context, e *storage.AuditEvent) error
 	GetAccount(ctx context.Context, id string) (*storage.Account, error)
 	GetConsent(ctx context.Context, accountID, clientID string) (*storage.Consent, error)
 }

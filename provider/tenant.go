@@ -43,7 +43,8 @@ type tenants struct {
 	publicURL    string
 	master       []byte
 	stores       stores
-	sealer       *seal.Sealer
+	sealer       *seal.Sealer // seals the signing keys
+	successors   *seal.Sealer // seals the answers kept for the refresh grace period
 	life         Lifespans
 	now          func() time.Time
 	versionCheck time.Duration
@@ -134,7 +135,7 @@ func (ts *tenants) build(ctx context.Context, inst *storage.Institution) (*tenan
 		keys:      set,
 		resumeKey: seal.Derive(ts.master, "resume/"+inst.ID, 32),
 		records:   records,
-		store:     newFositeStore(records, ts.stores.Transactor, ts.life, ts.now),
+		store:     newFositeStore(records, ts.stores.Transactor, ts.life, ts.now, ts.successors),
 	}
 	t.oauth2 = ts.compose(t, seal.Derive(ts.master, "token-hmac/"+inst.ID, 32))
 	if t.discovery, err = discoveryDocument(t); err != nil {

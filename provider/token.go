@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -17,10 +18,12 @@ type tokenHandler struct {
 	tx      storage.Transactor
 	metrics Metrics
 	log     *slog.Logger
+	now     func() time.Time
+	life    Lifespans
 }
 
 func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
-	ctx := withRecordCache(r.Context())
+	ctx, tr := withTokenRequest(withRecordCache(r.Context()))
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The request body could not be parsed.")
 		return
@@ -39,7 +42,7 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 		if noClientCredentials(r) {
 			err = errNoClientCredentials
 		}
-		h.fail(w, r, t, ar, err)
+		h.refuse(w, r, t, ar, tr, err)
 		return
 	}
 	grant := "authorization_code"
@@ -49,10 +52,18 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 		grantClientCredentials(ar, sess)
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
 		grant = "refresh_token"
-		err = followAccount(ctx, t, ar)
+		if err = followAccount(ctx, t, ar); err == nil {
+			err = capGrant(ar, h.life.Grant, h.now())
+		}
+	default:
+		err = capGrant(ar, h.life.Grant, h.now())
 	}
 	if err != nil {
 		h.fail(w, r, t, ar, err)
+		return
+	}
+	if tr.replay != nil {
+		h.answerAgain(w, r, t, ar, tr)
 		return
 	}
 	var resp fosite.AccessResponder
@@ -62,19 +73,56 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 		// One transaction for the whole response: a failure after the code
 		// was redeemed (say, while signing the ID token) must not burn the
 		// code and keep tokens nobody received. fosite's own transactions
-		// join this one.
+		// join this one, and so does the answer kept for the refresh grace
+		// period.
 		err = h.tx.InTx(ctx, func(ctx context.Context) error {
 			var err error
-			resp, err = t.oauth2.NewAccessResponse(ctx, ar)
-			return err
+			if resp, err = t.oauth2.NewAccessResponse(ctx, ar); err != nil {
+				return err
+			}
+			return t.store.keepAnswer(ctx, tr, ar, resp)
 		})
 	}
+	if tr.replay != nil { // rotated by a concurrent request meanwhile
+		h.answerAgain(w, r, t, ar, tr)
+		return
+	}
 	if err != nil {
-		h.fail(w, r, t, ar, err)
+		h.refuse(w, r, t, ar, tr, err)
 		return
 	}
 	h.metrics.TokenIssued(grant)
 	t.oauth2.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// answerAgain gives a request presenting a refresh token rotated within the
+// grace period the answer its rotation gave.
+func (h *tokenHandler) answerAgain(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, tr *tokenRequest) {
+	resp, err := t.store.answerAgain(tr.replay)
+	if err != nil {
+		h.fail(w, r, t, ar, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	h.metrics.TokenIssued("refresh_token")
+	t.oauth2.WriteAccessResponse(r.Context(), w, ar, resp)
+}
+
+// refuse answers a request fosite refused, after acting on the signs of
+// theft the storage adapter saw: a code redeemed twice ends its grant,
+// whether the redemptions were concurrent or not (fosite revokes the
+// grant's tokens on a later replay only), and a reused refresh token (whose
+// family fosite revoked) is reported too.
+func (h *tokenHandler) refuse(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, tr *tokenRequest, err error) {
+	switch {
+	case tr.codeReplayed:
+		if revokeErr := revokeGrant(r.Context(), t.records, tr.grantID); revokeErr != nil {
+			err = fosite.ErrServerError.WithWrap(revokeErr)
+		}
+		h.signalTheft(r, t, ar, theftCodeReplay)
+	case tr.refreshReused:
+		h.signalTheft(r, t, ar, theftRefreshReuse)
+	}
+	h.fail(w, r, t, ar, err)
 }
 
 // grantClientCredentials grants a client what it asked for (fosite checked

@@ -15,6 +15,11 @@ const (
 	KindRefresh OAuth2Kind = "refresh" // refresh token
 	KindPKCE    OAuth2Kind = "pkce"    // code challenge of an authorization code
 	KindOIDC    OAuth2Kind = "oidc"    // OpenID Connect request of an authorization code
+	// KindSuccessor is what the rotation of a refresh token answered, kept
+	// under the rotated token's signature for the grace period: Session
+	// holds the answer sealed by the protocol layer, AccessSignature the
+	// signature of the refresh token it issued.
+	KindSuccessor OAuth2Kind = "successor"
 )
 
 // OAuth2Record is one issued code or token, or a request record attached to
@@ -60,8 +65,8 @@ type OAuth2Store interface {
 	// deletes rather than deactivates, so that an inactive record always
 	// means "used", never "revoked".
 	RevokeOAuth2Family(ctx context.Context, kind OAuth2Kind, requestID string) (int, error)
-	// RevokeOAuth2Subject deletes every code, access token and refresh token
-	// of the subject (a password reset ends the account's grants) and
+	// RevokeOAuth2Subject deletes every code, access token, refresh token and
+	// successor of the subject (a password reset ends the account's grants) and
 	// returns how many it deleted.
 	RevokeOAuth2Subject(ctx context.Context, subject string) (int, error)
 

@@ -138,7 +138,8 @@ func configDefaults(dev bool) Config {
 		Metrics: ConfigMetrics{Listen: configDefaultMetricsListen},
 		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
-			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
+			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),
+			GrantTTL: configDuration(90 * 24 * time.Hour)},
 	}
 	if dev {
 		c.Listen = configDevListen

@@ -69,6 +69,7 @@ func TestConfigExampleLoads(t *testing.T) {
 		{"janitor.interval", c.Janitor.Interval.String(), "10m0s"},
 		{"keys.rotate_every", c.Keys.RotateEvery.String(), "2160h0m0s"},
 		{"tokens.refresh_grace", c.Tokens.RefreshGrace.String(), "15s"},
+		{"tokens.grant_ttl", c.Tokens.GrantTTL.String(), "2160h0m0s"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -155,8 +156,8 @@ func TestConfigKeys(t *testing.T) {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 25 {
-		t.Errorf("got %d keys, want 25: %v", len(keys), seen)
+	if len(keys) != 26 {
+		t.Errorf("got %d keys, want 26: %v", len(keys), seen)
 	}
 }
 
@@ -209,6 +210,7 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 		"tokens.id_token_ttl":      {"30m", "30m0s"},
 		"tokens.refresh_ttl":       {"24h", "24h0m0s"},
 		"tokens.refresh_grace":     {"0s", "0s"},
+		"tokens.grant_ttl":         {"720h", "720h0m0s"},
 	}
 	keys := configKeys()
 	if len(samples) != len(keys) {
@@ -498,7 +500,8 @@ func TestConfigDefaults(t *testing.T) {
 				Metrics: ConfigMetrics{Listen: "127.0.0.1:9464"},
 				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
 				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
-					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second)},
+					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),
+					GrantTTL: configDuration(90 * 24 * time.Hour)},
 			}
 			if !reflect.DeepEqual(c, want) {
 				return fmt.Sprintf("got %+v, want %+v", c, want)

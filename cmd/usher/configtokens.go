@@ -8,6 +8,7 @@ type ConfigTokens struct {
 	IDTokenTTL   configDuration `yaml:"id_token_ttl"`  // ID tokens
 	RefreshTTL   configDuration `yaml:"refresh_ttl"`   // refresh tokens, renewed at each use
 	RefreshGrace configDuration `yaml:"refresh_grace"` // a rotated refresh token still works this long; 0 is strict
+	GrantTTL     configDuration `yaml:"grant_ttl"`     // a grant's refresh tokens end this long after the sign-in
 }
 
 // ConfigKeys is the scheduled rotation of the institutions' signing keys.
@@ -23,5 +24,5 @@ func (c Config) lifespans() provider.Lifespans {
 		grace = -1
 	}
 	return provider.Lifespans{Access: c.Tokens.AccessTTL.Duration(), IDToken: c.Tokens.IDTokenTTL.Duration(),
-		Refresh: c.Tokens.RefreshTTL.Duration(), RefreshGrace: grace}
+		Refresh: c.Tokens.RefreshTTL.Duration(), RefreshGrace: grace, Grant: c.Tokens.GrantTTL.Duration()}
 }

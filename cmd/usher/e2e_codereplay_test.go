@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -63,7 +64,8 @@ func TestE2ECodeBoundToRedirectAndClient(t *testing.T) {
 }
 
 // Two exchanges of one code at once: one gets tokens, the other
-// invalid_grant (not a server error).
+// invalid_grant (not a server error), and, as for a later replay, the
+// tokens the winner got end: the code was presented twice.
 func TestE2ECodeConcurrentExchange(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		u := startUsher(t, db)
@@ -75,18 +77,21 @@ func TestE2ECodeConcurrentExchange(t *testing.T) {
 			code, f := shop.code(b, "ann@example.org")
 			results := parallel(2, func(int) apiResponse { return u.redeem(t, id, secret, code, f.verifier) })
 			ok := 0
+			var winner apiResponse
 			for i, r := range results {
 				switch {
 				case r.status == http.StatusOK:
 					ok++
+					winner = r
 				case r.status == http.StatusBadRequest && r.str("error") == "invalid_grant":
 				default:
 					t.Errorf("round %d: concurrent exchange %d: %d %s, want 200 or 400 invalid_grant", round, i, r.status, r.raw)
 				}
 			}
 			if ok != 1 {
-				t.Errorf("round %d: %d of 2 concurrent exchanges succeeded, want exactly 1", round, ok)
+				t.Fatalf("round %d: %d of 2 concurrent exchanges succeeded, want exactly 1", round, ok)
 			}
+			u.wantGrantEnded(t, fmt.Sprintf("round %d: the winner's tokens", round), id, secret, winner)
 		}
 	})
 }

@@ -120,7 +120,8 @@ type apiResponse struct {
 	raw    string
 }
 
-func (r apiResponse) str(key string) string { s, _ := r.body[key].(string); return s }
+func (r apiResponse) str(key string) string  { s, _ := r.body[key].(string); return s }
+func (r apiResponse) num(key string) float64 { n, _ := r.body[key].(float64); return n }
 
 // send posts a form (or GETs when form is nil and method is GET) with the
 // given Authorization header and decodes the JSON answer.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -36,8 +37,10 @@ func TestE2ERefreshReuseAfterGraceRevokesFamily(t *testing.T) {
 }
 
 // Within the grace period (15 s by default) the refresh token just rotated
-// still works, and so do the tokens it gives; five refreshes with one token
-// at once all succeed, and every token they give works.
+// may be used again while its successor is unused, and then it gets the same
+// answer: the same successor, the same access token. Five tabs refreshing
+// with one token at once all get that one answer, and the family never
+// forks: one refresh token of the grant is active at a time.
 func TestE2ERefreshWithinGrace(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		u := startUsher(t, db)
@@ -45,46 +48,64 @@ func TestE2ERefreshWithinGrace(t *testing.T) {
 		rt1 := tok1.str("refresh_token")
 		tok2 := wantTokens(t, "refresh", u.refresh(t, id, secret, rt1))
 		tok2b := wantTokens(t, "the rotated token again, within grace", u.refresh(t, id, secret, rt1))
-		for _, tok := range []apiResponse{tok2, tok2b} {
-			if !u.active(t, id, secret, tok.str("access_token")) || !u.active(t, id, secret, tok.str("refresh_token")) {
-				t.Error("a token given within the grace period is not active")
-			}
+		sameAnswer(t, "the rotated token again", tok2, tok2b)
+		if !u.active(t, id, secret, tok2.str("access_token")) || !u.active(t, id, secret, tok2.str("refresh_token")) {
+			t.Error("the tokens given within the grace period are not active")
+		}
+		if u.active(t, id, secret, rt1) {
+			t.Error("the rotated refresh token introspects as active")
 		}
 		if s := u.userinfoStatus(t, tok2.str("access_token")); s != http.StatusOK {
-			t.Errorf("userinfo with the first refreshed access token after the reuse within grace: %d", s)
+			t.Errorf("userinfo with the refreshed access token after the use within grace: %d", s)
 		}
 
-		// Five tabs refresh with the same token at once; a few rounds, each
-		// with one of the tokens the round before gave.
+		// Five tabs refresh with the same token at once, a few rounds, each
+		// with the token the round before gave: one answer per round.
 		rt := tok2b.str("refresh_token")
 		for round := range 4 {
 			results := parallel(5, func(int) apiResponse { return u.refresh(t, id, secret, rt) })
-			seen := map[string]bool{}
 			for i, r := range results {
 				if r.status != http.StatusOK {
 					t.Fatalf("round %d: concurrent refresh %d within grace: %d %s", round, i, r.status, r.raw)
 				}
-				if seen[r.str("refresh_token")] || seen[r.str("access_token")] {
-					t.Errorf("round %d: concurrent refresh %d: a token given twice", round, i)
-				}
-				seen[r.str("refresh_token")], seen[r.str("access_token")] = true, true
+				sameAnswer(t, fmt.Sprintf("round %d: concurrent refresh %d", round, i), results[0], r)
 			}
-			for i, r := range results {
-				if s := u.userinfoStatus(t, r.str("access_token")); s != http.StatusOK {
-					t.Errorf("round %d: access token of concurrent refresh %d: userinfo %d", round, i, s)
-				}
-				if !u.active(t, id, secret, r.str("refresh_token")) {
-					t.Errorf("round %d: refresh token of concurrent refresh %d is not active", round, i)
-				}
+			if s := u.userinfoStatus(t, results[0].str("access_token")); s != http.StatusOK {
+				t.Errorf("round %d: the access token of the concurrent refreshes: userinfo %d", round, s)
 			}
-			if round == 3 {
-				for _, r := range results {
-					wantTokens(t, "refresh token of a concurrent refresh", u.refresh(t, id, secret, r.str("refresh_token")))
-				}
+			if !u.active(t, id, secret, results[0].str("refresh_token")) || u.active(t, id, secret, rt) {
+				t.Errorf("round %d: want the new refresh token active and the one it replaced inactive", round)
 			}
-			rt = results[round%5].str("refresh_token")
+			rt = results[0].str("refresh_token")
 		}
+		wantTokens(t, "the newest refresh token", u.refresh(t, id, secret, rt))
 	})
+}
+
+// A rotated token whose successor has been used is not accepted again, even
+// within the grace period: that is reuse, and the whole family ends.
+func TestE2ERefreshRotatedTwiceIsReuse(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret, tok1 := signedInTokens(t, u)
+		tok2 := wantTokens(t, "first refresh", u.refresh(t, id, secret, tok1.str("refresh_token")))
+		tok3 := wantTokens(t, "second refresh", u.refresh(t, id, secret, tok2.str("refresh_token")))
+		wantError(t, "the first token, its successor used, within grace", u.refresh(t, id, secret, tok1.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
+		u.wantGrantEnded(t, "the newest tokens after the reuse", id, secret, tok3)
+		wantError(t, "the second token after the family ended", u.refresh(t, id, secret, tok2.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
+	})
+}
+
+// sameAnswer fails unless two token answers give the same tokens.
+func sameAnswer(t *testing.T, what string, want, got apiResponse) {
+	t.Helper()
+	for _, k := range []string{"access_token", "refresh_token", "id_token", "scope", "token_type"} {
+		if got.str(k) != want.str(k) {
+			t.Errorf("%s: %s differs from the first answer's", what, k)
+		}
+	}
 }
 
 // With strict rotation (USHER_TOKENS_REFRESH_GRACE=0s) one of five
@@ -133,5 +154,28 @@ func TestE2ERefreshOtherClientsToken(t *testing.T) {
 		wantError(t, "another client's refresh token", u.refresh(t, otherID, otherSecret, tok.str("refresh_token")),
 			http.StatusBadRequest, "invalid_grant")
 		wantTokens(t, "the owner refreshes afterwards", u.refresh(t, id, secret, tok.str("refresh_token")))
+	})
+}
+
+// A grant ends tokens.grant_ttl after its sign-in however often its refresh
+// tokens are used: each refresh token expires by then, and a refresh after
+// it is invalid_grant.
+func TestE2EGrantLifetimeFromSignIn(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db, "USHER_TOKENS_GRANT_TTL=3s")
+		id, secret, tok := signedInTokens(t, u)
+		signedIn := time.Now()
+		for i := range 2 {
+			tok = wantTokens(t, fmt.Sprintf("refresh %d", i), u.refresh(t, id, secret, tok.str("refresh_token")))
+			r := u.introspect(t, id, secret, tok.str("refresh_token"))
+			exp := time.Unix(int64(r.num("exp")), 0)
+			if exp.After(signedIn.Add(4*time.Second)) || exp.Before(signedIn) {
+				t.Errorf("refresh %d: the refresh token expires at %s, want at most 3 s after the sign-in at %s", i, exp, signedIn)
+			}
+			time.Sleep(time.Second)
+		}
+		time.Sleep(time.Until(signedIn.Add(3500 * time.Millisecond)))
+		wantError(t, "refresh after the grant's lifetime", u.refresh(t, id, secret, tok.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
 	})
 }

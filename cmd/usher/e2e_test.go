@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type usherServer struct {
 	a          *app
 	url        string
 	metricsURL string // the metrics listener's /metrics
+	log        *testLogWriter
 	inst       *storage.Institution
 	issuer     string
 }
@@ -72,10 +74,11 @@ func startUsherAt(t *testing.T, db sqltest.DB, publicURL string, now func() time
 	if publicURL == "" {
 		publicURL = base
 	}
+	logs := &testLogWriter{t: t}
 	c := &cli{env: append(env,
 		"USHER_DATABASE_URL="+db.URL, "USHER_PUBLIC_URL="+publicURL, "USHER_SECRET="+strings.Repeat("k", 40),
 		"USHER_SMTP_HOST=smtp.example.org", "USHER_SMTP_FROM=no-reply@example.org", "USHER_LOG_LEVEL=error"),
-		stdin: strings.NewReader(""), stdout: io.Discard, stderr: &testLogWriter{t}, now: now}
+		stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, now: now}
 	m := metrics.New()
 	a, err := c.openWith(context.Background(), newFlags("test"), true, m)
 	if err != nil {
@@ -86,18 +89,48 @@ func startUsherAt(t *testing.T, db sqltest.DB, publicURL string, now func() time
 	stopAfterwards := a.runAfterwards()
 	metricsSrv := httptest.NewServer(metricsServer(m).Handler)
 	t.Cleanup(func() { srv.Close(); metricsSrv.Close(); stopAfterwards(); a.Close() })
-	u := &usherServer{t: t, a: a, url: base, metricsURL: metricsSrv.URL + "/metrics"}
+	u := &usherServer{t: t, a: a, url: base, metricsURL: metricsSrv.URL + "/metrics", log: logs}
 	u.inst = u.institution("demo")
 	u.issuer = issuer.URL(base, "demo")
 	return u
 }
 
-// testLogWriter sends the server's log to the test log.
-type testLogWriter struct{ t *testing.T }
+// testLogWriter sends the server's log to the test log, and keeps it for
+// the test to read (USHER_LOG_LEVEL=error unless the test says otherwise).
+type testLogWriter struct {
+	t     *testing.T
+	mu    sync.Mutex
+	lines []string
+}
 
 func (w *testLogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
+	w.mu.Lock()
+	w.lines = append(w.lines, string(p))
+	w.mu.Unlock()
 	return len(p), nil
+}
+
+// count returns how many lines of the log contain every part.
+func (w *testLogWriter) count(parts ...string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.lines {
+		if containsAll(l, parts) {
+			n++
+		}
+	}
+	return n
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // institution returns the institution with this slug, creating it.

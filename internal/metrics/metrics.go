@@ -31,6 +31,7 @@ type Metrics struct {
 	emailsSent   *prometheus.CounterVec
 	emailsFailed *prometheus.CounterVec
 	tokensIssued *prometheus.CounterVec
+	theftSignals *prometheus.CounterVec
 	// statements reads the number of SQL statements sent so far (the
 	// benchmarks divide it by the operations they ran); nil: not exposed.
 	statements atomic.Pointer[func() uint64]
@@ -62,10 +63,14 @@ func New() *Metrics {
 			"Failed email delivery attempts, by document class.", "class"),
 		tokensIssued: counterVec("usher_tokens_issued_total",
 			"OAuth2 token responses issued, by grant type.", "grant"),
+		theftSignals: counterVec("usher_theft_signals_total",
+			"Signs of stolen credentials: a replayed authorization code, a reused refresh token, a locked account.",
+			"signal"),
 		series: make(map[requestKey]requestSeries),
 	}
 	m.registry.MustRegister(m.requests, m.durations, m.signIns, m.lockouts,
-		m.emailsQueued, m.emailsSent, m.emailsFailed, m.tokensIssued)
+		m.emailsQueued, m.emailsSent, m.emailsFailed, m.tokensIssued,
+		m.theftSignals)
 	m.registry.MustRegister(processMetrics(time.Now())...)
 	m.registry.MustRegister(&optional{
 		desc: prometheus.NewDesc("usher_db_statements_total", "SQL statements sent to the database.", nil, nil),

@@ -32,6 +32,9 @@ func TestExactValues(t *testing.T) {
 	m.TokenIssued("authorization_code")
 	m.TokenIssued("refresh_token")
 	m.TokenIssued("refresh_token")
+	m.TheftSignal(SignalCodeReplay)
+	m.TheftSignal(SignalRefreshReuse)
+	m.TheftSignal(SignalRefreshReuse)
 
 	e := parse(t, scrape(t, m))
 
@@ -46,6 +49,10 @@ func TestExactValues(t *testing.T) {
 	wantEqual(t, "failed", e.value(t, "usher_emails_failed_total", "class", "activation"), 1)
 	wantEqual(t, "tokens code", e.value(t, "usher_tokens_issued_total", "grant", "authorization_code"), 1)
 	wantEqual(t, "tokens refresh", e.value(t, "usher_tokens_issued_total", "grant", "refresh_token"), 2)
+	const theft = "usher_theft_signals_total"
+	wantEqual(t, "theft code replay", e.value(t, theft, "signal", SignalCodeReplay), 1)
+	wantEqual(t, "theft refresh reuse", e.value(t, theft, "signal", SignalRefreshReuse), 2)
+	wantEqual(t, "theft lockout", e.value(t, theft, "signal", SignalLockout), 1)
 
 	const h = "usher_http_request_duration_seconds"
 	wantA := map[string]float64{"0.001": 2, "0.0025": 2, "0.005": 3, "0.01": 3, "0.025": 4, "0.05": 4,
@@ -66,7 +73,7 @@ func TestExactValues(t *testing.T) {
 		"usher_http_requests_total": "counter", h: "histogram", "usher_sign_ins_total": "counter",
 		"usher_lockouts_total": "counter", "usher_emails_queued_total": "counter",
 		"usher_emails_sent_total": "counter", "usher_emails_failed_total": "counter",
-		"usher_tokens_issued_total": "counter", "usher_go_goroutines": "gauge",
+		"usher_tokens_issued_total": "counter", theft: "counter", "usher_go_goroutines": "gauge",
 		"usher_go_memstats_heap_inuse_bytes": "gauge", "process_start_time_seconds": "gauge",
 		"usher_build_info": "gauge",
 	}
@@ -300,6 +307,7 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.EmailSent("reset")
 	m.EmailFailed("reset")
 	m.TokenIssued("refresh_token")
+	m.TheftSignal(SignalCodeReplay)
 }
 
 func BenchmarkObserveRequest(b *testing.B) {

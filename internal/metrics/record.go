@@ -61,10 +61,26 @@ func (m *Metrics) SignIn(outcome string) {
 	}
 }
 
-// Lockout counts one account lockout.
+// Lockout counts one account lockout, which is also a theft signal
+// ("lockout").
 func (m *Metrics) Lockout() {
 	if m != nil {
 		m.lockouts.Inc()
+		m.theftSignals.WithLabelValues(SignalLockout).Inc()
+	}
+}
+
+// The theft signals.
+const (
+	SignalCodeReplay   = "code_replay"   // an authorization code redeemed twice
+	SignalRefreshReuse = "refresh_reuse" // a rotated refresh token used again
+	SignalLockout      = "lockout"       // an account locked after too many failures
+)
+
+// TheftSignal counts one sign of stolen credentials (a Signal constant).
+func (m *Metrics) TheftSignal(signal string) {
+	if m != nil {
+		m.theftSignals.WithLabelValues(signal).Inc()
 	}
 }
 

@@ -89,8 +89,8 @@ func (s *scoped) RevokeOAuth2Subject(ctx context.Context, subject string) (int, 
 	if subject == "" {
 		return 0, fmt.Errorf("revoke grants: empty subject")
 	}
-	n, err := s.execN(ctx, `DELETE FROM oauth2_tokens WHERE institution_id = ? AND subject = ? AND kind IN (?, ?, ?)`,
-		s.inst, subject, storage.KindCode, storage.KindAccess, storage.KindRefresh)
+	n, err := s.execN(ctx, `DELETE FROM oauth2_tokens WHERE institution_id = ? AND subject = ? AND kind IN (?, ?, ?, ?)`,
+		s.inst, subject, storage.KindCode, storage.KindAccess, storage.KindRefresh, storage.KindSuccessor)
 	if err != nil {
 		return 0, fmt.Errorf("revoke grants: %w", err)
 	}

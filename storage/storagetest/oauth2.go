@@ -21,7 +21,8 @@ func oauth2Tests() []test {
 }
 
 // allKinds lists every OAuth2 record kind.
-var allKinds = []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh, storage.KindPKCE, storage.KindOIDC}
+var allKinds = []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh, storage.KindPKCE, storage.KindOIDC,
+	storage.KindSuccessor}
 
 // normOAuth2 returns a copy of r with its times as a backend stores them.
 func normOAuth2(r storage.OAuth2Record) storage.OAuth2Record {
@@ -147,7 +148,8 @@ func testOAuth2Family(e *env) {
 
 func testOAuth2Subject(e *env) {
 	s, _ := e.scope("opera")
-	for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
+	grants := []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh, storage.KindSuccessor}
+	for _, kind := range grants {
 		e.createOAuth2(s, e.oauth2Record(kind, "ann-"+string(kind), "req-ann", "ann", time.Hour))
 	}
 	inactive := e.oauth2Record(storage.KindAccess, "ann-old", "req-old", "ann", time.Hour)
@@ -156,9 +158,9 @@ func testOAuth2Subject(e *env) {
 	e.createOAuth2(s, e.oauth2Record(storage.KindPKCE, "ann-code", "req-ann", "ann", time.Hour))
 	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "bob-refresh", "req-bob", "bob", time.Hour))
 	n, err := s.RevokeOAuth2Subject(e.ctx, "ann")
-	mustCount(e.t, "revoke ann's codes and tokens", n, err, 4)
-	for _, sig := range []string{"ann-code", "ann-access", "ann-refresh", "ann-old"} {
-		for _, kind := range []storage.OAuth2Kind{storage.KindCode, storage.KindAccess, storage.KindRefresh} {
+	mustCount(e.t, "revoke ann's codes and tokens", n, err, 5)
+	for _, sig := range []string{"ann-code", "ann-access", "ann-refresh", "ann-successor", "ann-old"} {
+		for _, kind := range grants {
 			if _, err := s.GetOAuth2(e.ctx, kind, sig); err == nil {
 				e.t.Errorf("ann's %s %s survived", kind, sig)
 			}
