@@ -34,7 +34,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 		PublicURL: a.cfg.PublicURL, Now: a.now}
 	a.sessions = &flows.Sessions{Browsers: browsers, Now: a.now}
 	site := &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: a.cfg.PublicURL,
-		Now: a.now, Log: a.log}
+		Now: a.now, Log: a.log, In: func(id string) flows.SiteStore { return store.In(id) }}
 	var metrics flows.Metrics
 	if a.metrics != nil {
 		metrics = a.metrics
@@ -63,7 +63,8 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			RecoveryKey: recoveryKey,
 			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
-	a.institutions = &flows.Institutions{Store: store}
+	a.institutions = &flows.Institutions{Store: store, Tx: store,
+		In: func(id string) flows.InstitutionAssetStore { return store.In(id) }}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL}
 	return nil

@@ -19,7 +19,6 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
 	if demo != nil {
@@ -27,7 +26,7 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
-	return httpserver.Chain(mux,
+	return httpserver.Chain(a.pages.Site.RouterErrors(mux),
 		a.activity.Count(isActivity),
 		httpserver.ClientAddress(trusted),
 		httpserver.Observe(a.log, m),
