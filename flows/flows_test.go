@@ -54,7 +54,8 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		}
 		fn(t, &fixture{
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
-			institutions: &flows.Institutions{Store: store},
+			institutions: &flows.Institutions{Store: store, Tx: store,
+				In: func(id string) flows.InstitutionAssetStore { return store.In(id) }},
 			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
 				PublicURL: "http://usher.test"},
