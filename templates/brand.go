@@ -43,6 +43,59 @@ func FrameFor(inst *storage.Institution, locale string) Frame {
 	return f
 }
 
+// The emails' default accent: buttons and links when the institution sets
+// no colour.
+const defaultEmailAccent = "#1d4ed8"
+
+// EmailBrandFor is the branding of the institution's HTML emails: its
+// logo (the uploaded one at publicURL, or its https URL), accent colour,
+// support link and footer text, as on its pages.
+func EmailBrandFor(inst *storage.Institution, publicURL string) EmailBrand {
+	b := EmailBrand{Accent: defaultEmailAccent, AccentText: "#ffffff", LinkColour: defaultEmailAccent}
+	if inst == nil {
+		return b
+	}
+	set := inst.Settings
+	switch {
+	case set.Logo != "" && publicURL != "":
+		b.LogoURL = publicURL + BrandAssetPath(inst.Slug, storage.AssetLogo, set.Logo)
+	case httpsURL(set.LogoURL):
+		b.LogoURL = set.LogoURL
+	}
+	if c, ok := ParseColour(set.Colour); ok {
+		b.Accent, b.AccentText, b.LinkColour = c.String(), "#ffffff", c.String()
+		if contrast(c, white) < 4.5 {
+			b.AccentText, b.LinkColour = "#000000", defaultEmailAccent
+		}
+	}
+	if httpsURL(set.SupportURL) {
+		b.SupportURL = set.SupportURL
+	}
+	b.FooterText = set.FooterText
+	return b
+}
+
+// The styles of layout.html's "action" template, in the default accent.
+// The template is called with the link and its label only (overrides call
+// it too), so the institution's accent is painted over them once the HTML
+// part is drawn.
+const (
+	emailButtonStyle = "background-color:" + defaultEmailAccent + ";color:#ffffff;"
+	emailLinkStyle   = "color:" + defaultEmailAccent + ";"
+)
+
+// paint gives the buttons and links of an HTML email drawn by the layout
+// the brand's accent colour.
+func (b EmailBrand) paint(html string) string {
+	if b.Accent == "" || b.Accent == defaultEmailAccent {
+		return html
+	}
+	return strings.NewReplacer(
+		emailButtonStyle, "background-color:"+b.Accent+";color:"+b.AccentText+";",
+		emailLinkStyle, "color:"+b.LinkColour+";",
+	).Replace(html)
+}
+
 // BrandAssetPath is the path under which Usher serves an institution's
 // uploaded logo or favicon: the digest of its content is in the path, so it
 // may be cached for a year.
