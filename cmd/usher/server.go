@@ -22,7 +22,7 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
 	if demo != nil {
-		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
+		newDemoRP(a.cfg.PublicURL, demo, a.pages.Site.Pages.Assets().URL("usher.css")).routes(mux)
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
