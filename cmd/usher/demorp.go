@@ -35,11 +35,11 @@ type demoRP struct {
 	issuer     string
 	stylesheet string                // the URL of usher.css
 	clients    map[string]demoClient // "shop", "box-office", "partner"
-	mu        sync.Mutex
-	pending   map[string]demoPending  // by state
-	sessions  map[string]*demoSession // by cookie
-	provider  *oidc.Provider          // found by discovery on first use
-	page      *template.Template
+	mu         sync.Mutex
+	pending    map[string]demoPending  // by state
+	sessions   map[string]*demoSession // by cookie
+	provider   *oidc.Provider          // found by discovery on first use
+	page       *template.Template
 }
 
 type demoClient struct{ id, secret string }
