@@ -182,6 +182,9 @@ func CheckAccent(c Colour) error {
 	return nil
 }
 
+// Contrast is the WCAG contrast ratio of two colours, from 1 to 21.
+func Contrast(a, b Colour) float64 { return contrast(a, b) }
+
 // contrast is the WCAG contrast ratio of two colours.
 func contrast(a, b Colour) float64 {
 	la, lb := luminance(a), luminance(b)

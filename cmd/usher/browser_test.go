@@ -18,12 +18,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/flows/mail/mailtest"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
+	"github.com/usher-idp/usher/templates"
 )
 
 // The browser suite: a real Chromium (Debian's chromium package) driven
@@ -323,6 +325,40 @@ func (s *walk) audit(name, wantPath string) {
 	}
 }
 
+// nonTextContrast measures in the browser what axe does not test (WCAG
+// 1.4.11, non-text contrast): the border of an input and the focus ring
+// (moved by the keyboard, as a person does) against the background of the
+// content they are drawn on, 3:1 at least.
+func (s *walk) nonTextContrast() {
+	s.t.Helper()
+	s.do(chromedp.KeyEvent(kb.Tab))
+	type drawn struct {
+		Border, Ring, Background, Focused string
+		RingWidth                         float64
+	}
+	d := eval[drawn](s, `(() => { const input = getComputedStyle(document.querySelector("#email")),
+		f = document.activeElement, ring = getComputedStyle(f), main = getComputedStyle(document.querySelector("main"));
+		return {Border: input.borderTopColor, Ring: ring.outlineColor, RingWidth: parseFloat(ring.outlineWidth),
+			Background: main.backgroundColor, Focused: f.id}; })()`)
+	bg := cssColour(s.t, d.Background)
+	if r := templates.Contrast(cssColour(s.t, d.Border), bg); r < 3 {
+		s.t.Errorf("input border %s on %s: %.2f:1, want 3:1", d.Border, d.Background, r)
+	}
+	if r := templates.Contrast(cssColour(s.t, d.Ring), bg); r < 3 || d.RingWidth < 2 {
+		s.t.Errorf("focus ring of #%s: %gpx %s on %s: %.2f:1, want 3:1 and 2px", d.Focused, d.RingWidth, d.Ring, d.Background, r)
+	}
+}
+
+// cssColour parses a computed colour, "rgb(r, g, b)".
+func cssColour(t *testing.T, s string) templates.Colour {
+	t.Helper()
+	var c templates.Colour
+	if _, err := fmt.Sscanf(s, "rgb(%d, %d, %d)", &c[0], &c[1], &c[2]); err != nil {
+		t.Fatalf("computed colour %q: %v", s, err)
+	}
+	return c
+}
+
 // focused is a description of the element that has the focus.
 func (s *walk) focused() string {
 	return eval[string](s, `(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : ""))(document.activeElement)`)
@@ -373,6 +409,7 @@ var (
 func (s *walk) signInAndRecovery() {
 	s.authorize(s.w.shop, nil)
 	s.audit("sign-in", "/login")
+	s.nonTextContrast()
 	if status := s.submit(map[string]string{"email": s.email("ann"), "password": "wrong password"}, ""); status != 401 && status != 400 {
 		s.t.Errorf("a wrong password: %d", status)
 	}
