@@ -11,14 +11,7 @@ import (
 // logo (the uploaded one from Usher's public URL), its accent on buttons
 // and links, its support link and footer text; the text part stays plain.
 func TestEmailBrand(t *testing.T) {
-	c, err := NewCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := NewEmails(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, _ := newTestEmails(t)
 	inst := &storage.Institution{Slug: "opera", Name: "Opera", Settings: storage.DefaultSettings()}
 	inst.Settings.Logo, inst.Settings.Colour = "d1g35t", "#8a1538"
 	inst.Settings.SupportURL, inst.Settings.FooterText = "https://opera.example/help", "Opera, 1 Stage St <Verona>"
