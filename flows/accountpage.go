@@ -26,6 +26,7 @@ type AccountPageStore interface {
 	RevokeOAuth2Subject(ctx context.Context, subject string) (int, error)
 	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error
 	CountRecoveryCodes(ctx context.Context, accountID string) (int, error)
+	clientLister // the points of sale the signed-out page offers
 }
 
 // AccountPage is the page of the signed-in person (GET /account): who is
@@ -205,6 +206,7 @@ func (h *AccountPage) postRecoveryCodes(w http.ResponseWriter, r *http.Request, 
 	}
 	page := templates.RecoveryCodesPage{Frame: h.Site.frame(r, inst, p.acct.Locale), Codes: codes,
 		Next: templates.Link{URL: pagePath(inst.Slug, "/account"), Text: templates.Text{ID: "reset.continue"}}}
+	page.LanguageLinks = nil // the codes are shown once: no link may leave the page
 	h.Site.render(w, r, func() error { return h.Site.Pages.RecoveryCodes(w, http.StatusOK, page) })
 }
 
@@ -305,5 +307,9 @@ func (h *AccountPage) postEndSessions(w http.ResponseWriter, r *http.Request, in
 		return
 	}
 	page := templates.SignedOutPage{Frame: h.Site.frame(r, inst, p.acct.Locale)}
+	if page.PointsOfSale, err = pointsOfSale(r, h.In(inst.ID)); err != nil {
+		h.Site.fail(w, r, inst, err)
+		return
+	}
 	h.Site.render(w, r, func() error { return h.Site.Pages.SignedOut(w, http.StatusOK, page) })
 }

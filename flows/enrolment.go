@@ -70,8 +70,9 @@ func (h *TwoFactor) postSetup(w http.ResponseWriter, r *http.Request, inst *stor
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	page := templates.RecoveryCodesPage{Frame: h.Site.frame(r, inst, f.rt.uiLocales(), f.acct.Locale), Codes: codes,
+	page := templates.RecoveryCodesPage{Frame: h.Site.stepFrame(r, inst, f.rt, f.rt.uiLocales(), f.acct.Locale), Codes: codes,
 		Next: templates.Link{URL: f.rt.after(inst.Slug), Text: templates.Text{ID: "reset.continue"}}}
+	page.LanguageLinks = nil // the codes are shown once: no link may leave the page
 	h.Site.render(w, r, func() error { return h.Site.Pages.RecoveryCodes(w, http.StatusOK, page) })
 }
 
@@ -105,7 +106,7 @@ func (h *TwoFactor) setupPage(r *http.Request, inst *storage.Institution, f fact
 	if err != nil {
 		return templates.TwoFactorSetupPage{}, err
 	}
-	page := templates.TwoFactorSetupPage{Frame: h.Site.frame(r, inst, f.rt.uiLocales(), f.acct.Locale),
+	page := templates.TwoFactorSetupPage{Frame: h.Site.stepFrame(r, inst, f.rt, f.rt.uiLocales(), f.acct.Locale),
 		Form: templates.Form{ReturnTo: f.rt.raw, Problems: problems}, QRPath: path, QRSize: size,
 		Key: groupKey(secret), Account: f.acct.Email}
 	if f.b.state.current(h.Site.now()) == EnrolmentPending {

@@ -55,7 +55,7 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		fn(t, &fixture{
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
 			institutions: &flows.Institutions{Store: store, Tx: store,
-				Audit: func(id string) flows.AuditTrail { return store.In(id) }},
+				In: func(id string) flows.InstitutionRecords { return store.In(id) }},
 			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
 				PublicURL: "http://usher.test", ThrottleKey: []byte("throttle key of the tests")},

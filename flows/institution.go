@@ -23,15 +23,21 @@ type InstitutionStore interface {
 // (and operators, through the admin API, some of the settings).
 type Institutions struct {
 	Store InstitutionStore
-	// Tx and Audit record every change of settings in the institution's
-	// audit trail, in the change's transaction (either nil: not recorded).
-	Tx    storage.Transactor
-	Audit func(institutionID string) AuditTrail
+	// Tx and In record every change of settings in the institution's audit
+	// trail, and store an uploaded logo or favicon with the settings that
+	// name it, in the change's transaction; cmd/usher wires
+	// func(id string) flows.InstitutionRecords { return store.In(id) }.
+	// Without them changes are not recorded and uploads are refused.
+	Tx storage.Transactor
+	In func(institutionID string) InstitutionRecords
 }
 
-// AuditTrail is where changes are recorded: an institution's audit events.
-type AuditTrail interface {
+// InstitutionRecords is what a change of settings writes beside the
+// institution: its audit event, its uploaded logo and favicon.
+type InstitutionRecords interface {
 	RecordAudit(ctx context.Context, e *storage.AuditEvent) error
+	PutAsset(ctx context.Context, a *storage.Asset) error
+	DeleteAsset(ctx context.Context, name string) error
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -64,8 +70,21 @@ func (x *Institutions) Create(ctx context.Context, slug, name string) (*storage.
 }
 
 // InstitutionChanges are the settings to change; nil fields stay as they are.
+//
+// Branding: an empty DisplayName, LogoURL, AccentColour, SupportURL or
+// FooterText removes it, and so does an empty Logo or Favicon. A logo URL
+// replaces an uploaded logo and the other way round. An accent colour that
+// would make controls fail WCAG AA contrast is refused with the reason
+// (templates.CheckAccent).
 type InstitutionChanges struct {
 	Name                 *string
+	DisplayName          *string
+	LogoURL              *string // an https URL
+	Logo                 []byte  // an uploaded logo (PNG, JPEG, GIF, WebP, SVG; at most 256 KiB); nil: unchanged
+	Favicon              []byte  // an uploaded favicon (the same, or ICO; at most 64 KiB); nil: unchanged
+	AccentColour         *string // "#RRGGBB"
+	SupportURL           *string // an https URL
+	FooterText           *string
 	TwoFactor            *bool
 	CustomerTwoFactor    *bool
 	ManualPassword       *bool
@@ -87,16 +106,20 @@ type InstitutionChanges struct {
 // done by actor. It rereads and retries when another change landed in
 // between, so no change is lost.
 func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionChanges, actor Actor) (*storage.Institution, error) {
-	if err := ch.validate(); err != nil {
+	images, err := ch.validate()
+	if err != nil {
 		return nil, err
+	}
+	if len(images) > 0 && (x.Tx == nil || x.In == nil) {
+		return nil, errors.New("institutions: no store for uploaded images (Tx and In)")
 	}
 	for attempt := 0; ; attempt++ {
 		inst, err := x.Store.GetInstitutionBySlug(ctx, slug)
 		if err != nil {
 			return nil, err
 		}
-		ch.apply(inst)
-		err = x.store(ctx, inst, ch, actor)
+		ch.apply(inst, images)
+		err = x.store(ctx, inst, ch, images, actor)
 		if errors.Is(err, storage.ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -107,19 +130,28 @@ func (x *Institutions) Update(ctx context.Context, slug string, ch InstitutionCh
 	}
 }
 
-// store writes the changed institution with its audit event.
-func (x *Institutions) store(ctx context.Context, inst *storage.Institution, ch InstitutionChanges, actor Actor) error {
-	if x.Tx == nil || x.Audit == nil {
+// store writes the changed institution with its uploaded images (nil:
+// removed) and its audit event, in one transaction.
+func (x *Institutions) store(ctx context.Context, inst *storage.Institution, ch InstitutionChanges,
+	images map[string]*brandImage, actor Actor) error {
+	if x.Tx == nil || x.In == nil {
 		return x.Store.UpdateInstitution(ctx, inst)
 	}
 	return x.Tx.InTx(ctx, func(ctx context.Context) error {
+		records := x.In(inst.ID)
+		if err := storeImages(ctx, records, images); err != nil {
+			return err
+		}
 		if err := x.Store.UpdateInstitution(ctx, inst); err != nil {
 			return err
 		}
-		return x.Audit(inst.ID).RecordAudit(ctx, &storage.AuditEvent{Actor: string(actor), Action: "settings_changed",
+		return records.RecordAudit(ctx, &storage.AuditEvent{Actor: string(actor), Action: "settings_changed",
 			Details: storage.Details{"changed": strings.Join(ch.names(), " ")}})
 	})
 }
+
+// Empty reports whether ch changes nothing.
+func (ch InstitutionChanges) Empty() bool { return len(ch.names()) == 0 }
 
 // names lists the settings ch changes.
 func (ch InstitutionChanges) names() []string {
@@ -130,7 +162,14 @@ func (ch InstitutionChanges) names() []string {
 		}
 	}
 	given("name", ch.Name != nil)
+	given("display_name", ch.DisplayName != nil)
+	given("logo", ch.LogoURL != nil || ch.Logo != nil)
+	given("favicon", ch.Favicon != nil)
+	given("accent_colour", ch.AccentColour != nil)
+	given("support_url", ch.SupportURL != nil)
+	given("footer_text", ch.FooterText != nil)
 	given("two_factor", ch.TwoFactor != nil)
+	given("customer_two_factor", ch.CustomerTwoFactor != nil)
 	given("manual_password", ch.ManualPassword != nil)
 	given("registration", ch.Registration != nil)
 	given("temporary_password_ttl", ch.TemporaryPasswordTTL != nil)
@@ -146,17 +185,20 @@ func (ch InstitutionChanges) names() []string {
 }
 
 // validate refuses the changes out of bounds, each with its problem (the
-// admin API lists them) and an English line (the command line prints them).
-func (ch InstitutionChanges) validate() error {
+// admin API lists them) and an English line (the command line prints them),
+// and returns the checked uploads by asset name (nil: removed).
+func (ch InstitutionChanges) validate() (map[string]*brandImage, error) {
 	var v invalid
 	var lines []error
-	refuse := func(field, id string, args map[string]string, line error) {
+	var refuse refuser = func(field, id string, args map[string]string, line error) {
 		v.add(field, id, args)
 		lines = append(lines, line)
 	}
 	if ch.Name != nil && (*ch.Name == "" || len(*ch.Name) > 200) {
 		refuse("name", "institution.name_invalid", nil, errors.New("name: required, at most 200 bytes"))
 	}
+	ch.validateBrand(refuse)
+	images := ch.checkImages(refuse)
 	within := func(field, what string, d *time.Duration, lo, hi time.Duration) {
 		if d != nil && (*d < lo || *d > hi) {
 			refuse(field, "institution.lifetime_range", map[string]string{"min": shortDuration(lo), "max": shortDuration(hi)},
@@ -175,9 +217,9 @@ func (ch InstitutionChanges) validate() error {
 			fmt.Errorf("invitation email: must be account_invitation or password_reset, got %q", *e))
 	}
 	if len(v.problems) == 0 {
-		return nil
+		return images, nil
 	}
-	return &InvalidError{Problems: v.problems, detail: errors.Join(lines...).Error()}
+	return nil, &InvalidError{Problems: v.problems, detail: errors.Join(lines...).Error()}
 }
 
 // shortDuration writes d without its zero units: "1m", "48h", "1h30m".
@@ -192,11 +234,14 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-func (ch InstitutionChanges) apply(inst *storage.Institution) {
+// apply changes inst's settings; images are the checked uploads by asset
+// name (nil: removed).
+func (ch InstitutionChanges) apply(inst *storage.Institution, images map[string]*brandImage) {
 	s := &inst.Settings
 	if ch.Name != nil {
 		inst.Name = *ch.Name
 	}
+	ch.applyBrand(s, images)
 	set(&s.TwoFactor, ch.TwoFactor)
 	set(&s.CustomerTwoFactor, ch.CustomerTwoFactor)
 	set(&s.ManualPassword, ch.ManualPassword)

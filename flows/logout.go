@@ -11,6 +11,7 @@ import (
 type LogoutStore interface {
 	AccountGetter
 	auditRecorder
+	clientLister
 }
 
 // Logout is signing out at Usher (GET and POST /logout); the relying
@@ -66,5 +67,10 @@ func (h *Logout) post(w http.ResponseWriter, r *http.Request, inst *storage.Inst
 // signedOut writes the signed-out page.
 func (h *Logout) signedOut(w http.ResponseWriter, r *http.Request, inst *storage.Institution, accountLocale string) {
 	page := templates.SignedOutPage{Frame: h.Site.frame(r, inst, accountLocale)}
+	var err error
+	if page.PointsOfSale, err = pointsOfSale(r, h.In(inst.ID)); err != nil {
+		h.Site.fail(w, r, inst, err)
+		return
+	}
 	h.Site.render(w, r, func() error { return h.Site.Pages.SignedOut(w, http.StatusOK, page) })
 }

@@ -179,7 +179,7 @@ func (h *PasswordChange) replace(r *http.Request, inst *storage.Institution, p p
 // page is the form with the institution's rules.
 func (h *PasswordChange) page(r *http.Request, inst *storage.Institution, p pendingChange, problems []templates.Problem) templates.ChangePasswordPage {
 	return templates.ChangePasswordPage{
-		Frame: h.Site.frame(r, inst, p.rt.uiLocales(), p.acct.Locale),
+		Frame: h.Site.stepFrame(r, inst, p.rt, p.rt.uiLocales(), p.acct.Locale),
 		Form:  templates.Form{Problems: problems},
 		Rules: policyRules(inst.Settings.Password),
 	}

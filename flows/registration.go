@@ -51,9 +51,6 @@ type Registration struct {
 	Afterwards *Afterwards // nil: in the request, after the answer
 }
 
-// languageNames are the languages in their own words.
-var languageNames = map[string]string{"en": "English", "fr": "Français", "de": "Deutsch", "it": "Italiano"}
-
 // registration is one submission of the form.
 type registration struct {
 	email, givenName, familyName, locale, password, confirm string

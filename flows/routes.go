@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/usher-idp/usher/internal/issuer"
+	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/templates"
 )
 
 // Handlers are the pages of every flow, as cmd/usher builds them.
@@ -51,7 +53,12 @@ type Handlers struct {
 //	POST /institutions/{slug}/account/2fa/disable      turns the second factor off (when not required)
 //	POST /institutions/{slug}/account/sessions/end     signs out of every browser
 //	GET  /institutions/{slug}/brand.css        the brand colour, as a stylesheet
+//	GET  /institutions/{slug}/logo/{digest}    the uploaded logo (a year's cache: the digest is its content's)
+//	GET  /institutions/{slug}/favicon/{digest} the uploaded favicon
+//	GET  /static/{file}                        the pages' stylesheet and favicon (a year's cache by hashed name)
+//	GET  /favicon.ico                          Usher's favicon
 //
+// Every page takes ?lang=en|fr|de|it (the language switch, language.go).
 // Every POST goes through http.CrossOriginProtection (Sec-Fetch-Site, else
 // Origin against Host; the origin of Site.PublicURL is trusted): a
 // cross-site form gets a localized 403 page. An unknown institution gets a
@@ -97,7 +104,11 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	post("/account/recovery-codes", h.Account.postRecoveryCodes)
 	post("/account/2fa/disable", h.Account.postDisableTwoFactor)
 	post("/account/sessions/end", h.Account.postEndSessions)
-	get("/brand.css", brandCSS)
+	get("/brand.css", site.brandCSS)
+	get("/"+storage.AssetLogo+"/{digest}", site.brandAsset(storage.AssetLogo))
+	get("/"+storage.AssetFavicon+"/{digest}", site.brandAsset(storage.AssetFavicon))
+	mux.HandleFunc("GET "+templates.StaticPrefix+"{file}", site.static)
+	mux.HandleFunc("GET /favicon.ico", site.favicon)
 }
 
 // publicOrigin is the origin ("https://id.example.org") of a public URL, or

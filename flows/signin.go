@@ -76,7 +76,7 @@ func (h *SignIn) page(r *http.Request, inst *storage.Institution, rt returnTo) (
 
 // signInPage is the sign-in form for the request rt (which may be none).
 func signInPage(site *Site, r *http.Request, inst *storage.Institution, rt returnTo, client *storage.Client) templates.SignInPage {
-	page := templates.SignInPage{Frame: site.frame(r, inst, rt.uiLocales()), Form: templates.Form{ReturnTo: rt.raw}}
+	page := templates.SignInPage{Frame: site.stepFrame(r, inst, rt, rt.uiLocales()), Form: templates.Form{ReturnTo: rt.raw}}
 	if client != nil {
 		page.ClientName = client.Name
 	}

@@ -29,14 +29,26 @@ type InstitutionFinder interface {
 // protocol side shows the same localized error pages.
 type Site struct {
 	Institutions InstitutionFinder
-	Pages        *templates.Pages
-	Catalog      *templates.Catalog
-	PublicURL    string // its origin is trusted by the cross-site check of forms
+	// In is the view of one institution's records the frame of every page
+	// reads: the client whose request a page belongs to ("Back to …"), the
+	// institution's uploaded logo and favicon. cmd/usher wires
+	// func(id string) flows.SiteStore { return store.In(id) }.
+	In        func(institutionID string) SiteStore
+	Pages     *templates.Pages
+	Catalog   *templates.Catalog
+	PublicURL string // its origin is trusted by the cross-site check of forms
 	// ThrottleKey keys the throttle identities of emails (emailID): derived
 	// from the master secret.
 	ThrottleKey []byte
 	Now         func() time.Time // nil: time.Now
 	Log         *slog.Logger     // never given passwords, tokens, cookies or return_to queries; nil: discard
+}
+
+// SiteStore is what the frame of every page reads of an institution's
+// records.
+type SiteStore interface {
+	clientGetter
+	GetAsset(ctx context.Context, name string) (*storage.Asset, error)
 }
 
 // page is a handler of one institution's page.
@@ -62,6 +74,7 @@ func (s *Site) institution(h page) http.HandlerFunc {
 			s.fail(w, r, nil, err)
 			return
 		}
+		s.rememberLanguage(w, r, inst)
 		h(w, r, inst)
 	}
 }
@@ -80,9 +93,13 @@ func (s *Site) log() *slog.Logger {
 	return s.Log
 }
 
-// locale chooses the language of a page: the hints (ui_locales, the
+// locale chooses the language of a page: the one the person chose with
+// the language links (chosenLanguage), then the hints (ui_locales, the
 // account's locale), then Accept-Language, then the institution's default.
 func (s *Site) locale(r *http.Request, inst *storage.Institution, hints ...string) string {
+	if chosen := s.chosenLanguage(r); chosen != "" {
+		return chosen
+	}
 	accept := r.Header.Get("Accept-Language")
 	if inst != nil {
 		accept += ", " + inst.Settings.DefaultLocale() + ";q=0.001"
@@ -90,9 +107,17 @@ func (s *Site) locale(r *http.Request, inst *storage.Institution, hints ...strin
 	return s.Catalog.Negotiate(accept, hints...)
 }
 
-// frame is the part every page shares, in the language of the request.
+// frame is the part every page shares, in the language of the request:
+// the institution's brand, the links to the page in other languages, and
+// the way back to the application whose request the page belongs to (the
+// return_to of the request, or the client_id of an authorization request).
 func (s *Site) frame(r *http.Request, inst *storage.Institution, hints ...string) templates.Frame {
-	return templates.FrameFor(inst, s.locale(r, inst, hints...))
+	f := templates.FrameFor(inst, s.locale(r, inst, hints...))
+	f.LanguageLinks = s.languages(r, inst, f.Locale)
+	if inst != nil {
+		f.Back = s.back(r, inst, requestClientID(r, inst.Slug))
+	}
+	return f
 }
 
 // Error writes a localized error page: a title and a message of the

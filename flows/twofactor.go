@@ -249,7 +249,7 @@ func (h *TwoFactor) exhausted(w http.ResponseWriter, r *http.Request, inst *stor
 // renderChallenge writes the code form.
 func (h *TwoFactor) renderChallenge(w http.ResponseWriter, r *http.Request, inst *storage.Institution, f factorStep,
 	status int, problems []templates.Problem) {
-	page := templates.TwoFactorPage{Frame: h.Site.frame(r, inst, f.rt.uiLocales(), f.acct.Locale),
+	page := templates.TwoFactorPage{Frame: h.Site.stepFrame(r, inst, f.rt, f.rt.uiLocales(), f.acct.Locale),
 		Form: templates.Form{ReturnTo: f.rt.raw, Problems: problems}}
 	if f.b.state.current(h.Site.now()) == TwoFactorPending {
 		page.ReturnTo = "" // kept in the session

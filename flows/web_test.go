@@ -59,6 +59,7 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 	e.sessions = sessions(store, "http://usher.test", f.clock.Now)
 	e.site = &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: "http://usher.test",
 		ThrottleKey: f.accounts.ThrottleKey,
+		In:          func(id string) flows.SiteStore { return store.In(id) },
 		Now:         f.clock.Now, Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	signIn := &flows.SignIn{Site: e.site, Sessions: e.sessions, In: func(id string) flows.SignInStore { return store.In(id) },
 		Tx: store, Hasher: f.hasher, Metrics: e.metrics}

@@ -31,13 +31,20 @@ func (i *Institution) ShownName() string {
 // JSON document, so adding a setting needs no migration; DefaultSettings
 // gives every field its product default.
 type Settings struct {
-	DisplayName    string   `json:"display_name,omitempty"`
-	LogoURL        string   `json:"logo_url,omitempty"`
-	Colour         string   `json:"colour,omitempty"` // "#1a2b3c"
-	Locales        []string `json:"locales"`          // offered languages; the first is the default
-	TwoFactor      bool     `json:"two_factor"`       // operators must use TOTP
-	Registration   bool     `json:"registration"`     // customers may register themselves
-	ManualPassword bool     `json:"manual_password"`  // operators may set a customer's password
+	DisplayName string `json:"display_name,omitempty"`
+	LogoURL     string `json:"logo_url,omitempty"` // an https URL; an uploaded logo (Logo) takes precedence
+	// Logo and Favicon are the digests of the uploaded logo and favicon
+	// (the institution's assets, see AssetStore), "" when there is none.
+	Logo       string `json:"logo,omitempty"`
+	Favicon    string `json:"favicon,omitempty"`
+	Colour     string `json:"colour,omitempty"`      // the accent colour, "#1a2b3c"
+	SupportURL string `json:"support_url,omitempty"` // an https link to the institution's help
+	FooterText string `json:"footer_text,omitempty"` // a line at the foot of every page and email
+
+	Locales        []string `json:"locales"`         // offered languages; the first is the default
+	TwoFactor      bool     `json:"two_factor"`      // operators must use TOTP
+	Registration   bool     `json:"registration"`    // customers may register themselves
+	ManualPassword bool     `json:"manual_password"` // operators may set a customer's password
 	// CustomerTwoFactor lets customers turn a second factor on from their
 	// account page (operators always may).
 	CustomerTwoFactor bool `json:"customer_two_factor"`

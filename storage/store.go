@@ -31,6 +31,7 @@ type Scoped interface {
 	ThrottleStore
 	ConsentStore
 	TemplateStore
+	AssetStore
 }
 
 // Transactor runs work atomically. The transaction travels in the context:

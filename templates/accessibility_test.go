@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -161,16 +163,38 @@ func (c *pageCheck) checkField(in *html.Node) {
 	}
 }
 
-// The sign-in page focuses its first field.
+// The sign-in page focuses its first empty field; after an error, the
+// summary of the problems (issue 15: the focus lands on the error summary,
+// which is focusable and first).
 func TestSignInAutofocus(t *testing.T) {
-	for _, r := range renderAll(t) {
-		if r.page != pageSignIn {
-			continue
+	p, _ := newTestPages(t)
+	for _, tt := range []struct {
+		name    string
+		page    SignInPage
+		focused string
+	}{
+		{"empty", SignInPage{Frame: frame("en")}, `<input id="email"`},
+		{"login_hint", SignInPage{Frame: frame("en"), Email: "ann@example.org"}, `<input id="password"`},
+		{"problems", SignInPage{Frame: frame("en"), Email: "ann@example.org",
+			Form: Form{Problems: []Problem{{Field: "password", ID: "signin.failed"}}}}, `<div class="problems"`},
+	} {
+		rec := httptest.NewRecorder()
+		if err := p.SignIn(rec, http.StatusOK, tt.page); err != nil {
+			t.Fatal(err)
 		}
-		body := r.rec.Body.String()
-		i := strings.Index(body, `<input id="email"`)
+		body := rec.Body.String()
+		if n := strings.Count(body, "autofocus"); n != 1 {
+			t.Errorf("%s: %d elements focused, want one", tt.name, n)
+		}
+		i := strings.Index(body, tt.focused)
 		if i < 0 || !strings.Contains(body[i:i+strings.Index(body[i:], ">")], "autofocus") {
-			t.Errorf("%s: the email field is not focused", r.locale)
+			t.Errorf("%s: %s is not focused", tt.name, tt.focused)
+		}
+	}
+	for _, r := range renderAll(t) {
+		body := r.rec.Body.String()
+		if strings.Contains(body, `class="problems"`) && strings.Count(body, "autofocus") != 1 {
+			t.Errorf("%s.%s: the error summary is not the one element focused", r.page, r.locale)
 		}
 	}
 }

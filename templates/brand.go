@@ -11,24 +11,100 @@ import (
 )
 
 // FrameFor is the frame of an institution's pages in a locale: its display
-// name (or name), its logo when the URL is https (the pages' CSP allows no
-// other remote image), its brand stylesheet when it has a valid colour, and
-// its issuer path. A nil institution (an unknown slug) gets a bare frame.
+// name (or name), its logo (the one Usher serves, else an https URL: the
+// pages' CSP allows no other remote image), its favicon, its brand
+// stylesheet when it has a valid colour, its support link and footer text,
+// and its issuer path. A nil institution (an unknown slug) gets a bare
+// frame.
 func FrameFor(inst *storage.Institution, locale string) Frame {
 	f := Frame{Locale: locale}
 	if inst == nil {
 		return f
 	}
 	f.Base = issuer.Path(inst.Slug)
+	set := inst.Settings
 	f.Brand.Name = inst.ShownName()
-	if logo := inst.Settings.LogoURL; strings.HasPrefix(logo, "https://") && len(logo) <= 2048 {
-		f.Brand.LogoURL = logo
+	switch {
+	case set.Logo != "":
+		f.Brand.LogoURL = BrandAssetPath(inst.Slug, storage.AssetLogo, set.Logo)
+	case httpsURL(set.LogoURL):
+		f.Brand.LogoURL = set.LogoURL
 	}
-	if _, ok := ParseColour(inst.Settings.Colour); ok {
+	if set.Favicon != "" {
+		f.Brand.FaviconURL = BrandAssetPath(inst.Slug, storage.AssetFavicon, set.Favicon)
+	}
+	if httpsURL(set.SupportURL) {
+		f.Brand.SupportURL = set.SupportURL
+	}
+	f.Brand.FooterText = set.FooterText
+	if _, ok := ParseColour(set.Colour); ok {
 		f.Brand.Stylesheet = f.Base + "/brand.css?v=" + strconv.FormatInt(inst.Version, 10)
 	}
 	return f
 }
+
+// The emails' default accent: buttons and links when the institution sets
+// no colour.
+const defaultEmailAccent = "#1d4ed8"
+
+// EmailBrandFor is the branding of the institution's HTML emails: its
+// logo (the uploaded one at publicURL, or its https URL), accent colour,
+// support link and footer text, as on its pages.
+func EmailBrandFor(inst *storage.Institution, publicURL string) EmailBrand {
+	b := EmailBrand{Accent: defaultEmailAccent, AccentText: "#ffffff", LinkColour: defaultEmailAccent}
+	if inst == nil {
+		return b
+	}
+	set := inst.Settings
+	switch {
+	case set.Logo != "" && publicURL != "":
+		b.LogoURL = publicURL + BrandAssetPath(inst.Slug, storage.AssetLogo, set.Logo)
+	case httpsURL(set.LogoURL):
+		b.LogoURL = set.LogoURL
+	}
+	if c, ok := ParseColour(set.Colour); ok {
+		b.Accent, b.AccentText, b.LinkColour = c.String(), "#ffffff", c.String()
+		if contrast(c, white) < 4.5 {
+			b.AccentText, b.LinkColour = "#000000", defaultEmailAccent
+		}
+	}
+	if httpsURL(set.SupportURL) {
+		b.SupportURL = set.SupportURL
+	}
+	b.FooterText = set.FooterText
+	return b
+}
+
+// The styles of layout.html's "action" template, in the default accent.
+// The template is called with the link and its label only (overrides call
+// it too), so the institution's accent is painted over them once the HTML
+// part is drawn.
+const (
+	emailButtonStyle = "background-color:" + defaultEmailAccent + ";color:#ffffff;"
+	emailLinkStyle   = "color:" + defaultEmailAccent + ";"
+)
+
+// paint gives the buttons and links of an HTML email drawn by the layout
+// the brand's accent colour.
+func (b EmailBrand) paint(html string) string {
+	if b.Accent == "" || b.Accent == defaultEmailAccent {
+		return html
+	}
+	return strings.NewReplacer(
+		emailButtonStyle, "background-color:"+b.Accent+";color:"+b.AccentText+";",
+		emailLinkStyle, "color:"+b.LinkColour+";",
+	).Replace(html)
+}
+
+// BrandAssetPath is the path under which Usher serves an institution's
+// uploaded logo or favicon: the digest of its content is in the path, so it
+// may be cached for a year.
+func BrandAssetPath(slug, name, digest string) string {
+	return issuer.Path(slug) + "/" + name + "/" + digest
+}
+
+// httpsURL reports whether s is an https URL short enough to show.
+func httpsURL(s string) bool { return strings.HasPrefix(s, "https://") && len(s) <= 2048 }
 
 // The brand colour. The pages' Content-Security-Policy forbids inline
 // styles, so a colour cannot be written into a page; an institution with a
@@ -79,6 +155,35 @@ func BrandStylesheet(c Colour) string {
 	}
 	return ":root{--brand:" + c.String() + ";--brand-text:" + text + ";--brand-ink:" + ink + "}\n"
 }
+
+// White is the background of the pages' content and of the emails.
+var white = Colour{255, 255, 255}
+
+// ContrastError tells why an accent colour is refused.
+type ContrastError struct {
+	Colour Colour
+	Ratio  float64 // its contrast with white
+}
+
+func (e *ContrastError) Error() string {
+	return fmt.Sprintf("%s has a contrast of %.2f:1 with the white page: buttons and borders in it would not "+
+		"stand out (WCAG 2.2 AA asks 3:1 for controls, 1.4.11); choose a darker colour", e.Colour, e.Ratio)
+}
+
+// CheckAccent refuses an accent colour that would make controls fail WCAG
+// AA: buttons are filled with it on white, so it needs a contrast of 3:1
+// with white. The text drawn on it (black or white, whichever reads
+// better) then always has 4.5:1, and links take it only where it has 4.5:1
+// with white (BrandStylesheet).
+func CheckAccent(c Colour) error {
+	if r := contrast(c, white); r < 3 {
+		return &ContrastError{Colour: c, Ratio: r}
+	}
+	return nil
+}
+
+// Contrast is the WCAG contrast ratio of two colours, from 1 to 21.
+func Contrast(a, b Colour) float64 { return contrast(a, b) }
 
 // contrast is the WCAG contrast ratio of two colours.
 func contrast(a, b Colour) float64 {

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestFrameFor(t *testing.T) {
 		f.Brand.Stylesheet != "/institutions/opera/brand.css?v=7" {
 		t.Errorf("frame %+v", f)
 	}
-	if f := FrameFor(nil, "de"); f != (Frame{Locale: "de"}) {
+	if f := FrameFor(nil, "de"); !reflect.DeepEqual(f, Frame{Locale: "de"}) {
 		t.Errorf("frame of no institution %+v", f)
 	}
 }

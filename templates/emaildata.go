@@ -47,6 +47,18 @@ type EmailFrame struct {
 	RecipientName  string // the recipient's full name, "" when unknown
 	RecipientEmail string // the recipient's address
 	Subject        string // the rendered subject (for the HTML part's title)
+	Brand          EmailBrand
+}
+
+// EmailBrand is the institution's branding in its HTML emails, the same as
+// on its pages (EmailBrandFor): every field may be empty.
+type EmailBrand struct {
+	LogoURL    string // an absolute https URL (or one of Usher's public URL)
+	Accent     string // the accent colour of buttons and links, "#rrggbb"
+	AccentText string // the text on the accent colour, "#ffffff" or "#000000"
+	LinkColour string // links on white: the accent where it reads (4.5:1), else the default
+	SupportURL string // an https link to the institution's help
+	FooterText string
 }
 
 // Email is a document to send: a value of one of the typed models below.

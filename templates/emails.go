@@ -415,7 +415,7 @@ func (e *Emails) render(locale string, frame EmailFrame, doc Email, p *emailPrep
 	if err := p.html.ExecuteTemplate(buf, "layout", data); err != nil {
 		return RenderedEmail{}, &TemplateError{"html", err}
 	}
-	return RenderedEmail{Locale: locale, Subject: subject, Text: text, HTML: cleanBody(buf.String())}, nil
+	return RenderedEmail{Locale: locale, Subject: subject, Text: text, HTML: cleanBody(frame.Brand.paint(buf.String()))}, nil
 }
 
 // cleanSubject makes the subject one line of single spaces, without control

@@ -16,6 +16,7 @@ import (
 //	t ID KEY VALUE ...      the same, each {KEY} replaced by VALUE
 //	t ID MAP                the same, with a map[string]string of values
 //	locale                  the locale the page is drawn in
+//	asset NAME              the URL of a static file, with its content hash (pages only)
 //
 // Pages show text only through t: templates hold no words of their own.
 func (c *Catalog) funcs(locale string) template.FuncMap {
@@ -39,6 +40,7 @@ func placeholderFuncs() template.FuncMap {
 		"t":        func(string, ...any) (string, error) { return "", errors.New("templates: t is not bound to a locale") },
 		"locale":   func() string { return DefaultLocale },
 		"datetime": func(time.Time) string { return "" },
+		"asset":    func(name string) string { return StaticPrefix + name },
 	}
 }
 

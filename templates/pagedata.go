@@ -8,13 +8,18 @@ import (
 
 // Brand is how an institution presents itself on its pages.
 type Brand struct {
-	Name    string // the display name, shown in the header and in messages
-	LogoURL string // an https URL, or "" for none; the logo is decorative (the name is beside it)
+	Name string // the display name, shown in the header and in messages
+	// LogoURL is an https URL, or the path of the logo Usher serves, or ""
+	// for none; the logo is decorative (the name is beside it).
+	LogoURL string
 	// Stylesheet is the URL of a stylesheet carrying the brand colour, or ""
 	// for none. The colour cannot be written into the page: the
 	// Content-Security-Policy refuses inline styles, so it travels as a
 	// stylesheet of its own (see flows, brand.css).
 	Stylesheet string
+	FaviconURL string // the path of the institution's favicon, "" for Usher's
+	SupportURL string // an https link to the institution's help, "" for none
+	FooterText string // a line at the foot of every page, "" for none
 }
 
 // Frame is what every page needs: its language, the institution's brand,
@@ -24,6 +29,19 @@ type Frame struct {
 	Locale string
 	Brand  Brand
 	Base   string
+	// Back is the way back to the application whose request the page
+	// belongs to ("Back to Ticket Shop": its registered home page), or nil.
+	Back *Link
+	// LanguageLinks are links to this page in each language, the request
+	// in progress kept; empty for none.
+	LanguageLinks []LanguageLink
+}
+
+// LanguageLink is the page in one language: its tag, its name in that
+// language, and its URL.
+type LanguageLink struct {
+	Tag, Name, URL string
+	Current        bool // the language the page is in
 }
 
 // Text is a message of the catalogue with the values it needs.
@@ -166,9 +184,11 @@ type LogoutConfirmPage struct {
 	Frame
 }
 
-// SignedOutPage tells that the person has signed out.
+// SignedOutPage tells that the person has signed out, and offers the
+// institution's points of sale (their home pages) as ways on.
 type SignedOutPage struct {
 	Frame
+	PointsOfSale []Link
 }
 
 // SignedInPage is the account page: who is signed in, the password form,

@@ -53,6 +53,7 @@ func pageNames() []string {
 // Content-Type text/html, Cache-Control no-store and the given status.
 type Pages struct {
 	catalog *Catalog
+	assets  *Assets
 	sets    map[string]map[string]*template.Template // locale → page → template set
 }
 
@@ -64,6 +65,10 @@ func NewPages(c *Catalog) (*Pages, error) {
 }
 
 func newPages(c *Catalog, fsys fs.FS) (*Pages, error) {
+	assets, err := NewAssets()
+	if err != nil {
+		return nil, err
+	}
 	parsed := map[string]*template.Template{}
 	for _, name := range pageNames() {
 		t, err := parsePage(fsys, name)
@@ -79,7 +84,7 @@ func newPages(c *Catalog, fsys fs.FS) (*Pages, error) {
 		}
 		parsed[name] = t
 	}
-	p := &Pages{catalog: c, sets: map[string]map[string]*template.Template{}}
+	p := &Pages{catalog: c, assets: assets, sets: map[string]map[string]*template.Template{}}
 	for _, locale := range c.Locales() {
 		p.sets[locale] = map[string]*template.Template{}
 		for name, t := range parsed {
@@ -87,7 +92,7 @@ func newPages(c *Catalog, fsys fs.FS) (*Pages, error) {
 			if err != nil {
 				return nil, fmt.Errorf("page %s: %w", name, err)
 			}
-			p.sets[locale][name] = bound.Funcs(c.funcs(locale))
+			p.sets[locale][name] = bound.Funcs(c.funcs(locale)).Funcs(template.FuncMap{"asset": assets.URL})
 		}
 	}
 	return p, nil
@@ -112,6 +117,9 @@ func parsePage(fsys fs.FS, name string) (*template.Template, error) {
 	}
 	return t, nil
 }
+
+// Assets are the static files the pages link to.
+func (p *Pages) Assets() *Assets { return p.assets }
 
 // render draws page in the locale of data's frame and writes it.
 func (p *Pages) render(w http.ResponseWriter, status int, page, locale string, data any) error {

@@ -17,12 +17,19 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/go
 
 // frame is the fixed frame of the golden pages.
 func frame(locale string) Frame {
-	return Frame{
+	f := Frame{
 		Locale: locale,
 		Brand: Brand{Name: "City Opera", LogoURL: "https://cdn.example/opera.png",
-			Stylesheet: "/institutions/city-opera/brand.css?v=3"},
+			Stylesheet: "/institutions/city-opera/brand.css?v=3", FaviconURL: "/institutions/city-opera/favicon/0a1b",
+			SupportURL: "https://opera.example/help", FooterText: "City Opera, 1 Stage Street <Verona>"},
 		Base: "/institutions/city-opera",
+		Back: &Link{URL: "https://shop.opera.example/", Text: Text{ID: "brand.back_to", Args: map[string]string{"client": "Ticket Shop"}}},
 	}
+	for _, l := range []struct{ tag, name string }{{"en", "English"}, {"fr", "Français"}, {"de", "Deutsch"}, {"it", "Italiano"}} {
+		f.LanguageLinks = append(f.LanguageLinks, LanguageLink{Tag: l.tag, Name: l.name, Current: l.tag == locale,
+			URL: "/institutions/city-opera/login?return_to=%2Fx&lang=" + l.tag})
+	}
+	return f
 }
 
 const goldenReturnTo = "/institutions/city-opera/oauth2/authorize?client_id=shop&scope=openid+email&state=x%3Cy"

@@ -21,6 +21,7 @@ const (
 	demoSlug          = "demo"
 	demoShopID        = "demo-shop"
 	demoBoxOfficeID   = "demo-box-office"
+	demoPartnerID     = "demo-partner" // a third-party application: its users see the consent page
 	demoCustomerEmail = "customer@example.org"
 	demoOperatorEmail = "operator@example.org"
 )
@@ -29,6 +30,7 @@ const (
 type demoData struct {
 	issuer                       string
 	shopSecret, boxOfficeSecret  string
+	partnerSecret                string
 	customerPassword, operatorPw string
 }
 
@@ -47,7 +49,7 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 	}
 	d := &demoData{
 		issuer:     issuer.URL(a.cfg.PublicURL, demoSlug),
-		shopSecret: derive("shop", 43), boxOfficeSecret: derive("box office", 43),
+		shopSecret: derive("shop", 43), boxOfficeSecret: derive("box office", 43), partnerSecret: derive("partner", 43),
 		customerPassword: derive("customer", 16), operatorPw: derive("operator", 16),
 	}
 	inst, err := ensureDemoInstitution(ctx, a)
@@ -60,6 +62,8 @@ func ensureDemo(ctx context.Context, a *app) (*demoData, error) {
 			FirstParty: true, RedirectURIs: []string{home + "callback"}, PostLogoutRedirectURIs: []string{home}},
 		{ID: demoBoxOfficeID, Name: "Demo Box Office", Secret: d.boxOfficeSecret, AccountKind: storage.Operator,
 			FirstParty: true, RedirectURIs: []string{home + "callback"}, PostLogoutRedirectURIs: []string{home}},
+		{ID: demoPartnerID, Name: "Demo Partner App", Secret: d.partnerSecret,
+			RedirectURIs: []string{home + "callback"}, PostLogoutRedirectURIs: []string{home}},
 	}
 	for _, spec := range clients {
 		if err := a.clients.Ensure(ctx, inst, spec, string(flows.ActorSystem)); err != nil {
@@ -120,11 +124,12 @@ func (d *demoData) print(w io.Writer, publicURL string) {
   Demo institution   issuer %s
   Shop client        client_id %s  client_secret %s
   Box-office client  client_id %s  client_secret %s
+  Third-party client client_id %s  client_secret %s  (asks the customer's consent)
   Demo customer      %s  password %s
   Demo operator      %s  password %s
 
   Try it: %s/demo/
 
-`, d.issuer, demoShopID, d.shopSecret, demoBoxOfficeID, d.boxOfficeSecret,
+`, d.issuer, demoShopID, d.shopSecret, demoBoxOfficeID, d.boxOfficeSecret, demoPartnerID, d.partnerSecret,
 		demoCustomerEmail, d.customerPassword, demoOperatorEmail, d.operatorPw, publicURL)
 }

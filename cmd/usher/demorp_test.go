@@ -61,8 +61,53 @@ func TestDemoRelyingParty(t *testing.T) {
 	if resp.Request.URL.Path != "/demo/" || !strings.Contains(body, "customer@example.org") {
 		t.Errorf("refresh: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
+	demoSignOut(t, b, base)
+	demoThirdParty(t, b, base, m[1])
+	if resp, body := b.visit(base + "/demo/callback?state=forged"); resp.StatusCode != 400 ||
+		!strings.Contains(body, "<h1>This sign-in is unknown or expired</h1>") || !strings.Contains(body, `href="/demo/"`) {
+		t.Errorf("a forged callback: %d\n%s", resp.StatusCode, body)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// Signing out of the demo ends its own session and Usher's: the demo shows
+// every way to sign in again, and Usher asks for a password.
+func demoSignOut(t *testing.T, b *browser, base string) {
+	t.Helper()
+	resp, err := b.http.PostForm(base+"/demo/logout", url.Values{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := b.read(resp)
+	if resp.Request.URL.Path != "/demo/" || strings.Contains(body, "ID token claims") ||
+		!strings.Contains(body, "client=box-office") || !strings.Contains(body, "/password/forgot") ||
+		!strings.Contains(body, "/register") || !strings.Contains(body, "two_factor=1") {
+		t.Fatalf("after signing out of the demo: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	if !b.visitedPage("/oauth2/logout") {
+		t.Errorf("signing out of the demo did not sign out of Usher: %v", b.pages)
+	}
+	if resp, _ := b.visit(base + "/demo/login?client=shop"); !strings.HasSuffix(resp.Request.URL.Path, "/login") {
+		t.Errorf("after signing out, Usher did not ask for the password: %s", resp.Request.URL)
+	}
+}
+
+// The third-party demo client shows the consent page.
+func demoThirdParty(t *testing.T, b *browser, base, password string) {
+	t.Helper()
+	resp, body := b.visit(base + "/demo/login?client=partner")
+	if !strings.HasSuffix(resp.Request.URL.Path, "/login") || !strings.Contains(body, "Demo Partner App") {
+		t.Fatalf("the third-party client: %s\n%s", resp.Request.URL, body)
+	}
+	resp, body = b.submit(resp, body, url.Values{"email": {"customer@example.org"}, "password": {password}})
+	if !onConsentPage(resp) || !strings.Contains(body, "Demo Partner App") {
+		t.Fatalf("the third-party client did not ask consent: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	resp, body = b.submit(resp, body, url.Values{"consent": {"allow"}})
+	if resp.Request.URL.Path != "/demo/" || !strings.Contains(body, "<strong>partner</strong>") {
+		t.Errorf("after consent: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
 }

@@ -45,14 +45,16 @@ func (c *cli) institutionCreate(ctx context.Context, args []string) error {
 	})
 }
 
-// usher institution update SLUG [--two-factor on|off] …
+// usher institution update SLUG [--two-factor on|off] … [--display-name NAME]
+// [--logo-url URL | --logo-file FILE] [--accent-color '#RRGGBB'] …
 func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	fs := newFlags("institution update")
 	var ch flows.InstitutionChanges
 	var twoFactor, customerTwoFactor, manual, registration, upper, digit, special, common onOff
 	var tempTTL, resetTTL, activationTTL optDuration
 	var minLength optInt
-	name := fs.String("name", "", "display name")
+	name := fs.String("name", "", "the institution's name")
+	brand := brandFlags(fs)
 	fs.Var(&twoFactor, "two-factor", "operators must use TOTP: on|off")
 	fs.Var(&customerTwoFactor, "customer-two-factor", "customers may turn TOTP on from their account page: on|off")
 	fs.Var(&manual, "manual-password", "operators may set customers' passwords: on|off")
@@ -76,6 +78,9 @@ func (c *cli) institutionUpdate(ctx context.Context, args []string) error {
 	}
 	if fs.isSet("invitation-email") {
 		ch.InvitationEmail = invitationEmail
+	}
+	if err := brand.changes(fs, &ch); err != nil {
+		return err
 	}
 	ch.TwoFactor, ch.CustomerTwoFactor, ch.ManualPassword, ch.Registration = twoFactor.v, customerTwoFactor.v, manual.v, registration.v
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL, ch.ActivationLinkTTL = tempTTL.v, resetTTL.v, activationTTL.v

@@ -31,7 +31,8 @@ func (a *app) buildMail(catalog *templates.Catalog) error {
 		return err
 	}
 	a.outbox, err = mail.NewOutbox(mail.OutboxConfig{In: func(id string) mail.InstitutionStore { return a.store.In(id) },
-		Tx: a.store, Sealer: sealer, Emails: emails, From: a.cfg.SMTP.From, Metrics: a.mailMetrics(), Log: a.log})
+		Tx: a.store, Sealer: sealer, Emails: emails, From: a.cfg.SMTP.From, PublicURL: a.cfg.PublicURL,
+		Metrics: a.mailMetrics(), Log: a.log})
 	if err != nil {
 		return fmt.Errorf("smtp.from: %w", err)
 	}

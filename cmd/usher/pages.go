@@ -35,7 +35,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	a.sessions = &flows.Sessions{Browsers: browsers, Now: a.now}
 	throttleKey := seal.Derive(master, "throttle-keys", 32)
 	site := &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: a.cfg.PublicURL, ThrottleKey: throttleKey,
-		Now: a.now, Log: a.log}
+		Now: a.now, Log: a.log, In: func(id string) flows.SiteStore { return store.In(id) }}
 	var metrics flows.Metrics
 	if a.metrics != nil {
 		metrics = a.metrics
@@ -65,7 +65,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 			In:          func(id string) flows.TwoFactorStore { return store.In(id) }},
 	}
 	a.institutions = &flows.Institutions{Store: store, Tx: store,
-		Audit: func(id string) flows.AuditTrail { return store.In(id) }}
+		In: func(id string) flows.InstitutionRecords { return store.In(id) }}
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL,
 		ThrottleKey: throttleKey}

@@ -18,16 +18,15 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
 	a.admin.Routes(mux)
 	if demo != nil {
-		newDemoRP(a.cfg.PublicURL, demo).routes(mux)
+		newDemoRP(a.cfg.PublicURL, demo, a.pages.Site.Pages.Assets().URL("usher.css")).routes(mux)
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
-	return httpserver.Chain(mux,
+	return httpserver.Chain(a.pages.Site.RouterErrors(mux),
 		a.activity.Count(isActivity),
 		httpserver.ClientAddress(trusted),
 		httpserver.Observe(a.log, m),

@@ -69,7 +69,7 @@ func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL = minutes(temporary), minutes(reset)
 	inst := c.inst
-	if ch != (flows.InstitutionChanges{}) {
+	if !ch.Empty() {
 		var err error
 		if inst, err = a.settings.Update(r.Context(), c.inst.Slug, ch, c.actor()); err != nil {
 			a.fail(w, r, c, renameFields(err, settingFields))

@@ -36,22 +36,26 @@ type OutboxConfig struct {
 	Emails *templates.Emails
 	// From is the default sender (smtp.from), an RFC 5322 address. An
 	// institution's settings (Email.From, Email.Name) take precedence.
-	From    string
-	Metrics Metrics      // nil counts nothing
-	Log     *slog.Logger // nil logs nothing
+	From string
+	// PublicURL is Usher's public URL: emails show an institution's uploaded
+	// logo from it ("" shows only logos given by URL).
+	PublicURL string
+	Metrics   Metrics      // nil counts nothing
+	Log       *slog.Logger // nil logs nothing
 }
 
 // Outbox queues emails. It is safe for concurrent use; build one per
 // process and give its Wake channel to the process's Worker.
 type Outbox struct {
-	in      func(institutionID string) InstitutionStore
-	tx      storage.Transactor
-	sealer  *seal.Sealer
-	emails  *templates.Emails
-	from    *netmail.Address
-	metrics Metrics
-	log     *slog.Logger
-	wake    chan struct{}
+	in        func(institutionID string) InstitutionStore
+	tx        storage.Transactor
+	sealer    *seal.Sealer
+	emails    *templates.Emails
+	from      *netmail.Address
+	publicURL string
+	metrics   Metrics
+	log       *slog.Logger
+	wake      chan struct{}
 }
 
 // NewOutbox checks cfg and returns the outbox.
@@ -63,7 +67,7 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: default sender %q: %w", cfg.From, err)
 	}
-	o := &Outbox{in: cfg.In, tx: cfg.Tx, sealer: cfg.Sealer, emails: cfg.Emails, from: from, metrics: cfg.Metrics,
+	o := &Outbox{in: cfg.In, tx: cfg.Tx, sealer: cfg.Sealer, emails: cfg.Emails, from: from, publicURL: cfg.PublicURL, metrics: cfg.Metrics,
 		log: cfg.Log, wake: make(chan struct{}, 1)}
 	if o.metrics == nil {
 		o.metrics = noMetrics{}
@@ -135,7 +139,7 @@ func (o *Outbox) QueueDocument(ctx context.Context, inst *storage.Institution, t
 	s := o.in(inst.ID)
 	locale := o.emails.Locale(to.Locale, inst.Settings.DefaultLocale())
 	frame := templates.EmailFrame{Locale: locale, Institution: displayName(inst), RecipientName: to.Name,
-		RecipientEmail: rcpt}
+		RecipientEmail: rcpt, Brand: templates.EmailBrandFor(inst, o.publicURL)}
 	r, err := o.render(ctx, s, inst, frame, doc, key)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s email: %w", class, err)

@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) storage.Sto
 		{"Consent", consentTests()},
 		{"Text", textTests()},
 		{"Template", templateTests()},
+		{"Asset", assetTests()},
 		{"Janitor", janitorTests()},
 		{"PendingAccounts", pendingTests()},
 		{"Tx", txTests()},
