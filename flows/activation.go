@@ -53,16 +53,8 @@ type Activation struct {
 	Mailer Mailer
 }
 
-// activationRequest is a link being used: the link, its account, its
-// secret.
-type activationRequest struct {
-	token  *storage.ActionToken
-	acct   *storage.Account
-	secret string
-}
-
-// invite reports whether the link is an invitation (a first password).
-func (q activationRequest) invite() bool { return q.token.Purpose == storage.PurposeInvite }
+// isInvitation reports whether the link is an invitation (a first password).
+func isInvitation(q linkUse) bool { return q.token.Purpose == storage.PurposeInvite }
 
 // get shows the link's page. Opening it consumes nothing.
 func (h *Activation) get(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
@@ -83,7 +75,7 @@ func (h *Activation) post(w http.ResponseWriter, r *http.Request, inst *storage.
 		return
 	}
 	var hash string
-	if q.invite() {
+	if isInvitation(q) {
 		pw := r.PostForm.Get("password")
 		if problems := newPasswordProblems(h.Policy, inst.Settings.Password, q.acct.Email, pw, r.PostForm.Get("password_confirm")); len(problems) > 0 {
 			h.Site.render(w, r, func() error {
@@ -107,65 +99,29 @@ func (h *Activation) post(w http.ResponseWriter, r *http.Request, inst *storage.
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	h.signInAfterLink(w, r, inst, acct, pos)
-}
-
-// signInAfterLink signs in the account whose link was just used and shows
-// the way on: the request that led to the registration, else the point of
-// sale; or the step of the second factor still due.
-func (h *Activation) signInAfterLink(w http.ResponseWriter, r *http.Request, inst *storage.Institution, acct *storage.Account,
-	pos *storage.Client) {
-	b, err := h.SignIn.Sessions.load(r, inst)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
-		return
-	}
-	resume := b.state.resumable(inst.Slug, h.Site.now())
-	state, err := h.SignIn.Sessions.enter(w, r, inst, b, activated, secondFactorNeed(acct, nil, resume), acct.ID, resume)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
-		return
-	}
-	next := onward(h.Site.PublicURL, inst, pos, acct.Email, resume)
-	if step, ok := stepPages[state.State]; ok {
-		next = &templates.Link{URL: pagePath(inst.Slug, step), Text: templates.Text{ID: "reset.continue"}}
-	}
-	page := templates.MessagePage{Frame: h.Site.frame(r, inst, resume.uiLocales(), acct.Locale),
-		Title: "activate.done_title", Message: "activate.done", Next: next}
-	h.Site.render(w, r, func() error { return h.Site.Pages.Message(w, http.StatusOK, page) })
+	signInAfterLink(w, r, h.Site, h.SignIn.Sessions, inst, acct, pos, activated, "activate.done_title", "activate.done")
 }
 
 // request reads the link of secret (an activation or an invitation) and
 // its account. A link that does not work gets its page, and false.
-func (h *Activation) request(w http.ResponseWriter, r *http.Request, inst *storage.Institution, secret string) (activationRequest, bool) {
-	s := h.In(inst.ID)
-	t, state, err := checkLink(r.Context(), s, storage.PurposeActivate, secret)
-	if err == nil && state == LinkUnknown {
-		t, state, err = checkLink(r.Context(), s, storage.PurposeInvite, secret)
-	}
-	var acct *storage.Account
-	if err == nil && state == LinkValid {
-		acct, err = s.GetAccount(r.Context(), t.AccountID)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && acct.Status == storage.Disabled) {
-			acct, state, err = nil, LinkUnknown, nil
-		}
-	}
+func (h *Activation) request(w http.ResponseWriter, r *http.Request, inst *storage.Institution, secret string) (linkUse, bool) {
+	q, state, err := openLink(r.Context(), h.In(inst.ID), secret, storage.PurposeActivate, storage.PurposeInvite)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
-		return activationRequest{}, false
+		return linkUse{}, false
 	}
 	if state != LinkValid {
 		h.linkProblem(w, r, inst, state)
-		return activationRequest{}, false
+		return linkUse{}, false
 	}
-	return activationRequest{token: t, acct: acct, secret: secret}, true
+	return q, true
 }
 
 // activate uses the link, in one transaction: consumed (of concurrent
 // uses, one wins), the account active with its address proven (and, for an
 // invitation, its first password), account_activated queued, the
 // activation recorded. It returns the account and the link's point of sale.
-func (h *Activation) activate(r *http.Request, inst *storage.Institution, q activationRequest, hash string) (*storage.Account, *storage.Client, error) {
+func (h *Activation) activate(r *http.Request, inst *storage.Institution, q linkUse, hash string) (*storage.Account, *storage.Client, error) {
 	s, now := h.In(inst.ID), h.Site.now()
 	var acct *storage.Account
 	var pos *storage.Client
@@ -206,9 +162,9 @@ func (h *Activation) activate(r *http.Request, inst *storage.Institution, q acti
 }
 
 // page is the page of the link q.
-func (h *Activation) page(r *http.Request, inst *storage.Institution, q activationRequest, problems []templates.Problem) templates.ActivatePage {
+func (h *Activation) page(r *http.Request, inst *storage.Institution, q linkUse, problems []templates.Problem) templates.ActivatePage {
 	page := templates.ActivatePage{Frame: h.Site.frame(r, inst, q.acct.Locale), Form: templates.Form{Problems: problems},
-		Token: q.secret, Email: q.acct.Email, SetPassword: q.invite()}
+		Token: q.secret, Email: q.acct.Email, SetPassword: isInvitation(q)}
 	if page.SetPassword {
 		page.Rules = policyRules(inst.Settings.Password)
 	}

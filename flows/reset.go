@@ -17,14 +17,6 @@ type errLinkSpent struct{ state LinkState }
 
 func (e errLinkSpent) Error() string { return "link " + string(e.state) }
 
-// resetRequest is a reset link being used: the link, its account and the
-// browser's session.
-type resetRequest struct {
-	token  *storage.ActionToken
-	acct   *storage.Account
-	secret string
-}
-
 // getReset shows the form a reset link opens. Opening it consumes nothing.
 func (h *Recovery) getReset(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
 	req, ok := h.resetRequest(w, r, inst, r.URL.Query().Get("token"))
@@ -60,48 +52,23 @@ func (h *Recovery) postReset(w http.ResponseWriter, r *http.Request, inst *stora
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	b, err := h.Sessions.load(r, inst)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
-		return
-	}
-	resume := b.state.resumable(inst.Slug, h.Site.now())
-	state, err := h.Sessions.enter(w, r, inst, b, passwordReset, secondFactorNeed(req.acct, nil, resume), req.acct.ID, resume)
-	if err != nil {
-		h.Site.fail(w, r, inst, err)
-		return
-	}
 	h.Site.log().InfoContext(r.Context(), "password reset", "institution", inst.Slug, "account", req.acct.ID)
-	next := onward(h.Site.PublicURL, inst, pos, req.acct.Email, resume)
-	if step, ok := stepPages[state.State]; ok { // the second factor is still to give: a reset does not remove it
-		next = &templates.Link{URL: pagePath(inst.Slug, step), Text: templates.Text{ID: "reset.continue"}}
-	}
-	page := templates.MessagePage{Frame: h.Site.frame(r, inst, resume.uiLocales(), req.acct.Locale),
-		Title: "reset.done_title", Message: "password_change.done", Next: next}
-	h.Site.render(w, r, func() error { return h.Site.Pages.Message(w, http.StatusOK, page) })
+	signInAfterLink(w, r, h.Site, h.Sessions, inst, req.acct, pos, passwordReset, "reset.done_title", "password_change.done")
 }
 
 // resetRequest reads the link of secret and its account. A link that does
 // not work gets its page, and false.
-func (h *Recovery) resetRequest(w http.ResponseWriter, r *http.Request, inst *storage.Institution, secret string) (resetRequest, bool) {
-	s := h.In(inst.ID)
-	t, state, err := checkLink(r.Context(), s, storage.PurposeReset, secret)
-	var acct *storage.Account
-	if err == nil && state == LinkValid {
-		acct, err = s.GetAccount(r.Context(), t.AccountID)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && acct.Status == storage.Disabled) {
-			acct, state, err = nil, LinkUnknown, nil
-		}
-	}
+func (h *Recovery) resetRequest(w http.ResponseWriter, r *http.Request, inst *storage.Institution, secret string) (linkUse, bool) {
+	q, state, err := openLink(r.Context(), h.In(inst.ID), secret, storage.PurposeReset)
 	if err != nil {
 		h.Site.fail(w, r, inst, err)
-		return resetRequest{}, false
+		return linkUse{}, false
 	}
 	if state != LinkValid {
 		h.linkProblem(w, r, inst, state)
-		return resetRequest{}, false
+		return linkUse{}, false
 	}
-	return resetRequest{token: t, acct: acct, secret: secret}, true
+	return q, true
 }
 
 // reset sets the password with the link, in one transaction: the link is
@@ -109,7 +76,7 @@ func (h *Recovery) resetRequest(w http.ResponseWriter, r *http.Request, inst *st
 // session of the account ended and its grants revoked, a lock lifted, the
 // address proven; the password_reset_done email is queued and the reset
 // recorded. It returns the link's point of sale (nil when it is gone).
-func (h *Recovery) reset(r *http.Request, inst *storage.Institution, req resetRequest, pw string) (*storage.Client, error) {
+func (h *Recovery) reset(r *http.Request, inst *storage.Institution, req linkUse, pw string) (*storage.Client, error) {
 	hash, err := h.Hasher.Hash(r.Context(), pw)
 	if err != nil {
 		return nil, fmt.Errorf("reset password: %w", err)
@@ -185,7 +152,7 @@ func endSignIns(ctx context.Context, s signInEnder, throttleKey []byte, inst *st
 }
 
 // resetPage is the form of a reset link.
-func (h *Recovery) resetPage(r *http.Request, inst *storage.Institution, req resetRequest, problems []templates.Problem) templates.ResetPasswordPage {
+func (h *Recovery) resetPage(r *http.Request, inst *storage.Institution, req linkUse, problems []templates.Problem) templates.ResetPasswordPage {
 	return templates.ResetPasswordPage{Frame: h.Site.frame(r, inst, req.acct.Locale), Form: templates.Form{Problems: problems},
 		Token: req.secret, Email: req.acct.Email, Rules: policyRules(inst.Settings.Password)}
 }
