@@ -23,6 +23,7 @@ type fixture struct {
 	store        *sqlstore.Store
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
+	invitations  *flows.Invitations
 	hasher       *password.Hasher
 }
 
@@ -52,13 +53,14 @@ func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		accounts := &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
+			Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
+			PublicURL: "http://usher.test", ThrottleKey: []byte("throttle key of the tests")}
 		fn(t, &fixture{
 			ctx: context.Background(), clock: clock, store: store, hasher: hasher,
 			institutions: &flows.Institutions{Store: store, Tx: store,
 				In: func(id string) flows.InstitutionRecords { return store.In(id) }},
-			accounts: &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
-				Hasher: hasher, Policy: password.NewChecker(), Now: clock.Now, Locales: catalog.Match, Mailer: outbox,
-				PublicURL: "http://usher.test", ThrottleKey: []byte("throttle key of the tests")},
+			accounts: accounts, invitations: &flows.Invitations{Accounts: accounts},
 		})
 	})
 }

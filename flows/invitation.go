@@ -9,6 +9,13 @@ import (
 	"github.com/usher-idp/usher/storage"
 )
 
+// Invitations is how the service team and operators invite a person to
+// an account they created without a password: the invitation flow's side
+// that sends the link (its page is the Activation flow's).
+type Invitations struct {
+	Accounts *Accounts // its store, mailer and checks of new accounts
+}
+
 // Invite sends an account without a password (one an operator created) an
 // invitation: a link that asks for the first password, then activates the
 // account and proves its address (the page is the Activation flow's). The
@@ -18,12 +25,12 @@ import (
 // older ones. An account that has a password is a ConflictError (send it a
 // reset instead), a disabled one a StateError; an institution without a
 // point of sale is ErrNoPointOfSale, never a link that leads nowhere.
-func (x *Accounts) Invite(ctx context.Context, inst *storage.Institution, accountID, posID, document string, actor Actor) error {
-	if x.Mailer == nil {
+func (in *Invitations) Invite(ctx context.Context, inst *storage.Institution, accountID, posID, document string, actor Actor) error {
+	if in.Accounts.Mailer == nil {
 		return errors.New("invite: no mailer")
 	}
-	s := x.In(inst.ID)
-	err := x.Tx.InTx(ctx, func(ctx context.Context) error {
+	s := in.Accounts.In(inst.ID)
+	err := in.Accounts.Tx.InTx(ctx, func(ctx context.Context) error {
 		a, err := s.GetAccount(ctx, accountID)
 		if err != nil {
 			return err
@@ -38,7 +45,7 @@ func (x *Accounts) Invite(ctx context.Context, inst *storage.Institution, accoun
 		if err != nil {
 			return err
 		}
-		return x.invite(ctx, inst, a, pos, document, actor)
+		return in.invite(ctx, inst, a, pos, document, actor)
 	})
 	return inviteError(err)
 }
@@ -47,16 +54,16 @@ func (x *Accounts) Invite(ctx context.Context, inst *storage.Institution, accoun
 // invitation (see Invite), in one transaction: an account that cannot be
 // invited is not created. Every problem of n and of the point of sale is
 // listed at once.
-func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution, n NewAccount, posID, document string,
+func (in *Invitations) CreateInvited(ctx context.Context, inst *storage.Institution, n NewAccount, posID, document string,
 	actor Actor) (*storage.Account, error) {
-	if x.Mailer == nil {
+	if in.Accounts.Mailer == nil {
 		return nil, errors.New("create invited account: no mailer")
 	}
 	n.trim()
 	n.Password = ""
 	var v invalid
-	x.checkAccount(&v, n)
-	s := x.In(inst.ID)
+	in.Accounts.checkAccount(&v, n)
+	s := in.Accounts.In(inst.ID)
 	pos, err := choosePointOfSale(ctx, s, posID)
 	v.problems = append(v.problems, Problems(err)...)
 	if err := v.err(); err != nil {
@@ -66,11 +73,11 @@ func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution,
 		return nil, err
 	}
 	a := newAccount(inst, n)
-	err = x.Tx.InTx(ctx, func(ctx context.Context) error {
-		if err := x.store(ctx, s, a, actor); err != nil {
+	err = in.Accounts.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := in.Accounts.store(ctx, s, a, actor); err != nil {
 			return err
 		}
-		return x.invite(ctx, inst, a, pos, document, actor)
+		return in.invite(ctx, inst, a, pos, document, actor)
 	})
 	if err := inviteError(takenError(err)); err != nil {
 		return nil, err
@@ -80,10 +87,10 @@ func (x *Accounts) CreateInvited(ctx context.Context, inst *storage.Institution,
 
 // invite queues the invitation of a and records it, in the transaction of
 // ctx.
-func (x *Accounts) invite(ctx context.Context, inst *storage.Institution, a *storage.Account, pos *storage.Client,
+func (in *Invitations) invite(ctx context.Context, inst *storage.Institution, a *storage.Account, pos *storage.Client,
 	document string, actor Actor) error {
-	s := x.In(inst.ID)
-	l := linkMail{store: s, mailer: x.Mailer, publicURL: x.PublicURL, now: x.Now()}
+	s := in.Accounts.In(inst.ID)
+	l := linkMail{store: s, mailer: in.Accounts.Mailer, publicURL: in.Accounts.PublicURL, now: in.Accounts.Now()}
 	if err := queueActivation(ctx, l, inst, a, pos, storage.PurposeInvite, string(actor), document); err != nil {
 		return err
 	}

@@ -39,29 +39,29 @@ func TestCreateInvited(t *testing.T) {
 		inst := f.institution(t, "opera")
 		actor := flows.OperatorActor("op-1")
 		n := flows.NewAccount{Kind: storage.Customer, Email: "pat@example.org", ExternalRef: "C-7"}
-		if _, err := f.accounts.CreateInvited(f.ctx, inst, n, "", "", actor); !errors.Is(err, flows.ErrNoPointOfSale) {
+		if _, err := f.invitations.CreateInvited(f.ctx, inst, n, "", "", actor); !errors.Is(err, flows.ErrNoPointOfSale) {
 			t.Errorf("an institution without a point of sale: %v", err)
 		}
 		f.shop(t, inst, "shop-a")
 		f.shop(t, inst, "shop-b")
 		bad := flows.NewAccount{Kind: "admin", Email: "nope", ExternalRef: "C-7"}
-		_, err := f.accounts.CreateInvited(f.ctx, inst, bad, "shop-x", "", actor)
+		_, err := f.invitations.CreateInvited(f.ctx, inst, bad, "shop-x", "", actor)
 		want := []string{"kind:account.kind_invalid", "email:account.email_invalid", "point_of_sale:account.point_of_sale_unknown"}
 		if got := problemIDs(err); !equal(got, want) {
 			t.Errorf("bad input: %v, want %v", got, want)
 		}
-		_, err = f.accounts.CreateInvited(f.ctx, inst, n, "", "", actor)
+		_, err = f.invitations.CreateInvited(f.ctx, inst, n, "", "", actor)
 		if got := problemIDs(err); !equal(got, []string{"point_of_sale:account.point_of_sale_required"}) {
 			t.Errorf("two points of sale and none named: %v", err)
 		}
-		_, err = f.accounts.CreateInvited(f.ctx, inst, n, "shop-b", "no-such-document", actor)
+		_, err = f.invitations.CreateInvited(f.ctx, inst, n, "shop-b", "no-such-document", actor)
 		if got := problemIDs(err); !equal(got, []string{"document:account.document_unknown"}) {
 			t.Errorf("an unknown document: %v", err)
 		}
 		if list, _ := f.accounts.List(f.ctx, inst, storage.AccountFilter{}); len(list) != 0 {
 			t.Fatalf("the refusals created %d accounts", len(list))
 		}
-		pat, err := f.accounts.CreateInvited(f.ctx, inst, n, "shop-b", "", actor)
+		pat, err := f.invitations.CreateInvited(f.ctx, inst, n, "shop-b", "", actor)
 		if err != nil || pat.Status != storage.Pending || pat.PasswordHash != "" || pat.ExternalRef != "C-7" {
 			t.Fatalf("invited: %+v %v", pat, err)
 		}
@@ -70,11 +70,11 @@ func TestCreateInvited(t *testing.T) {
 			t.Errorf("audit events: %v", got)
 		}
 		again := flows.NewAccount{Kind: storage.Customer, Email: "other@example.org", ExternalRef: "C-7"}
-		_, err = f.accounts.CreateInvited(f.ctx, inst, again, "shop-b", "", actor)
+		_, err = f.invitations.CreateInvited(f.ctx, inst, again, "shop-b", "", actor)
 		if got := conflictIDs(err); !equal(got, []string{"external_ref:account.external_ref_taken"}) {
 			t.Errorf("a taken reference: %v", err)
 		}
-		op, err := f.accounts.CreateInvited(f.ctx, inst, flows.NewAccount{Kind: storage.Operator, Email: "pat@example.org"},
+		op, err := f.invitations.CreateInvited(f.ctx, inst, flows.NewAccount{Kind: storage.Operator, Email: "pat@example.org"},
 			"shop-a", "", flows.ClientActor("box-office"))
 		if err != nil || op.Kind != storage.Operator || op.Status != storage.Pending {
 			t.Errorf("an invited operator: %+v %v", op, err)
@@ -89,7 +89,7 @@ func TestInviteRefuses(t *testing.T) {
 		inst := f.institution(t, "opera")
 		f.shop(t, inst, "shop")
 		ann := f.customer(t, inst, "ann@example.org")
-		err := f.accounts.Invite(f.ctx, inst, ann.ID, "", "", flows.ActorCLI)
+		err := f.invitations.Invite(f.ctx, inst, ann.ID, "", "", flows.ActorCLI)
 		if got := conflictIDs(err); !equal(got, []string{":invitation.has_password"}) {
 			t.Errorf("an account with a password: %v", err)
 		}
@@ -98,14 +98,14 @@ func TestInviteRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		must(t, f.accounts.Disable(f.ctx, inst, pat.ID, flows.ActorCLI))
-		if id := stateID(f.accounts.Invite(f.ctx, inst, pat.ID, "", "", flows.ActorCLI)); id != "account.disabled" {
+		if id := stateID(f.invitations.Invite(f.ctx, inst, pat.ID, "", "", flows.ActorCLI)); id != "account.disabled" {
 			t.Errorf("a disabled account: %q", id)
 		}
-		if err := f.accounts.Invite(f.ctx, inst, "no-such-account", "", "", flows.ActorCLI); !errors.Is(err, storage.ErrNotFound) {
+		if err := f.invitations.Invite(f.ctx, inst, "no-such-account", "", "", flows.ActorCLI); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("an unknown account: %v", err)
 		}
 		must(t, f.accounts.Enable(f.ctx, inst, pat.ID, flows.ActorCLI))
-		must(t, f.accounts.Invite(f.ctx, inst, pat.ID, "shop", "", flows.ClientActor("box-office")))
+		must(t, f.invitations.Invite(f.ctx, inst, pat.ID, "shop", "", flows.ClientActor("box-office")))
 		if got := f.actions(t, inst, pat.ID); !slices.Contains(got, "client:box-office invitation_sent") {
 			t.Errorf("audit events: %v", got)
 		}

@@ -245,7 +245,7 @@ func TestInvitation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.accounts.Invite(e.ctx, e.opera, pat.ID, "", "", flows.OperatorActor("op-1")); err != nil {
+		if err := e.invitations.Invite(e.ctx, e.opera, pat.ID, "", "", flows.OperatorActor("op-1")); err != nil {
 			t.Fatal(err)
 		}
 		inv := e.mailer.of(templates.ClassAccountInvitation, "pat@example.org")
@@ -270,7 +270,7 @@ func TestInvitation(t *testing.T) {
 		if got := e.browser(t).signIn("opera", "pat@example.org", newPassword, ""); got.status != http.StatusSeeOther {
 			t.Errorf("signing in with the first password: %d", got.status)
 		}
-		if err := e.accounts.Invite(e.ctx, e.opera, pat.ID, "", "", flows.ActorCLI); len(flows.Problems(err)) == 0 {
+		if err := e.invitations.Invite(e.ctx, e.opera, pat.ID, "", "", flows.ActorCLI); len(flows.Problems(err)) == 0 {
 			t.Errorf("an account with a password was invited: %v", err)
 		}
 
@@ -279,7 +279,7 @@ func TestInvitation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.accounts.Invite(e.ctx, e.opera, op.ID, "pos", "", flows.ActorCLI); err != nil {
+		if err := e.invitations.Invite(e.ctx, e.opera, op.ID, "pos", "", flows.ActorCLI); err != nil {
 			t.Fatal(err)
 		}
 		docs := e.mailer.of(templates.ClassPasswordReset, "otto@example.org")

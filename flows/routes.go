@@ -104,11 +104,12 @@ func (h *Handlers) Routes(mux *http.ServeMux) {
 	post("/account/recovery-codes", h.Account.postRecoveryCodes)
 	post("/account/2fa/disable", h.Account.postDisableTwoFactor)
 	post("/account/sessions/end", h.Account.postEndSessions)
-	get("/brand.css", site.brandCSS)
-	get("/"+storage.AssetLogo+"/{digest}", site.brandAsset(storage.AssetLogo))
-	get("/"+storage.AssetFavicon+"/{digest}", site.brandAsset(storage.AssetFavicon))
-	mux.HandleFunc("GET "+templates.StaticPrefix+"{file}", site.static)
-	mux.HandleFunc("GET /favicon.ico", site.favicon)
+	files := assets{site}
+	get("/brand.css", files.brandCSS)
+	get("/"+storage.AssetLogo+"/{digest}", files.brandAsset(storage.AssetLogo))
+	get("/"+storage.AssetFavicon+"/{digest}", files.brandAsset(storage.AssetFavicon))
+	mux.HandleFunc("GET "+templates.StaticPrefix+"{file}", files.static)
+	mux.HandleFunc("GET /favicon.ico", files.favicon)
 }
 
 // publicOrigin is the origin ("https://id.example.org") of a public URL, or

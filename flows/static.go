@@ -19,12 +19,16 @@ const (
 	cacheShort = "public, max-age=3600"
 )
 
+// assets serves the files the pages link to: Usher's own static files and
+// favicon, and an institution's brand stylesheet, logo and favicon.
+type assets struct{ site *Site }
+
 // static serves the pages' static files (templates.Assets): by their
 // hashed name for a year, by their plain name for an hour.
-func (s *Site) static(w http.ResponseWriter, r *http.Request) {
-	f, immutable, ok := s.Pages.Assets().Find(r.PathValue("file"))
+func (x assets) static(w http.ResponseWriter, r *http.Request) {
+	f, immutable, ok := x.site.Pages.Assets().Find(r.PathValue("file"))
 	if !ok {
-		s.NotFound(w, r)
+		x.site.NotFound(w, r)
 		return
 	}
 	cache := cacheShort
@@ -35,8 +39,8 @@ func (s *Site) static(w http.ResponseWriter, r *http.Request) {
 }
 
 // favicon answers /favicon.ico, which browsers ask for by themselves.
-func (s *Site) favicon(w http.ResponseWriter, r *http.Request) {
-	f, _, _ := s.Pages.Assets().Find("favicon.ico")
+func (x assets) favicon(w http.ResponseWriter, r *http.Request) {
+	f, _, _ := x.site.Pages.Assets().Find("favicon.ico")
 	serveBytes(w, r, f.ContentType, cacheShort, f.Data)
 }
 
@@ -44,19 +48,19 @@ func (s *Site) favicon(w http.ResponseWriter, r *http.Request) {
 // the digest in its path, for a year; another digest is not found. Its
 // content was checked when it was stored (no script in an SVG); it is sent
 // with its content type, never sniffed, and a policy that runs nothing.
-func (s *Site) brandAsset(name string) page {
+func (x assets) brandAsset(name string) page {
 	return func(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
-		if s.In == nil {
-			s.NotFound(w, r)
+		if x.site.In == nil {
+			x.site.NotFound(w, r)
 			return
 		}
-		a, err := s.In(inst.ID).GetAsset(r.Context(), name)
+		a, err := x.site.In(inst.ID).GetAsset(r.Context(), name)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && a.Digest != r.PathValue("digest")) {
-			s.NotFound(w, r)
+			x.site.NotFound(w, r)
 			return
 		}
 		if err != nil {
-			s.fail(w, r, inst, err)
+			x.site.fail(w, r, inst, err)
 			return
 		}
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
@@ -155,10 +159,10 @@ func institutionSlugOf(path string) string {
 // templates.BrandStylesheet: the pages' CSP forbids inline styles, so the
 // colour travels as a stylesheet). Its URL carries the institution's
 // version, so it is cached for a day.
-func (s *Site) brandCSS(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
+func (x assets) brandCSS(w http.ResponseWriter, r *http.Request, inst *storage.Institution) {
 	colour, ok := templates.ParseColour(inst.Settings.Colour)
 	if !ok {
-		s.NotFound(w, r)
+		x.site.NotFound(w, r)
 		return
 	}
 	serveBytes(w, r, "text/css; charset=utf-8", "public, max-age=86400", []byte(templates.BrandStylesheet(colour)))

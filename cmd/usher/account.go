@@ -47,7 +47,7 @@ func (c *cli) accountCreate(ctx context.Context, args []string) error {
 		var acc *storage.Account
 		var err error
 		if *invite {
-			acc, err = a.accounts.CreateInvited(ctx, inst, n, *pos, "", flows.ActorCLI)
+			acc, err = a.invitations.CreateInvited(ctx, inst, n, *pos, "", flows.ActorCLI)
 		} else {
 			acc, err = a.accounts.Create(ctx, inst, n, flows.ActorCLI)
 		}

@@ -35,6 +35,7 @@ type app struct {
 	catalog      *templates.Catalog
 	institutions *flows.Institutions
 	accounts     *flows.Accounts
+	invitations  *flows.Invitations
 	pages        *flows.Handlers   // every flow's pages (pages.go)
 	sessions     *flows.Sessions   // who is signed in, for the provider
 	afterwards   *flows.Afterwards // what pages do after they answer

@@ -69,6 +69,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 	a.accounts = &flows.Accounts{In: func(id string) flows.AccountsStore { return store.In(id) }, Tx: store,
 		Hasher: hasher, Policy: policy, Now: store.Now, Locales: catalog.Match, Mailer: a.outbox, PublicURL: a.cfg.PublicURL,
 		ThrottleKey: throttleKey}
+	a.invitations = &flows.Invitations{Accounts: a.accounts}
 	return nil
 }
 

@@ -62,7 +62,7 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request, c *call) {
 	var acct *storage.Account
 	var err error
 	if invited {
-		acct, err = a.accounts.CreateInvited(r.Context(), c.inst, n, inv.PointOfSale, inv.Document, c.actor())
+		acct, err = a.invitations.CreateInvited(r.Context(), c.inst, n, inv.PointOfSale, inv.Document, c.actor())
 		err = renameFields(err, map[string]string{"point_of_sale": "invite.point_of_sale", "document": "invite.document"})
 	} else {
 		acct, err = a.accounts.Create(r.Context(), c.inst, n, c.actor())

@@ -44,6 +44,7 @@ type Config struct {
 	Institutions flows.InstitutionFinder
 	Tokens       Tokens
 	Accounts     *flows.Accounts
+	Invitations  *flows.Invitations
 	Settings     *flows.Institutions
 	Documents    Documents
 	Catalog      *templates.Catalog // the messages of the problems, in the caller's language
@@ -57,6 +58,7 @@ type API struct {
 	institutions flows.InstitutionFinder
 	tokens       Tokens
 	accounts     *flows.Accounts
+	invitations  *flows.Invitations
 	settings     *flows.Institutions
 	documents    Documents
 	catalog      *templates.Catalog
@@ -67,9 +69,9 @@ type API struct {
 
 // New checks cfg and returns the API.
 func New(cfg Config) (*API, error) {
-	if cfg.Institutions == nil || cfg.Tokens == nil || cfg.Accounts == nil || cfg.Settings == nil ||
+	if cfg.Institutions == nil || cfg.Tokens == nil || cfg.Accounts == nil || cfg.Invitations == nil || cfg.Settings == nil ||
 		cfg.Documents == nil || cfg.Catalog == nil {
-		return nil, errors.New("admin: Institutions, Tokens, Accounts, Settings, Documents and Catalog are required")
+		return nil, errors.New("admin: Institutions, Tokens, Accounts, Invitations, Settings, Documents and Catalog are required")
 	}
 	if !strings.HasPrefix(cfg.PublicURL, "http") || strings.HasSuffix(cfg.PublicURL, "/") {
 		return nil, errors.New("admin: PublicURL must be an absolute URL without trailing slash")
@@ -80,7 +82,8 @@ func New(cfg Config) (*API, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{institutions: cfg.Institutions, tokens: cfg.Tokens, accounts: cfg.Accounts, settings: cfg.Settings,
+	return &API{institutions: cfg.Institutions, tokens: cfg.Tokens, accounts: cfg.Accounts, invitations: cfg.Invitations,
+		settings:  cfg.Settings,
 		documents: cfg.Documents, catalog: cfg.Catalog, publicURL: cfg.PublicURL, now: cfg.Now, log: cfg.Log}, nil
 }
 

@@ -28,7 +28,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, c *call) {
 	if !a.decode(w, r, c, req.members()) {
 		return
 	}
-	if err := a.accounts.Invite(r.Context(), c.inst, r.PathValue("id"), req.PointOfSale, req.Document, c.actor()); err != nil {
+	if err := a.invitations.Invite(r.Context(), c.inst, r.PathValue("id"), req.PointOfSale, req.Document, c.actor()); err != nil {
 		a.fail(w, r, c, err)
 		return
 	}

@@ -131,7 +131,7 @@ func testAPI(t *testing.T) *API {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := New(Config{Institutions: oneInstitution{}, Tokens: noTokens{}, Accounts: &flows.Accounts{},
+	api, err := New(Config{Institutions: oneInstitution{}, Tokens: noTokens{}, Accounts: &flows.Accounts{}, Invitations: &flows.Invitations{},
 		Settings: &flows.Institutions{}, Documents: noDocuments{}, Catalog: catalog, PublicURL: "https://id.example.org"})
 	if err != nil {
 		t.Fatal(err)
