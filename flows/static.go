@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
@@ -142,7 +143,7 @@ func (p *statusProbe) WriteHeader(status int) {
 
 // institutionSlugOf is the slug of a path under /institutions/, or "".
 func institutionSlugOf(path string) string {
-	const prefix = "/institutions/"
+	prefix := issuer.Path("") // "/institutions/"
 	if len(path) <= len(prefix) || path[:len(prefix)] != prefix {
 		return ""
 	}
