@@ -38,8 +38,25 @@ type result struct {
 	During         *during  `json:"during,omitempty"`
 	LatencyDuring  *latency `json:"latency_during,omitempty"`
 	LatencyOutside *latency `json:"latency_outside,omitempty"`
-	CPU            cpuUse   `json:"cpu"`
-	LoadAverage    string   `json:"load_average"` // 1, 5, 15 min, at the end
+	// TargetRate is --rate: the operations were due at that rate (an open
+	// loop) and their latency counts from when they were due.
+	TargetRate float64 `json:"target_rate,omitempty"`
+	// OpenLoop is the second measurement --open-loop asks for.
+	OpenLoop    *openLoop `json:"open_loop,omitempty"`
+	CPU         cpuUse    `json:"cpu"`
+	LoadAverage string    `json:"load_average"` // 1, 5, 15 min, at the end
+}
+
+// openLoop is a measurement at a fixed arrival rate, a fraction of the
+// rate the closed loop reached: the latency a server shows below its
+// peak, counted from when each operation was due.
+type openLoop struct {
+	Fraction   float64 `json:"fraction"`
+	Rate       float64 `json:"rate"`       // operations due per second
+	PerSecond  float64 `json:"per_second"` // operations completed per second
+	Errors     int     `json:"errors"`
+	Latency    latency `json:"latency"`
+	P99OverP50 float64 `json:"p99_over_p50"`
 }
 
 // report is a whole run.
@@ -123,7 +140,7 @@ func measure(ctx context.Context, e *env, o options, name string, pid int, logf 
 	if err := s.prepare(ctx, e, n); err != nil {
 		return result{}, fmt.Errorf("prepare: %w", err)
 	}
-	r := result{Scenario: name, Concurrency: n}
+	r := result{Scenario: name, Concurrency: n, TargetRate: o.rate}
 	e.raw = make([]*rawClient, n)
 	for i := range e.raw {
 		e.raw[i] = e.newRaw()
@@ -147,7 +164,7 @@ func measure(ctx context.Context, e *env, o options, name string, pid int, logf 
 	}
 	if o.warmup > 0 {
 		logf("%s: warming up for %v", name, o.warmup)
-		w := runPhase(ctx, e, s, n, time.Now(), o.warmup, nil)
+		w := runPhase(ctx, e, s, n, time.Now(), o.warmup, nil, o.rate)
 		if w.failed > 0 {
 			logf("%s: %d errors during the warm-up, first: %s", name, w.failed, w.order[0])
 		}
@@ -170,7 +187,7 @@ func measure(ctx context.Context, e *env, o options, name string, pid int, logf 
 	} else {
 		logf("%s: measuring for %v", name, o.duration)
 	}
-	p := runPhase(ctx, e, s, n, start, o.duration, until)
+	p := runPhase(ctx, e, s, n, start, o.duration, until, o.rate)
 	r.RSSPeakKiB = sampler.Stop()
 	cpu1 := takeCPU(pid, e.dbname)
 	after, counted2 := statements(ctx, e)
@@ -202,6 +219,18 @@ func measure(ctx context.Context, e *env, o options, name string, pid int, logf 
 			v := r.PerSecond / r.HashRate.PerSecond
 			r.HashRateRatio = &v
 		}
+	}
+	if o.openLoop > 0 && r.PerSecond > 0 {
+		ol := &openLoop{Fraction: o.openLoop, Rate: o.openLoop * r.PerSecond}
+		logf("%s: measuring for %v in an open loop at %.0f/s (%.0f %% of %.0f/s)", name, o.duration, ol.Rate,
+			100*o.openLoop, r.PerSecond)
+		q := runPhase(ctx, e, s, n, time.Now(), o.duration, nil, ol.Rate)
+		ol.PerSecond, ol.Errors = float64(len(q.ok))/q.elapsed.Seconds(), q.failed
+		ol.Latency = percentiles(q.ok, nil)
+		if ol.Latency.P50 > 0 {
+			ol.P99OverP50 = ol.Latency.P99 / ol.Latency.P50
+		}
+		r.OpenLoop = ol
 	}
 	if cmd != nil {
 		<-cmd.finished
@@ -249,6 +278,11 @@ func printResult(w io.Writer, r result) {
 		fmt.Fprintf(w, "  argon2id hash rate of this machine: %.1f/s (before %.1f/s, after %.1f/s; %d goroutines, %s); "+
 			"sign-ins/hash rate = %.2f\n", r.HashRate.PerSecond, r.HashRate.Before, r.HashRate.After,
 			r.HashRate.Goroutines, r.HashRate.Params, ratio)
+	}
+	if ol := r.OpenLoop; ol != nil {
+		fmt.Fprintf(w, "  open loop at %.0f %% of that (%.0f/s due, %.1f/s done, %d errors): p50 %.2f ms  p90 %.2f ms  "+
+			"p99 %.2f ms  max %.2f ms; p99/p50 = %.1f\n", 100*ol.Fraction, ol.Rate, ol.PerSecond, ol.Errors,
+			ol.Latency.P50, ol.Latency.P90, ol.Latency.P99, ol.Latency.Max, ol.P99OverP50)
 	}
 	if r.During != nil {
 		d := r.During

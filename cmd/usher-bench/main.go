@@ -97,6 +97,8 @@ type options struct {
 	pause        time.Duration
 	cpuprofile   string
 	jsonFile     string
+	rate         float64 // operations due per second (an open loop); 0: a closed loop
+	openLoop     float64 // a second, open-loop measurement at this fraction of the closed loop's rate
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,6 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"with --during: measured time before the command starts and after it ends")
 	fs.DurationVar(&o.pause, "pause", time.Second, "idle time between a scenario's preparation and its warm-up (RSS before is read after it)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the load generator (this process) to this file")
+	fs.Float64Var(&o.rate, "rate", 0, "operations due per second, spread evenly (an open loop, as wrk2); latency counts "+
+		"from when each was due; --concurrency bounds those in flight. 0: each worker starts its next as soon as "+
+		"the last has ended (a closed loop)")
+	fs.Float64Var(&o.openLoop, "open-loop", 0, "after each scenario's measurement, measure it again for --duration at this "+
+		"fraction (e.g. 0.8) of the rate it reached, in an open loop (see --rate)")
 	scenarios, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -148,6 +155,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.concurrency < 1 || o.duration <= 0 || o.warmup < 0 || o.tokens < 1 {
 		return errors.New("--concurrency and --duration must be positive, --warmup not negative, --tokens at least 1")
+	}
+	if o.rate < 0 || o.openLoop < 0 || o.openLoop > 1 || (o.rate > 0 && o.openLoop > 0) {
+		return errors.New("--rate must be positive, --open-loop a fraction between 0 and 1, and only one of them given")
 	}
 	if o.idTokenAlg != "RS256" && o.idTokenAlg != "ES256" {
 		return errors.New("--id-token-alg: RS256 or ES256")

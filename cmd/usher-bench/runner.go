@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,15 @@ type phase struct {
 // worker has finished its last one (so a statement count read afterwards
 // belongs to exactly these operations). until, when not nil, ends the
 // phase instead of the deadline once it is closed and d has passed.
-func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d time.Duration, until <-chan struct{}) phase {
+//
+// With a rate (operations per second; 0: as fast as the workers go, a
+// closed loop), the operations are due at fixed times, start + k/rate, as
+// wrk2 does: a worker takes the next due time, waits for it, and an
+// operation's latency counts from when it was due, so a server that falls
+// behind is charged for the operations that waited (no coordinated
+// omission). n bounds the operations in flight.
+func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d time.Duration, until <-chan struct{},
+	rate float64) phase {
 	deadline := start.Add(d)
 	done := make(chan struct{})
 	go func() {
@@ -49,6 +58,7 @@ func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d
 		close(done)
 	}()
 	workers := make([]phase, n)
+	var next atomic.Int64 // the next due operation, with a rate
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -61,6 +71,12 @@ func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d
 				default:
 				}
 				t0 := time.Now()
+				if rate > 0 {
+					t0 = start.Add(time.Duration(float64(next.Add(1)-1) * float64(time.Second) / rate))
+					if !waitUntil(t0, done) {
+						return
+					}
+				}
 				err := s.op(ctx, e, i)
 				took := time.Since(t0)
 				if err == nil {
@@ -96,6 +112,22 @@ func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d
 		}
 	}
 	return p
+}
+
+// waitUntil waits for t, and reports false when done closes first.
+func waitUntil(t time.Time, done <-chan struct{}) bool {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return true
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-done:
+		return false
+	}
 }
 
 // latency is a set of percentiles, in milliseconds.
