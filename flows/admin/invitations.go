@@ -23,13 +23,13 @@ func (c *linkChoice) members() members {
 // activates the account. A newer invitation supersedes the older ones. An
 // account that has a password is a 409 problem (send it a reset instead),
 // as is an institution without a point of sale. 202: the email is queued.
-func (a *API) invite(w http.ResponseWriter, r *http.Request, c *call) {
+func (h accountRoutes) invite(w http.ResponseWriter, r *http.Request, c *call) {
 	var req linkChoice
-	if !a.decode(w, r, c, req.members()) {
+	if !h.api.decode(w, r, c, req.members()) {
 		return
 	}
-	if err := a.invitations.Invite(r.Context(), c.inst, r.PathValue("id"), req.PointOfSale, req.Document, c.actor()); err != nil {
-		a.fail(w, r, c, err)
+	if err := h.api.invitations.Invite(r.Context(), c.inst, r.PathValue("id"), req.PointOfSale, req.Document, c.actor()); err != nil {
+		h.api.fail(w, r, c, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)

@@ -12,13 +12,13 @@ import (
 // when none is named), in the document chosen (the default when none is).
 // 202: the email is queued. An institution without a point of sale is a
 // 409 problem, never a link that leads nowhere.
-func (a *API) passwordReset(w http.ResponseWriter, r *http.Request, c *call) {
+func (h accountRoutes) passwordReset(w http.ResponseWriter, r *http.Request, c *call) {
 	var req linkChoice
-	if !a.decode(w, r, c, req.members()) {
+	if !h.api.decode(w, r, c, req.members()) {
 		return
 	}
-	if err := a.accounts.SendResetLink(r.Context(), c.inst, r.PathValue("id"), flows.BoxOfficeReset(req), c.actor()); err != nil {
-		a.fail(w, r, c, err)
+	if err := h.api.accounts.SendResetLink(r.Context(), c.inst, r.PathValue("id"), flows.BoxOfficeReset(req), c.actor()); err != nil {
+		h.api.fail(w, r, c, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -30,19 +30,19 @@ func (a *API) passwordReset(w http.ResponseWriter, r *http.Request, c *call) {
 // temporary one stops working after the institution's lifetime and must
 // be changed at the next sign-in. The holder is emailed; the account's
 // sessions and grants end. 204.
-func (a *API) setPassword(w http.ResponseWriter, r *http.Request, c *call) {
+func (h accountRoutes) setPassword(w http.ResponseWriter, r *http.Request, c *call) {
 	var password *string
 	var temporary bool
-	if !a.decode(w, r, c, members{"password": &password, "temporary": &temporary}) {
+	if !h.api.decode(w, r, c, members{"password": &password, "temporary": &temporary}) {
 		return
 	}
 	if problems := required(map[string]bool{"password": password != nil}); problems != nil {
-		a.invalid(w, r, c, problems)
+		h.api.invalid(w, r, c, problems)
 		return
 	}
-	err := a.accounts.SetManualPassword(r.Context(), c.inst, r.PathValue("id"), *password, temporary, c.actor())
+	err := h.api.accounts.SetManualPassword(r.Context(), c.inst, r.PathValue("id"), *password, temporary, c.actor())
 	if err != nil {
-		a.fail(w, r, c, err)
+		h.api.fail(w, r, c, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,31 +5,31 @@ import "net/http"
 // requireTwoFactor: PUT accounts/{id}/two-factor {required}, whether an
 // operator must use a second factor (one without enrols at the next
 // sign-in). 200 with the account.
-func (a *API) requireTwoFactor(w http.ResponseWriter, r *http.Request, c *call) {
+func (h accountRoutes) requireTwoFactor(w http.ResponseWriter, r *http.Request, c *call) {
 	var req *bool
-	if !a.decode(w, r, c, members{"required": &req}) {
+	if !h.api.decode(w, r, c, members{"required": &req}) {
 		return
 	}
 	if problems := required(map[string]bool{"required": req != nil}); problems != nil {
-		a.invalid(w, r, c, problems)
+		h.api.invalid(w, r, c, problems)
 		return
 	}
-	if err := a.accounts.RequireTwoFactor(r.Context(), c.inst, r.PathValue("id"), *req, c.actor()); err != nil {
-		a.fail(w, r, c, err)
+	if err := h.api.accounts.RequireTwoFactor(r.Context(), c.inst, r.PathValue("id"), *req, c.actor()); err != nil {
+		h.api.fail(w, r, c, err)
 		return
 	}
-	a.showAccount(w, r, c, http.StatusOK)
+	h.showAccount(w, r, c, http.StatusOK)
 }
 
 // removeTwoFactor: DELETE accounts/{id}/two-factor, the account's second
 // factor and recovery codes removed (a lost phone); the holder is emailed.
 // 204.
-func (a *API) removeTwoFactor(w http.ResponseWriter, r *http.Request, c *call) {
-	if !a.decode(w, r, c, members{}) {
+func (h accountRoutes) removeTwoFactor(w http.ResponseWriter, r *http.Request, c *call) {
+	if !h.api.decode(w, r, c, members{}) {
 		return
 	}
-	if err := a.accounts.RemoveSecondFactor(r.Context(), c.inst, r.PathValue("id"), c.actor()); err != nil {
-		a.fail(w, r, c, err)
+	if err := h.api.accounts.RemoveSecondFactor(r.Context(), c.inst, r.PathValue("id"), c.actor()); err != nil {
+		h.api.fail(w, r, c, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
