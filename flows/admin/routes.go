@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/usher-idp/usher/internal/issuer"
+	"github.com/usher-idp/usher/storage"
 )
 
 // pathPrefix is where the API lives under an institution's issuer.
@@ -25,6 +26,7 @@ type route struct {
 func (a *API) routes() []route {
 	read := []string{issuer.ScopeAccountsRead, issuer.ScopeAccountsWrite}
 	write := []string{issuer.ScopeAccountsWrite}
+	settings := []string{issuer.ScopeSettingsWrite}
 	return []route{
 		{http.MethodGet, "/openapi.json", nil, a.openAPI},
 		{http.MethodGet, "/accounts", read, a.listAccounts},
@@ -41,7 +43,11 @@ func (a *API) routes() []route {
 		{http.MethodDelete, "/accounts/{id}/two-factor", write, a.removeTwoFactor},
 		{http.MethodGet, "/accounts/{id}/events", read, a.events},
 		{http.MethodGet, "/settings", slices.Concat(read, []string{issuer.ScopeSettingsWrite}), a.getSettings},
-		{http.MethodPatch, "/settings", []string{issuer.ScopeSettingsWrite}, a.patchSettings},
+		{http.MethodPatch, "/settings", settings, a.patchSettings},
+		{http.MethodPut, "/settings/logo", settings, a.putImage(storage.AssetLogo)},
+		{http.MethodDelete, "/settings/logo", settings, a.deleteImage(storage.AssetLogo)},
+		{http.MethodPut, "/settings/favicon", settings, a.putImage(storage.AssetFavicon)},
+		{http.MethodDelete, "/settings/favicon", settings, a.deleteImage(storage.AssetFavicon)},
 		{http.MethodGet, "/documents", read, a.listDocuments},
 	}
 }
