@@ -13,6 +13,8 @@ import (
 	"image/png"
 	"io"
 	"strings"
+
+	"github.com/usher-idp/usher/storage"
 )
 
 // Uploaded brand images: bounded in size and dimensions, of a type every
@@ -23,6 +25,20 @@ const (
 	maxFaviconBytes = 64 << 10
 	maxImageSide    = 4096
 )
+
+// BrandImageLimit is the size limit of an uploaded brand image
+// (storage.AssetLogo or storage.AssetFavicon) in bytes, 0 for another
+// name: what reads an upload stops there, and Institutions.Update refuses
+// more.
+func BrandImageLimit(name string) int {
+	switch name {
+	case storage.AssetLogo:
+		return maxLogoBytes
+	case storage.AssetFavicon:
+		return maxFaviconBytes
+	}
+	return 0
+}
 
 // brandImage is an uploaded logo or favicon, checked.
 type brandImage struct {

@@ -64,6 +64,8 @@ Scenarios:
                       answer comes first; the link and its email follow it, within
                       the limits: 3 an hour per email, 30 per source address)
   forgot-unknown      the same with an email no account has
+  reset-page          GET a reset link's page (the link read, not used: each
+                      worker opens its own again and again)
   password-login      a new browser each time: authorize -> sign-in page -> POST
                       email+password (argon2id) -> authorize -> code -> token, ID
                       token verified; also measures this machine's argon2id hash

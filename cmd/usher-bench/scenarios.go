@@ -21,7 +21,8 @@ type scenario interface {
 // password-login comes last: argon2id's memory stays in the server's RSS
 // for a while and would be counted in the next scenario's.
 var scenarioNames = []string{"client-credentials", "introspect", "refresh", "refresh-openid",
-	"sso-code-flow", "userinfo", "discovery", "jwks", "forgot-known", "forgot-unknown", "password-login"}
+	"sso-code-flow", "userinfo", "discovery", "jwks", "forgot-known", "forgot-unknown", "reset-page",
+	"password-login"}
 
 func newScenario(name string) scenario {
 	switch name {
@@ -47,6 +48,8 @@ func newScenario(name string) scenario {
 		return &forgot{known: true}
 	case "forgot-unknown":
 		return &forgot{}
+	case "reset-page":
+		return &resetPage{}
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 		httpserver.Observe(a.log, m),
 		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
 		httpserver.Recover(a.log),
-		httpserver.LimitBody(maxBodyBytes),
+		httpserver.LimitBodyPer(maxBodyBytes, a.admin.BodyLimit), // the admin API's image uploads bound their own
 	)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/usher-idp/usher/internal/issuer"
+	"github.com/usher-idp/usher/storage"
 )
 
 // pathPrefix is where the API lives under an institution's issuer.
@@ -25,7 +26,8 @@ type route struct {
 func (a *API) routes() []route {
 	read := []string{issuer.ScopeAccountsRead, issuer.ScopeAccountsWrite}
 	write := []string{issuer.ScopeAccountsWrite}
-	acc := accountRoutes{a}
+	settings := []string{issuer.ScopeSettingsWrite}
+	acc, set := accountRoutes{a}, settingsRoutes{a}
 	return []route{
 		{http.MethodGet, "/openapi.json", nil, a.openAPI},
 		{http.MethodGet, "/accounts", read, acc.listAccounts},
@@ -41,8 +43,12 @@ func (a *API) routes() []route {
 		{http.MethodPut, "/accounts/{id}/two-factor", write, acc.requireTwoFactor},
 		{http.MethodDelete, "/accounts/{id}/two-factor", write, acc.removeTwoFactor},
 		{http.MethodGet, "/accounts/{id}/events", read, acc.events},
-		{http.MethodGet, "/settings", slices.Concat(read, []string{issuer.ScopeSettingsWrite}), a.getSettings},
-		{http.MethodPatch, "/settings", []string{issuer.ScopeSettingsWrite}, a.patchSettings},
+		{http.MethodGet, "/settings", slices.Concat(read, []string{issuer.ScopeSettingsWrite}), set.getSettings},
+		{http.MethodPatch, "/settings", settings, set.patchSettings},
+		{http.MethodPut, "/settings/logo", settings, set.putImage(storage.AssetLogo)},
+		{http.MethodDelete, "/settings/logo", settings, set.deleteImage(storage.AssetLogo)},
+		{http.MethodPut, "/settings/favicon", settings, set.putImage(storage.AssetFavicon)},
+		{http.MethodDelete, "/settings/favicon", settings, set.deleteImage(storage.AssetFavicon)},
 		{http.MethodGet, "/documents", read, a.listDocuments},
 	}
 }

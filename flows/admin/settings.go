@@ -13,12 +13,13 @@ import (
 // settings. two_factor is the service team's switch (the command line's
 // usher institution update): shown, not changed here.
 type settingsView struct {
-	TwoFactor                 bool       `json:"two_factor"`
-	ManualPassword            bool       `json:"manual_password"`
-	TemporaryPasswordLifetime int        `json:"temporary_password_lifetime_minutes"`
-	ResetLinkLifetime         int        `json:"reset_link_lifetime_minutes"`
-	PasswordPolicy            policyView `json:"password_policy"`
-	InvitationEmail           string     `json:"invitation_email"` // account_invitation or password_reset
+	TwoFactor                 bool         `json:"two_factor"`
+	ManualPassword            bool         `json:"manual_password"`
+	TemporaryPasswordLifetime int          `json:"temporary_password_lifetime_minutes"`
+	ResetLinkLifetime         int          `json:"reset_link_lifetime_minutes"`
+	PasswordPolicy            policyView   `json:"password_policy"`
+	InvitationEmail           string       `json:"invitation_email"` // account_invitation or password_reset
+	Branding                  brandingView `json:"branding"`
 }
 
 type policyView struct {
@@ -29,7 +30,9 @@ type policyView struct {
 	RefuseCommon   bool `json:"refuse_common"`
 }
 
-func viewSettings(s storage.Settings) settingsView {
+// viewSettings is the settings of inst as the API shows them.
+func (h settingsRoutes) viewSettings(inst *storage.Institution) settingsView {
+	s := inst.Settings
 	p := s.Password
 	invitation := s.InvitationEmail
 	if invitation == "" {
@@ -39,44 +42,52 @@ func viewSettings(s storage.Settings) settingsView {
 		TemporaryPasswordLifetime: int(s.TemporaryPasswordTTL.Std() / time.Minute),
 		ResetLinkLifetime:         int(s.ResetLinkTTL.Std() / time.Minute),
 		PasswordPolicy: policyView{MinLength: p.MinLength, RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit,
-			RequireSpecial: p.RequireSpecial, RefuseCommon: p.RefuseCommon}}
+			RequireSpecial: p.RequireSpecial, RefuseCommon: p.RefuseCommon},
+		Branding: viewBranding(inst, h.api.publicURL)}
 }
 
+// settingsRoutes are the operations on the institution's settings: settings
+// and settings/….
+type settingsRoutes struct{ api *API }
+
 // getSettings: GET settings.
-func (a *API) getSettings(w http.ResponseWriter, r *http.Request, c *call) {
-	writeJSON(w, r, http.StatusOK, viewSettings(c.inst.Settings))
+func (h settingsRoutes) getSettings(w http.ResponseWriter, r *http.Request, c *call) {
+	writeJSON(w, r, http.StatusOK, h.viewSettings(c.inst))
 }
 
 // settingFields are the API's names of the settings' fields of
-// flows.InstitutionChanges problems.
+// flows.InstitutionChanges problems. The problems of an uploaded image are
+// the body's ("").
 var settingFields = map[string]string{
 	"temporary_password_ttl": "temporary_password_lifetime_minutes",
 	"reset_link_ttl":         "reset_link_lifetime_minutes",
 	"password.min_length":    "password_policy.min_length",
+	"display_name":           "branding.display_name",
+	"logo_url":               "branding.logo_url",
+	"accent_colour":          "branding.accent_color",
+	"support_url":            "branding.support_url",
+	"footer_text":            "branding.footer_text",
+	storage.AssetLogo:        "",
+	storage.AssetFavicon:     "",
 }
 
 // patchSettings: PATCH settings with the members to change (manual entry,
-// the lifetimes in minutes, the password policy, the class of invitations);
-// the others stay. 200 with the settings after the change.
-func (a *API) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
+// the lifetimes in minutes, the password policy, the class of invitations,
+// the branding); the others stay. Every value is checked by
+// flows.InstitutionChanges, as the command line's are: one refused value
+// refuses the whole change. 200 with the settings after the change.
+func (h settingsRoutes) patchSettings(w http.ResponseWriter, r *http.Request, c *call) {
 	var ch flows.InstitutionChanges
 	var temporary, reset *int
-	if !a.decode(w, r, c, members{"manual_password": &ch.ManualPassword, "invitation_email": &ch.InvitationEmail,
+	if !h.api.decode(w, r, c, members{"manual_password": &ch.ManualPassword, "invitation_email": &ch.InvitationEmail,
 		"temporary_password_lifetime_minutes": &temporary, "reset_link_lifetime_minutes": &reset,
 		"password_policy": members{"min_length": &ch.PasswordMinLength, "require_upper": &ch.PasswordUpper,
-			"require_digit": &ch.PasswordDigit, "require_special": &ch.PasswordSpecial, "refuse_common": &ch.PasswordRefuseCommon}}) {
+			"require_digit": &ch.PasswordDigit, "require_special": &ch.PasswordSpecial, "refuse_common": &ch.PasswordRefuseCommon},
+		"branding": brandingMembers(&ch)}) {
 		return
 	}
 	ch.TemporaryPasswordTTL, ch.ResetLinkTTL = minutes(temporary), minutes(reset)
-	inst := c.inst
-	if !ch.Empty() {
-		var err error
-		if inst, err = a.settings.Update(r.Context(), c.inst.Slug, ch, c.actor()); err != nil {
-			a.fail(w, r, c, renameFields(err, settingFields))
-			return
-		}
-	}
-	writeJSON(w, r, http.StatusOK, viewSettings(inst.Settings))
+	h.changeSettings(w, r, c, ch)
 }
 
 // minutes is a number of minutes as a duration (nil stays nil), bounded so

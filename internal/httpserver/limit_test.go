@@ -33,6 +33,33 @@ func TestLimitBody(t *testing.T) {
 	serve(LimitBody(1)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), r)
 }
 
+// A request that per names gets its own limit, larger than the others';
+// the others keep n.
+func TestLimitBodyPer(t *testing.T) {
+	var readErr error
+	var read int
+	h := LimitBodyPer(1<<10, func(r *http.Request) int64 {
+		if r.URL.Path == "/upload" {
+			return 4 << 10
+		}
+		return 0
+	})(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		read, readErr = len(b), err
+	}))
+	for _, c := range []struct {
+		path    string
+		size    int
+		refused bool
+	}{{"/upload", 4 << 10, false}, {"/upload", 4<<10 + 1, true}, {"/other", 1<<10 + 1, true}, {"/other", 1 << 10, false}} {
+		serve(h, httptest.NewRequest(http.MethodPut, c.path, bytes.NewReader(make([]byte, c.size))))
+		var mbe *http.MaxBytesError
+		if refused := errors.As(readErr, &mbe); refused != c.refused || (!refused && read != c.size) {
+			t.Errorf("%s with %d bytes: read %d, error %v; want refused %v", c.path, c.size, read, readErr, c.refused)
+		}
+	}
+}
+
 func TestLimitBodyRealServer(t *testing.T) {
 	log, _ := testLogger()
 	h := testStack(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
