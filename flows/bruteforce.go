@@ -35,9 +35,20 @@ import (
 //     counted for failureWindow, so after the lock a further failure locks
 //     again at once, while the right password (or Accounts.Unlock) clears
 //     everything.
-//   - A source address (an IPv4 address, an IPv6 /64) with AddressFailures
-//     failures in its window of LockDuration is refused likewise, whatever
-//     the email.
+//   - A source address (an IPv4 address, an IPv6 /56) with AddressFailures
+//     failures in its window of LockDuration is slowed down, never refused:
+//     its attempts get no free failures (each email's attempts from it wait
+//     from the first failure on), and a wrong password from it is answered
+//     as too many attempts; but a right password for an email that is not
+//     itself locked signs in. Everyone behind one proxy or NAT shares an
+//     address: an address limit that refused would let anyone lock a whole
+//     institution out.
+//   - An attempt that presents a valid device cookie for its email
+//     (devicecookie.go) is exempt from the email's lock and delays; it is
+//     throttled on the cookie's own key instead, DeviceAttempts attempts
+//     until a right password, after which the cookie is ignored. An
+//     attacker cannot keep the owner of an email locked out of the browsers
+//     the owner signed in with.
 //
 // A zero LockAfter or AddressFailures switches that limit off.
 
@@ -113,11 +124,14 @@ type guard struct {
 	now     time.Time
 	keys    signInKeys
 	address string // the address key
+	device  string // the throttle key of the attempt's device cookie, or ""
 	// What check saw and did, so that a success resets what holds
 	// something.
-	failures  int  // failures counted before this attempt
-	reserved  bool // this attempt was reserved
-	attempted bool // this attempt took a delay's turn
+	failures    int  // failures counted before this attempt
+	reserved    bool // this attempt was reserved
+	attempted   bool // this attempt took a delay's turn
+	exempt      bool // a device cookie exempted this attempt from the email's guard
+	overAddress bool // the address is past AddressFailures: no free failures
 }
 
 // refusal is why an attempt is refused before its password is checked.
@@ -128,6 +142,17 @@ type refusal struct {
 
 // check refuses an attempt that the policy does not allow now.
 func (g *guard) check(ctx context.Context) (*refusal, error) {
+	if g.device != "" {
+		// Reserved before the check, like every attempt: of a burst with
+		// one cookie, only DeviceAttempts are exempt.
+		n, err := g.s.HitThrottle(ctx, g.device, failureWindow)
+		if err != nil {
+			return nil, fmt.Errorf("sign-in guard: %w", err)
+		}
+		if g.exempt = n <= DeviceAttempts; g.exempt {
+			return nil, nil
+		}
+	}
 	lock, err := g.s.GetThrottle(ctx, g.keys.lock)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in guard: %w", err)
@@ -140,11 +165,18 @@ func (g *guard) check(ctx context.Context) (*refusal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sign-in guard: %w", err)
 		}
-		if addr.Count >= g.policy.AddressFailures {
-			return &refusal{locked: true, wait: addr.WindowEnd.Sub(g.now)}, nil
-		}
+		g.overAddress = addr.Count >= g.policy.AddressFailures
 	}
 	return g.checkDelay(ctx)
+}
+
+// free is the number of failures of an email answered without delay: none
+// from an address past its limit.
+func (g *guard) free() int {
+	if g.overAddress {
+		return 0
+	}
+	return g.policy.FreeFailures
 }
 
 // checkDelay reserves the attempt, then lets it through within the free
@@ -161,7 +193,7 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 		return nil, fmt.Errorf("sign-in guard: %w", err)
 	}
 	g.failures = f.Count
-	if reserved <= g.policy.FreeFailures && f.Count < g.policy.FreeFailures {
+	if reserved <= g.free() && f.Count < g.free() {
 		return nil, nil
 	}
 	delay := g.delay(f.Count)
@@ -181,8 +213,8 @@ func (g *guard) checkDelay(ctx context.Context) (*refusal, error) {
 
 // delay is the wait after the last of failures failures.
 func (g *guard) delay(failures int) time.Duration {
-	exp := max(failures-g.policy.FreeFailures, 0) // attempts past the free ones still in flight: the first delay
-	if exp >= 6 {                                 // 2^6 s is past the cap
+	exp := max(failures-g.free(), 0) // attempts past the free ones still in flight: the first delay
+	if exp >= 6 {                    // 2^6 s is past the cap
 		return maxDelay
 	}
 	return min(time.Duration(1<<exp)*time.Second, maxDelay)
@@ -238,8 +270,22 @@ func (g *guard) lockedNow(ctx context.Context) (*refusal, error) {
 
 // succeed forgets the email's failures after the right password. The
 // address count stays: one known password must not clear an address that
-// guesses others.
-func (g *guard) succeed(ctx context.Context) error {
+// guesses others. After an attempt a device cookie exempted, it forgets
+// the cookie's attempts, and the email's failures only when the email is
+// not locked: its owner signing in from a known browser does not free the
+// attacker who locked it. It reports whether it forgot the email's
+// failures.
+func (g *guard) succeed(ctx context.Context) (bool, error) {
+	if g.exempt {
+		if err := g.s.ResetThrottle(ctx, g.device); err != nil {
+			return false, fmt.Errorf("sign-in guard: %w", err)
+		}
+		lock, err := g.lockedNow(ctx)
+		if err != nil || lock != nil {
+			return false, err
+		}
+		g.failures, g.reserved, g.attempted = 1, true, true // the email's keys were not read: reset them all
+	}
 	var keys []string
 	if g.failures > 0 {
 		keys = append(keys, g.keys.failures)
@@ -254,8 +300,8 @@ func (g *guard) succeed(ctx context.Context) error {
 	// anything.
 	for _, key := range keys {
 		if err := g.s.ResetThrottle(ctx, key); err != nil {
-			return fmt.Errorf("sign-in guard: %w", err)
+			return false, fmt.Errorf("sign-in guard: %w", err)
 		}
 	}
-	return nil
+	return true, nil
 }

@@ -143,24 +143,48 @@ func TestUnlockLiftsSignInLock(t *testing.T) {
 	})
 }
 
-// One source address is refused after AddressFailures failures, whatever
-// the emails; other addresses are not.
-func TestAddressLimit(t *testing.T) {
+// An address past AddressFailures is slowed down, never refused: 100
+// failures with random emails from one address (everyone behind a proxy
+// shares it), then the right password of a real account from that address
+// signs in; a wrong password from it is answered as throttled, and each
+// email's attempts from it wait from the first failure on.
+func TestAddressLimitNeverRefusesRightPassword(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		e := newWebEnv(t, f)
-		e.setSettings(t, e.opera, func(s *storage.Settings) { s.Lockout.AddressFailures = 3 })
+		if got := e.opera.Settings.Lockout.AddressFailures; got != 100 {
+			t.Fatalf("default address limit %d, want 100", got)
+		}
 		e.customer(t, e.opera, "ann@example.org")
 		b := e.browser(t)
-		for i := range 3 {
+		for i := range 100 {
 			if got := e.outcome(b.signIn("opera", fmt.Sprintf("guess%d@example.org", i), "wrong guess", "")); got != "400 failed" {
 				t.Fatalf("failure %d: %s", i, got)
 			}
 		}
-		if got := e.outcome(b.signIn("opera", "ann@example.org", goodPassword, "")); got != "429 locked 15min" {
-			t.Errorf("address over its limit: %s", got)
-		}
-		e.clock.Advance(15 * time.Minute)
 		if got := e.outcome(b.signIn("opera", "ann@example.org", goodPassword, "")); got != "303 signed in" {
+			t.Errorf("the right password from an address past its limit: %s, want signed in", got)
+		}
+		// Wrong passwords from the address are throttled: no free
+		// failures, each email waits from its first failure on.
+		other := e.browser(t)
+		for _, want := range []string{"429 wait 2s", "429 wait 2s"} {
+			if got := e.outcome(other.signIn("opera", "nobody@example.org", "wrong guess", "")); got != want {
+				t.Errorf("a wrong password from the address: %s, want %s", got, want)
+			}
+		}
+		e.clock.Advance(2 * time.Second)
+		if got := e.outcome(other.signIn("opera", "nobody@example.org", "wrong guess", "")); got != "429 wait 4s" {
+			t.Errorf("the next wrong password after the wait: %s, want 429 wait 4s", got)
+		}
+		if got := e.outcome(other.signIn("opera", "ann@example.org", goodPassword, "")); got != "303 signed in" {
+			t.Errorf("the right password again: %s", got)
+		}
+		if n := e.metrics.get("sign_in:failure"); n != 102 {
+			t.Errorf("%d failures checked, want 102 (the attempt made too soon is not checked)", n)
+		}
+		// The address window ends: failures are free again.
+		e.clock.Advance(15 * time.Minute)
+		if got := e.outcome(other.signIn("opera", "someone@example.org", "wrong guess", "")); got != "400 failed" {
 			t.Errorf("after the address window: %s", got)
 		}
 	})

@@ -33,7 +33,7 @@ type verdict struct {
 func (h *SignIn) authenticate(r *http.Request, a attempt) (verdict, error) {
 	ctx, s := r.Context(), h.In(a.inst.ID)
 	g := &guard{s: s, policy: a.inst.Settings.Lockout, now: h.Site.now(), keys: keysFor(h.Site.ThrottleKey, a.inst, a.kind, a.email),
-		address: addressKey(a.address)}
+		address: addressKey(a.address), device: h.deviceThrottleKey(r, a)}
 	ref, err := g.check(ctx)
 	if err != nil {
 		return verdict{}, err
@@ -51,17 +51,22 @@ func (h *SignIn) authenticate(r *http.Request, a attempt) (verdict, error) {
 	if !ok {
 		return h.failed(r, s, g, a, acct)
 	}
-	if ref, err := g.lockedNow(ctx); err != nil || ref != nil { // a lock began while the password was checked
-		if err != nil {
+	if !g.exempt {
+		if ref, err := g.lockedNow(ctx); err != nil || ref != nil { // a lock began while the password was checked
+			if err != nil {
+				return verdict{}, err
+			}
+			return h.refused(ref), nil
+		}
+	}
+	cleared, err := g.succeed(ctx)
+	if err != nil {
+		return verdict{}, err
+	}
+	if cleared {
+		if err := clearFailures(ctx, s, acct); err != nil {
 			return verdict{}, err
 		}
-		return h.refused(ref), nil
-	}
-	if err := g.succeed(ctx); err != nil {
-		return verdict{}, err
-	}
-	if err := clearFailures(ctx, s, acct); err != nil {
-		return verdict{}, err
 	}
 	if v, refused := checkStatus(a, acct, h.Site.now()); refused {
 		h.metrics().SignIn(OutcomeRefused)
@@ -121,7 +126,12 @@ func (h *SignIn) refused(ref *refusal) verdict {
 		return lockedVerdict(ref.wait)
 	}
 	h.metrics().SignIn(OutcomeThrottled)
-	seconds := max(1, int(math.Ceil(ref.wait.Seconds())))
+	return waitVerdict(ref.wait)
+}
+
+// waitVerdict asks to wait before the next attempt.
+func waitVerdict(wait time.Duration) verdict {
+	seconds := max(1, int(math.Ceil(wait.Seconds())))
 	v := verdict{status: http.StatusTooManyRequests, field: "password", message: "signin.wait",
 		args: map[string]string{"seconds": strconv.Itoa(seconds)}, retryAfter: time.Duration(seconds) * time.Second}
 	if seconds == 1 {
@@ -142,16 +152,20 @@ func lockedVerdict(wait time.Duration) verdict {
 }
 
 // failed counts a wrong password (or unknown email) and answers with the
-// one message both get; the failure that locks answers with the lock.
+// one message both get; the failure that locks answers with the lock, and
+// a failure from an address past its limit with the wait before the
+// email's next attempt. An attempt a device cookie exempted is told only
+// that it failed: the lock is for the other browsers.
 //
 // Every write of a failure is one transaction, for a known account as for
 // an unknown email: both pay for one commit, so the time does not tell them
 // apart.
 func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acct *storage.Account) (verdict, error) {
 	var lock lockOutcome
+	var failures int
 	err := h.Tx.InTx(r.Context(), func(ctx context.Context) error {
-		failures, l, err := g.fail(ctx)
-		if lock = l; err != nil {
+		n, l, err := g.fail(ctx)
+		if failures, lock = n, l; err != nil {
 			return err
 		}
 		return h.recordFailure(ctx, r, s, a, acct, failures, lock == lockStarted)
@@ -166,9 +180,14 @@ func (h *SignIn) failed(r *http.Request, s SignInStore, g *guard, a attempt, acc
 			"address", a.address, "client_id", a.rt.clientID())
 	}
 	locked := lock != notLocked
-	h.Site.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked)
-	if locked {
+	h.Site.log().InfoContext(r.Context(), "sign-in failed", "institution", a.inst.Slug, "address", a.address, "locked", locked,
+		"device", g.exempt, "address_limited", g.overAddress)
+	switch {
+	case g.exempt:
+	case locked:
 		return lockedVerdict(a.inst.Settings.Lockout.LockDuration.Std()), nil
+	case g.overAddress:
+		return waitVerdict(g.delay(failures)), nil
 	}
 	return verdict{status: http.StatusBadRequest, field: "password", message: "signin.failed"}, nil
 }

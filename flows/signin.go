@@ -39,6 +39,9 @@ type SignIn struct {
 	Tx       storage.Transactor
 	Hasher   *password.Hasher
 	Metrics  Metrics // nil counts nothing
+	// DeviceKey signs the device cookies (devicecookie.go), derived from
+	// the master secret; empty: no device cookies.
+	DeviceKey []byte
 }
 
 // getLogin shows the sign-in form, pre-filled with the request's login_hint.
@@ -197,6 +200,7 @@ func (h *SignIn) advance(w http.ResponseWriter, r *http.Request, inst *storage.I
 		h.Site.fail(w, r, inst, err)
 		return
 	}
+	h.rememberDevice(w, inst, acct)
 	h.metrics().SignIn(OutcomeSuccess)
 	h.Site.log().InfoContext(r.Context(), "signed in", "institution", inst.Slug, "account", acct.ID, "client_id", rt.clientID())
 	redirect(w, r, rt.after(inst.Slug))

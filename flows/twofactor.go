@@ -183,6 +183,9 @@ func (h *TwoFactor) verify(ctx context.Context, inst *storage.Institution, acct 
 
 // checkTOTP checks a code of the account's secret and records its step.
 func (h *TwoFactor) checkTOTP(ctx context.Context, s TwoFactorStore, inst *storage.Institution, acct *storage.Account, code string) (bool, error) {
+	if len(acct.TOTPSecret) == 0 { // no secret yet (the enrolment form posted before its page was shown): no code matches
+		return false, nil
+	}
 	secret, err := h.secret(inst, acct)
 	if err != nil {
 		return false, err

@@ -62,7 +62,7 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 		In:          func(id string) flows.SiteStore { return store.In(id) },
 		Now:         f.clock.Now, Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	signIn := &flows.SignIn{Site: e.site, Sessions: e.sessions, In: func(id string) flows.SignInStore { return store.In(id) },
-		Tx: store, Hasher: f.hasher, Metrics: e.metrics}
+		Tx: store, Hasher: f.hasher, Metrics: e.metrics, DeviceKey: testDeviceKey}
 	h := &flows.Handlers{
 		Site:   e.site,
 		SignIn: signIn,
@@ -275,6 +275,9 @@ func (m *countingMetrics) get(k string) int {
 	defer m.mu.Unlock()
 	return m.counts[k]
 }
+
+// testDeviceKey signs the device cookies in tests.
+var testDeviceKey = []byte("device cookies key, 32 bytes ...")
 
 // testRecoveryKey is the key of the recovery codes' stored form in tests.
 var testRecoveryKey = []byte("recovery codes key, 32 bytes ...")

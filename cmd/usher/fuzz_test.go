@@ -267,13 +267,20 @@ func fzAuthorizeQuery() url.Values {
 // code mints an authorization code of the shop for fzEmail.
 func (u *fzUsher) code(tb testing.TB) string {
 	tb.Helper()
-	r := u.must(tb, fzRequest{method: http.MethodGet, path: "/institutions/demo/oauth2/authorize",
-		rawQuery: fzAuthorizeQuery().Encode(), header: http.Header{"Cookie": {u.session(tb).String()}}})
-	loc, err := url.Parse(r.header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		tb.Fatalf("authorize gave no code: %v", r)
+	for again := true; ; again = false {
+		r := u.must(tb, fzRequest{method: http.MethodGet, path: "/institutions/demo/oauth2/authorize",
+			rawQuery: fzAuthorizeQuery().Encode(), header: http.Header{"Cookie": {u.session(tb).String()}}})
+		loc, err := url.Parse(r.header.Get("Location"))
+		if err == nil && loc.Query().Get("code") != "" {
+			return loc.Query().Get("code")
+		}
+		if !again {
+			tb.Fatalf("authorize gave no code: %v", r)
+		}
+		u.mu.Lock()
+		u.cookie = nil // an input signed the session out: sign in again
+		u.mu.Unlock()
 	}
-	return loc.Query().Get("code")
 }
 
 // tokens mints a token response of the shop for fzEmail.

@@ -41,7 +41,7 @@ func (a *app) buildPages(pages *templates.Pages, catalog *templates.Catalog, has
 		metrics = a.metrics
 	}
 	signIn := &flows.SignIn{Site: site, Sessions: a.sessions, Tx: store, Hasher: hasher, Metrics: metrics,
-		In: func(id string) flows.SignInStore { return store.In(id) }}
+		DeviceKey: seal.Derive(master, "device-cookies", 32), In: func(id string) flows.SignInStore { return store.In(id) }}
 	a.pages = &flows.Handlers{
 		Site:   site,
 		SignIn: signIn,

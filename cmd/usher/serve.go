@@ -43,6 +43,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		demo.print(c.stdout, a.cfg.PublicURL)
 	}
 	m.CountStatements(a.store.Statements)
+	a.warnAtStart()
 	stopMail, err := a.startMail(ctx) // this replica's outbox worker
 	if err != nil {
 		return err
@@ -68,6 +69,16 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	go releaseMemoryWhenIdle(ctx, a.activity, memoryQuiet)
 	a.gc.start(c.env)
 	return serveUntilDone(ctx, a, ln, handler)
+}
+
+// warnAtStart logs what the configuration allows but should not be so in
+// production.
+func (a *app) warnAtStart() {
+	if a.cfg.SMTP.Host != "" && a.cfg.SMTP.TLS == configTLSOpportunistic {
+		a.log.Warn("smtp.tls is opportunistic: whoever is between Usher and the SMTP server can strip STARTTLS "+
+			"silently and read every email, reset and activation links included; set smtp.tls to starttls or tls",
+			"smtp_host", a.cfg.SMTP.Host)
+	}
 }
 
 // serveUntilDone serves until ctx ends, then shuts down gracefully: requests

@@ -15,9 +15,15 @@ import (
 // production and in the end-to-end tests.
 // demo, when set (--dev), adds the demo relying party at /demo/.
 func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
+	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
+	clientAddress := httpserver.ClientAddress(trusted)
+	warnings := httpserver.NewWarnings(a.log)
+	if len(trusted) == 0 {
+		clientAddress = httpserver.UntrustedForwarding(warnings)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz())
-	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log))
+	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log, warnings))
 	a.provider.Routes(mux)
 	a.pages.Routes(mux)
 	a.admin.Routes(mux)
@@ -25,10 +31,9 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 		newDemoRP(a.cfg.PublicURL, demo, a.pages.Site.Pages.Assets().URL("usher.css")).routes(mux)
 	}
 	https := strings.HasPrefix(a.cfg.PublicURL, "https://")
-	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
 	return httpserver.Chain(a.pages.Site.RouterErrors(mux),
 		a.activity.Count(isActivity),
-		httpserver.ClientAddress(trusted),
+		clientAddress, // without trusted proxies: the warning when X-Forwarded-For arrives anyway
 		httpserver.Observe(a.log, m),
 		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
 		httpserver.Recover(a.log),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,10 @@ type Config struct {
 	// allocates Params.Memory afresh (the argon2 package offers no reuse): a
 	// process can tune its memory management while it hashes.
 	Busy func(busy bool)
+	// Sleep pads a failed verification of a hash that is not current (a
+	// legacy scheme, weaker argon2id parameters) to the time of a current
+	// one; nil: a timer that ends early with ctx. Tests count its calls.
+	Sleep func(ctx context.Context, d time.Duration)
 }
 
 // A Hasher hashes passwords with argon2id and verifies them against hashes of
@@ -44,6 +49,10 @@ type Hasher struct {
 	busy    func(bool)
 	mu      sync.Mutex // serialises running and the calls of busy
 	running int
+	sleep   func(ctx context.Context, d time.Duration)
+	// current is how long a computation with params takes (nanoseconds,
+	// a moving average of the latest ones; 0 before the first).
+	current atomic.Int64
 }
 
 // NewHasher returns a Hasher configured by cfg. It refuses argon2id
@@ -67,12 +76,26 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	case cfg.MaxWait == 0:
 		cfg.MaxWait = defaultMaxWait
 	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
 	return &Hasher{
 		params:  cfg.Params,
 		slots:   make(chan struct{}, cfg.MaxConcurrent),
 		maxWait: cfg.MaxWait,
 		busy:    cfg.Busy,
+		sleep:   cfg.Sleep,
 	}, nil
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Hash returns the argon2id PHC string of password, with a fresh random salt.
@@ -91,7 +114,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
-	return newArgon2idHash(h.params, salt, password).String(), nil
+	start := time.Now()
+	hash := newArgon2idHash(h.params, salt, password)
+	h.measured(time.Since(start))
+	return hash.String(), nil
 }
 
 // Verify checks password against an encoded hash of any supported scheme:
@@ -99,6 +125,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // wrong password; rehash is true when ok and the hash is not argon2id with
 // h's current parameters (a legacy scheme, or other argon2id parameters):
 // the caller then stores Hash(password) on this sign-in.
+//
+// A wrong password for a hash that is not current takes at least the time
+// of a current verification (pad): timing does not tell which accounts
+// still have an old hash.
 //
 // An encoded hash that cannot be parsed, or whose cost parameters are out of
 // bounds, yields an error wrapping ErrMalformedHash. Verify returns the other
@@ -115,11 +145,59 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		return false, false, err
 	}
 	defer h.release()
+	start, current := time.Now(), h.isCurrent(stored)
 	ok, err = stored.matches(password)
-	if err != nil || !ok {
+	took := time.Since(start)
+	if current {
+		h.measured(took)
+	}
+	if err != nil {
 		return false, false, err
 	}
-	return true, !h.isCurrent(stored), nil
+	if !ok {
+		if !current {
+			h.pad(ctx, password, took)
+		}
+		return false, false, nil
+	}
+	return true, !current, nil
+}
+
+// pad makes a failed verification of a hash that is not current, which
+// took took, last as long as one of a current hash, so that the time of a
+// wrong password does not tell that the account has an old hash (such
+// accounts exist until they sign in). Before any current computation was
+// measured it runs one (and measures it); after, it sleeps the difference,
+// holding the slot as the computation would. A legacy verification slower
+// than a current one is left as it is.
+func (h *Hasher) pad(ctx context.Context, password string, took time.Duration) {
+	want := time.Duration(h.current.Load())
+	if want == 0 {
+		start := time.Now()
+		_, _ = h.dummy().matches(password) // argon2id's matches never fails
+		h.measured(time.Since(start))
+		return
+	}
+	if took < want {
+		h.sleep(ctx, want-took)
+	}
+}
+
+// measured counts the time of a computation with h's parameters in the
+// moving average of current (a weight of 1/8 to the newest).
+func (h *Hasher) measured(d time.Duration) {
+	old := h.current.Load()
+	if old == 0 {
+		h.current.Store(int64(d))
+		return
+	}
+	h.current.Store(old + (int64(d)-old)/8)
+}
+
+// dummy is an argon2id hash with h's parameters that no password matches
+// in practice (an all-zero key and salt).
+func (h *Hasher) dummy() *argon2idHash {
+	return &argon2idHash{params: h.params, salt: make([]byte, h.params.SaltLen), key: make([]byte, h.params.KeyLen)}
 }
 
 // VerifyDummy spends the same time as a Verify of an argon2id hash with h's
@@ -130,16 +208,13 @@ func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	if len(password) > MaxBytes {
 		return ErrTooLong
 	}
-	dummy := &argon2idHash{
-		params: h.params,
-		salt:   make([]byte, h.params.SaltLen),
-		key:    make([]byte, h.params.KeyLen),
-	}
 	if err := h.acquire(ctx); err != nil {
 		return err
 	}
 	defer h.release()
-	_, err := dummy.matches(password)
+	start := time.Now()
+	_, err := h.dummy().matches(password)
+	h.measured(time.Since(start))
 	return err
 }
 

@@ -15,6 +15,10 @@
 //		httpserver.LimitBody(maxBodyBytes),
 //	)
 //
+// Without trusted proxies, UntrustedForwarding takes ClientAddress's place:
+// it raises a warning (logged once, listed by Readyz) when X-Forwarded-For
+// arrives anyway.
+//
 // ClientAddress comes before everything that reads r.RemoteAddr: from
 // there on, r.RemoteAddr is the client's address (see ClientIP), and a
 // recovered panic is logged and measured as a 500 that still carries the

@@ -27,20 +27,26 @@ func Healthz() http.Handler {
 
 // Readyz is GET /readyz: 200 "ready\n" when c.Ready succeeds within 2 s,
 // else 503 "not ready\n"; the cause is logged at warn, never sent to the
-// client. It sends Cache-Control: no-store and Content-Type text/plain.
-func Readyz(c ReadinessChecker, log *slog.Logger) http.Handler {
-	return readyz(c, log, readyTimeout)
+// client. When ready, each warning raised (warnings, which may be nil)
+// follows on a line of its own, "warning: NAME\n", with the status still
+// 200. It sends Cache-Control: no-store and Content-Type text/plain.
+func Readyz(c ReadinessChecker, log *slog.Logger, warnings *Warnings) http.Handler {
+	return readyz(c, log, warnings, readyTimeout)
 }
 
 // readyz is Readyz with the readiness timeout as a parameter.
-func readyz(c ReadinessChecker, log *slog.Logger, timeout time.Duration) http.Handler {
+func readyz(c ReadinessChecker, log *slog.Logger, warnings *Warnings, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkReady(r.Context(), c, timeout); err != nil {
 			log.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("err", err.Error()))
 			writeHealth(w, http.StatusServiceUnavailable, "not ready\n")
 			return
 		}
-		writeHealth(w, http.StatusOK, "ready\n")
+		body := "ready\n"
+		for _, name := range warnings.List() {
+			body += "warning: " + name + "\n"
+		}
+		writeHealth(w, http.StatusOK, body)
 	})
 }
 

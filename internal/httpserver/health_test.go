@@ -57,7 +57,7 @@ func TestHealthz(t *testing.T) {
 
 func TestReadyzReady(t *testing.T) {
 	log, sink := testLogger()
-	wantHealth(t, get(Readyz(testChecker{}, log), "/readyz"), http.StatusOK, "ready\n")
+	wantHealth(t, get(Readyz(testChecker{}, log, nil), "/readyz"), http.StatusOK, "ready\n")
 	if sink.String() != "" {
 		t.Errorf("logged: %s", sink.String())
 	}
@@ -65,7 +65,7 @@ func TestReadyzReady(t *testing.T) {
 
 func TestReadyzFailing(t *testing.T) {
 	log, sink := testLogger()
-	rec := get(Readyz(testChecker{err: errors.New("migration 0007 not applied")}, log), "/readyz")
+	rec := get(Readyz(testChecker{err: errors.New("migration 0007 not applied")}, log, nil), "/readyz")
 	wantHealth(t, rec, http.StatusServiceUnavailable, "not ready\n")
 	if strings.Contains(rec.Body.String(), "migration") {
 		t.Errorf("cause sent to the client")
@@ -79,7 +79,7 @@ func TestReadyzFailing(t *testing.T) {
 func TestReadyzSlow(t *testing.T) {
 	for _, ignoreCtx := range []bool{false, true} {
 		log, sink := testLogger()
-		h := readyz(testChecker{delay: time.Second, ignoreCtx: ignoreCtx}, log, 20*time.Millisecond)
+		h := readyz(testChecker{delay: time.Second, ignoreCtx: ignoreCtx}, log, nil, 20*time.Millisecond)
 		start := time.Now()
 		wantHealth(t, get(h, "/readyz"), http.StatusServiceUnavailable, "not ready\n")
 		if d := time.Since(start); d > 500*time.Millisecond {
