@@ -174,7 +174,7 @@ func (ts *tenants) compose(t *tenant, hmacKey []byte) *fosite.Fosite {
 		OmitRedirectScopeParam:         true,
 	}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
+		CoreStrategy:               &tokenStrategy{HMACSHAStrategy: compose.NewOAuth2HMACStrategy(cfg), t: t},
 		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: t.keys.Signer(), Config: cfg},
 		Signer:                     t.keys.Signer(),
 	}
