@@ -75,7 +75,7 @@ func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) 
 // ValidateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, req fosite.Requester, token string) error {
 	if isJWT(token) {
-		_, err := s.t.verifyAccessToken(ctx, token)
+		_, err := s.t.verifyAccessToken(token)
 		return err
 	}
 	return s.HMACSHAStrategy.ValidateAccessToken(ctx, req, token)
@@ -89,8 +89,12 @@ func (t *tenant) signAccessToken(ctx context.Context, req fosite.Requester) (str
 		return "", "", fosite.ErrServerError.WithDebug("unexpected session type")
 	}
 	client := req.GetClient().(fositeClient).c
+	// By the provider's clock, which also judges the expiry at
+	// introspection (fosite set the session's by time.Now; expires_in is
+	// read from the session afterwards).
 	now := t.store.now().UTC()
-	exp := sess.expiry(fosite.AccessToken, now.Add(t.store.life.JWTAccess))
+	exp := now.Add(t.store.life.JWTAccess)
+	sess.SetExpiresAt(fosite.AccessToken, exp)
 	aud := []string(client.Audiences)
 	if len(aud) == 0 {
 		aud = []string{client.ID}
@@ -128,8 +132,8 @@ var errNotAccessToken = errors.New("not an access token of this institution")
 // verifyAccessToken verifies a JWT access token: signed by a published key
 // of the institution, typ at+jwt, its issuer, not expired by the provider's
 // clock. Any failure is fosite.ErrInactiveToken (wrapping the cause).
-func (t *tenant) verifyAccessToken(ctx context.Context, token string) (*jwt.Token, error) {
-	tok, err := t.keys.Signer().Decode(ctx, token)
+func (t *tenant) verifyAccessToken(token string) (*jwt.Token, error) {
+	tok, err := t.keys.VerifySignature(token)
 	if err != nil {
 		return nil, fosite.ErrInactiveToken.WithWrap(err)
 	}
@@ -153,7 +157,7 @@ func (t *tenant) introspectToken(ctx context.Context, token string, hint fosite.
 	if !isJWT(token) {
 		return t.oauth2.IntrospectToken(ctx, token, hint, sess)
 	}
-	tok, err := t.verifyAccessToken(ctx, token)
+	tok, err := t.verifyAccessToken(token)
 	if err != nil {
 		return "", nil, err
 	}
