@@ -61,7 +61,7 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, req fosite.Requ
 	if !selfContained(req) {
 		return s.HMACSHAStrategy.GenerateAccessToken(ctx, req)
 	}
-	return s.t.signAccessToken(ctx, req)
+	return s.t.signAccessToken(req)
 }
 
 // AccessTokenSignature implements oauth2.AccessTokenStrategy.
@@ -81,9 +81,24 @@ func (s *tokenStrategy) ValidateAccessToken(ctx context.Context, req fosite.Requ
 	return s.HMACSHAStrategy.ValidateAccessToken(ctx, req, token)
 }
 
+// accessClaims are the claims of a JWT access token (RFC 9068 §2.2).
+type accessClaims struct {
+	Issuer   string   `json:"iss"`
+	Subject  string   `json:"sub"`
+	Audience []string `json:"aud"`
+	ClientID string   `json:"client_id"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	JTI      string   `json:"jti"`
+	Scope    string   `json:"scope"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+	ACR      string   `json:"acr,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
+}
+
 // signAccessToken signs the JWT access token of req and returns it and its
 // signature.
-func (t *tenant) signAccessToken(ctx context.Context, req fosite.Requester) (string, string, error) {
+func (t *tenant) signAccessToken(req fosite.Requester) (string, string, error) {
 	sess, ok := req.GetSession().(*session)
 	if !ok {
 		return "", "", fosite.ErrServerError.WithDebug("unexpected session type")
@@ -95,27 +110,23 @@ func (t *tenant) signAccessToken(ctx context.Context, req fosite.Requester) (str
 	now := t.store.now().UTC()
 	exp := now.Add(t.store.life.JWTAccess)
 	sess.SetExpiresAt(fosite.AccessToken, exp)
-	aud := []string(client.Audiences)
-	if len(aud) == 0 {
-		aud = []string{client.ID}
+	c := accessClaims{Issuer: t.issuer, Subject: sess.Subject, Audience: client.Audiences, ClientID: client.ID,
+		IssuedAt: now.Unix(), Expiry: exp.Unix(), JTI: newJTI(), Scope: strings.Join(req.GetGrantedScopes(), " ")}
+	if len(c.Audience) == 0 {
+		c.Audience = []string{client.ID}
 	}
-	claims := jwt.MapClaims{
-		"iss": t.issuer, "sub": sess.Subject, "aud": aud, "client_id": client.ID,
-		"iat": now.Unix(), "exp": exp.Unix(), "jti": newJTI(), "scope": strings.Join(req.GetGrantedScopes(), " "),
+	if id := sess.Claims; !id.AuthTime.IsZero() {
+		c.AuthTime, c.ACR, c.AMR = id.AuthTime.Unix(), id.AuthenticationContextClassReference, id.AuthenticationMethodsReferences
 	}
-	if c := sess.Claims; !c.AuthTime.IsZero() {
-		claims["auth_time"] = c.AuthTime.Unix()
-		claims["acr"] = c.AuthenticationContextClassReference
-		claims["amr"] = c.AuthenticationMethodsReferences
-	}
-	key, err := t.keys.Current(client.IDTokenAlg)
+	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", "", err
 	}
-	// The signer signs with the current key of the algorithm of the key the
-	// header names.
-	header := &jwt.Headers{Extra: map[string]any{"typ": jwtAccessType, "kid": key.KeyID}}
-	return t.keys.Signer().Generate(ctx, claims, header)
+	token, err := t.keys.SignCompact(client.IDTokenAlg, jwtAccessType, payload)
+	if err != nil {
+		return "", "", err
+	}
+	return token, token[strings.LastIndexByte(token, '.')+1:], nil
 }
 
 // newJTI returns a fresh JWT ID: 128 random bits.
