@@ -331,3 +331,29 @@ func TestE2EAccessTokenOpaqueByDefault(t *testing.T) {
 		}
 	})
 }
+
+// The admin API takes a back end's JWT access token as it takes an opaque
+// one (the scopes it holds), and refuses an altered one, never with a 500.
+func TestE2EJWTAccessTokenAdminAPI(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.client(u.inst, provider.ClientSpec{Name: "Box office back end",
+			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"},
+			AccessTokenFormat: storage.AccessTokenJWT, IDTokenAlg: "ES256"})
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		tok := wantTokens(t, "client credentials", u.tokenRequest(t, id, secret,
+			url.Values{"grant_type": {"client_credentials"}, "scope": {"accounts:read"}})).str("access_token")
+		if strings.Count(tok, ".") != 2 {
+			t.Fatalf("not a JWT: %.20q", tok)
+		}
+		api := u.adminOf(u.inst, tok)
+		r := api.want("list accounts with the JWT", api.call(http.MethodGet, "/accounts", nil), http.StatusOK)
+		if !strings.Contains(r.raw, "ann@example.org") {
+			t.Errorf("the list does not show ann: %s", r.raw)
+		}
+		parts := strings.Split(tok, ".")
+		forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"x","scope":"accounts:write"}`)) + "." + parts[2]
+		bad := u.adminOf(u.inst, forged)
+		bad.want("an altered JWT", bad.call(http.MethodGet, "/accounts", nil), http.StatusUnauthorized)
+	})
+}
