@@ -13,6 +13,8 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/usher-idp/usher/provider/keys"
 )
 
 // JWT access tokens (RFC 9068), for the clients registered for them
@@ -122,7 +124,11 @@ func (t *tenant) signAccessToken(req fosite.Requester) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	token, err := t.keys.SignCompact(client.IDTokenAlg, jwtAccessType, payload)
+	alg := client.IDTokenAlg
+	if alg == "" {
+		alg = keys.RS256 // as for ID tokens
+	}
+	token, err := t.keys.SignCompact(alg, jwtAccessType, payload)
 	if err != nil {
 		return "", "", err
 	}
