@@ -27,7 +27,7 @@ func (p *Provider) Verify(ctx context.Context, inst *storage.Institution, token 
 		return nil, err
 	}
 	sess := newSession()
-	use, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	use, ar, err := t.introspectToken(ctx, token, fosite.AccessToken, sess)
 	if err != nil && rfcError(err).CodeField >= http.StatusInternalServerError {
 		return nil, err
 	}

@@ -40,8 +40,12 @@ type ClientSpec struct {
 	RequireTwoFactor       bool
 	Introspection          bool   // a resource server: may introspect any token of the institution
 	DisablePKCE            bool   // confidential clients that cannot send PKCE
-	IDTokenAlg             string // "": RS256
-	Secret                 string // "" generates one; only the demo set-up passes its own
+	IDTokenAlg             string // "": RS256; also the algorithm of its JWT access tokens
+	// AccessTokenFormat is storage.AccessTokenOpaque (""; the default) or
+	// storage.AccessTokenJWT (RFC 9068 JWT access tokens).
+	AccessTokenFormat string
+	Audiences         []string // resource servers (absolute URIs) its JWT access tokens name in "aud"
+	Secret            string   // "" generates one; only the demo set-up passes its own
 }
 
 var (
@@ -70,7 +74,7 @@ func newClient(spec ClientSpec) (*storage.Client, string, error) {
 		GrantTypes: spec.GrantTypes, Scopes: spec.Scopes, FirstParty: spec.FirstParty,
 		RequireTwoFactor: spec.RequireTwoFactor, RequirePKCE: spec.Public || !spec.DisablePKCE,
 		Introspection: spec.Introspection, PointOfSale: spec.PointOfSale, HomeURL: spec.HomeURL,
-		IDTokenAlg: spec.IDTokenAlg,
+		IDTokenAlg: spec.IDTokenAlg, AccessTokenFormat: spec.AccessTokenFormat, Audiences: spec.Audiences,
 	}
 	applyClientDefaults(c)
 	if err := validateClient(c, spec); err != nil {
@@ -102,6 +106,12 @@ func applyClientDefaults(c *storage.Client) {
 	}
 	if c.IDTokenAlg == "" {
 		c.IDTokenAlg = "RS256"
+	}
+	if c.AccessTokenFormat == "" {
+		c.AccessTokenFormat = storage.AccessTokenOpaque
+	}
+	if c.Audiences == nil {
+		c.Audiences = storage.List{}
 	}
 	if c.RedirectURIs == nil {
 		c.RedirectURIs = storage.List{}
@@ -152,6 +162,7 @@ func validateClient(c *storage.Client, spec ClientSpec) error {
 	if c.IDTokenAlg != "RS256" && c.IDTokenAlg != "ES256" {
 		add("ID token algorithm %q: use RS256 or ES256", c.IDTokenAlg)
 	}
+	p = append(p, accessTokenProblems(c)...)
 	if c.Public && (spec.DisablePKCE || c.Introspection) {
 		add("public client: PKCE is always required and it cannot introspect")
 	}
@@ -177,6 +188,25 @@ func grantProblems(c *storage.Client) []error {
 	}
 	if has(GrantClientCredentials) && c.Public {
 		p = append(p, errors.New("client_credentials grant: a public client has no credentials"))
+	}
+	return p
+}
+
+// accessTokenProblems checks the format of the client's access tokens and
+// their audiences: absolute URIs without fragment, for JWTs only (an opaque
+// token's audience is whoever introspects it).
+func accessTokenProblems(c *storage.Client) []error {
+	var p []error
+	if c.AccessTokenFormat != storage.AccessTokenOpaque && c.AccessTokenFormat != storage.AccessTokenJWT {
+		p = append(p, fmt.Errorf("access token format %q: use jwt or opaque", c.AccessTokenFormat))
+	}
+	if len(c.Audiences) > 0 && c.AccessTokenFormat != storage.AccessTokenJWT {
+		p = append(p, errors.New("audience: only a client with JWT access tokens names one"))
+	}
+	for _, a := range c.Audiences {
+		if u, err := url.Parse(a); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(a, "#") || len(a) > 512 {
+			p = append(p, fmt.Errorf("audience %q: use an absolute URI without fragment, such as https://api.example.org", a))
+		}
 	}
 	return p
 }

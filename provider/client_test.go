@@ -26,7 +26,8 @@ func TestNewClientDefaults(t *testing.T) {
 	if got := strings.Join(c.Scopes, " "); got != "openid email profile offline_access" {
 		t.Errorf("scopes = %q", got)
 	}
-	if c.AccountKind != storage.Customer || c.Public || c.FirstParty || !c.RequirePKCE || c.IDTokenAlg != "RS256" {
+	if c.AccountKind != storage.Customer || c.Public || c.FirstParty || !c.RequirePKCE || c.IDTokenAlg != "RS256" ||
+		c.AccessTokenFormat != storage.AccessTokenOpaque || len(c.Audiences) != 0 {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 	// 128 bits in hex: never mistaken for an option on a command line
@@ -76,6 +77,10 @@ func TestNewClientRefuses(t *testing.T) {
 		{"bad kind", ClientSpec{Name: "x", AccountKind: "admin", RedirectURIs: []string{"https://a.example/cb"}}, []string{"neither customer nor operator"}},
 		{"bad alg", ClientSpec{Name: "x", IDTokenAlg: "HS256", RedirectURIs: []string{"https://a.example/cb"}}, []string{"HS256"}},
 		{"bad scope", ClientSpec{Name: "x", Scopes: []string{"a b"}, RedirectURIs: []string{"https://a.example/cb"}}, []string{`scope "a b"`}},
+		{"bad access token format", ClientSpec{Name: "x", AccessTokenFormat: "JWT", RedirectURIs: []string{"https://a.example/cb"}}, []string{`access token format "JWT"`}},
+		{"audience of opaque tokens", ClientSpec{Name: "x", Audiences: []string{"https://api.example"}, RedirectURIs: []string{"https://a.example/cb"}}, []string{"only a client with JWT access tokens"}},
+		{"relative audience", ClientSpec{Name: "x", AccessTokenFormat: storage.AccessTokenJWT, Audiences: []string{"api"}, RedirectURIs: []string{"https://a.example/cb"}}, []string{`audience "api"`}},
+		{"audience with fragment", ClientSpec{Name: "x", AccessTokenFormat: storage.AccessTokenJWT, Audiences: []string{"https://api.example/#a"}, RedirectURIs: []string{"https://a.example/cb"}}, []string{"without fragment"}},
 		{"all at once", ClientSpec{RedirectURIs: []string{"ftp://x", "/y"}}, []string{"name: required", `"ftp://x"`, `"/y"`}},
 	}
 	for _, tt := range tests {

@@ -33,7 +33,7 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 		return
 	}
 	sess := newSession()
-	use, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.TokenType(r.PostForm.Get("token_type_hint")), sess)
+	use, ar, err := t.introspectToken(ctx, token, fosite.TokenType(r.PostForm.Get("token_type_hint")), sess)
 	if err != nil || !mayIntrospect(caller, ar) {
 		writeIntrospection(w, map[string]any{"active": false})
 		return
@@ -46,6 +46,9 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	if err != nil {
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not process the request.")
 		return
+	}
+	if sess.Username == "" && acct != nil {
+		sess.Username = acct.Email // a JWT access token does not carry it
 	}
 	writeIntrospection(w, introspection(t, use, ar, sess, heldScopes(acct, ar.GetGrantedScopes())))
 }
@@ -97,7 +100,11 @@ func writeIntrospection(w http.ResponseWriter, v map[string]any) {
 }
 
 // revoke serves RFC 7009 revocation: a client revokes its own tokens; the
-// whole grant ends (access and refresh tokens of the same request).
+// whole grant ends (access and refresh tokens of the same request). A JWT
+// access token cannot be revoked (RFC 7009 §2.2 allows it): it is stored
+// nowhere, and the answer is 200 as for any unknown token; revoking the
+// grant's refresh token ends the grant, and the JWT expires within minutes
+// (tokens.jwt_access_ttl).
 func revoke(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	err := t.oauth2.NewRevocationRequest(ctx, r)

@@ -59,6 +59,7 @@ type Config struct {
 type Lifespans struct {
 	Code         time.Duration // authorization code, default 5m
 	Access       time.Duration // access token, default 1h
+	JWTAccess    time.Duration // JWT access token (clients registered for them), default 5m
 	IDToken      time.Duration // ID token, default 1h
 	Refresh      time.Duration // refresh token, sliding, default 30 days
 	Grant        time.Duration // a grant's refresh tokens end this long after the sign-in, default 90 days
@@ -73,6 +74,7 @@ func (l Lifespans) withDefaults() Lifespans {
 	}
 	def(&l.Code, 5*time.Minute)
 	def(&l.Access, time.Hour)
+	def(&l.JWTAccess, 5*time.Minute)
 	def(&l.IDToken, time.Hour)
 	def(&l.Refresh, 30*24*time.Hour)
 	def(&l.Grant, 90*24*time.Hour)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 
 	"github.com/usher-idp/usher/internal/issuer"
@@ -25,16 +26,18 @@ var errNoInstitution = errors.New("no such institution")
 
 // tenant is one institution's provider, as built for one version of it.
 type tenant struct {
-	inst      *storage.Institution
-	issuer    string
-	oauth2    *fosite.Fosite
-	store     *fositeStore     // fosite's storage
-	records   InstitutionStore // the institution's records, for what fosite does not read
-	keys      *keys.Set
-	resumeKey []byte
-	discovery []byte // the discovery document, encoded once
-	jwks      []byte // the public keys, encoded once
-	checkedAt atomic.Int64
+	inst   *storage.Institution
+	issuer string
+	oauth2 *fosite.Fosite
+	// clientCredentials is oauth2's handler of the client credentials grant.
+	clientCredentials fosite.TokenEndpointHandler
+	store             *fositeStore     // fosite's storage
+	records           InstitutionStore // the institution's records, for what fosite does not read
+	keys              *keys.Set
+	resumeKey         []byte
+	discovery         []byte // the discovery document, encoded once
+	jwks              []byte // the public keys, encoded once
+	checkedAt         atomic.Int64
 }
 
 // tenants is the cache of the institutions' providers: each is built on
@@ -138,6 +141,11 @@ func (ts *tenants) build(ctx context.Context, inst *storage.Institution) (*tenan
 		store:     newFositeStore(records, ts.stores.Transactor, ts.life, ts.now, ts.successors),
 	}
 	t.oauth2 = ts.compose(t, seal.Derive(ts.master, "token-hmac/"+inst.ID, 32))
+	for _, h := range t.oauth2.Config.GetTokenEndpointHandlers(ctx) {
+		if cc, ok := h.(*oauth2.ClientCredentialsGrantHandler); ok {
+			t.clientCredentials = cc
+		}
+	}
 	if t.discovery, err = discoveryDocument(t); err != nil {
 		return nil, err
 	}
@@ -174,7 +182,7 @@ func (ts *tenants) compose(t *tenant, hmacKey []byte) *fosite.Fosite {
 		OmitRedirectScopeParam:         true,
 	}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
+		CoreStrategy:               &tokenStrategy{HMACSHAStrategy: compose.NewOAuth2HMACStrategy(cfg), t: t},
 		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: t.keys.Signer(), Config: cfg},
 		Signer:                     t.keys.Signer(),
 	}

@@ -68,7 +68,7 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 	}
 	var resp fosite.AccessResponder
 	if grant == "client_credentials" {
-		resp, err = t.oauth2.NewAccessResponse(ctx, ar) // one insert: no transaction needed
+		resp, err = t.clientCredentialsResponse(ctx, ar) // one insert (none for a JWT): no transaction needed
 	} else {
 		// One transaction for the whole response: a failure after the code
 		// was redeemed (say, while signing the ID token) must not burn the
@@ -93,6 +93,26 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 	}
 	h.metrics.TokenIssued(grant)
 	t.oauth2.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// clientCredentialsResponse is fosite's NewAccessResponse for the client
+// credentials grant, which only its handler answers, without asking each
+// other handler (each answers ErrUnknownRequest with a stack trace: a tenth
+// of what a JWT access token costs).
+func (t *tenant) clientCredentialsResponse(ctx context.Context, ar fosite.AccessRequester) (fosite.AccessResponder, error) {
+	if t.clientCredentials == nil {
+		return t.oauth2.NewAccessResponse(ctx, ar)
+	}
+	resp := fosite.NewAccessResponse()
+	ctx = context.WithValue(ctx, fosite.AccessRequestContextKey, ar)
+	ctx = context.WithValue(ctx, fosite.AccessResponseContextKey, resp)
+	if err := t.clientCredentials.PopulateTokenEndpointResponse(ctx, ar, resp); err != nil {
+		return nil, err
+	}
+	if resp.GetAccessToken() == "" || resp.GetTokenType() == "" {
+		return nil, fosite.ErrServerError.WithDebug("The client credentials handler set no access token.")
+	}
+	return resp, nil
 }
 
 // answerAgain gives a request presenting a refresh token rotated within the

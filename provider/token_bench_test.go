@@ -29,6 +29,7 @@ type benchProvider struct {
 	store        *sqlstore.Store
 	id, secret   string
 	introspector struct{ id, secret string }
+	jwt          map[string]struct{ id, secret string } // clients with JWT access tokens, by algorithm
 }
 
 func newBenchProvider(b *testing.B) *benchProvider {
@@ -63,6 +64,13 @@ func newBenchProvider(b *testing.B) *benchProvider {
 		GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}})
 	bp.introspector.id, bp.introspector.secret = register(provider.ClientSpec{Name: "Resource server",
 		GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, Introspection: true})
+	bp.jwt = map[string]struct{ id, secret string }{}
+	for _, alg := range []string{"ES256", "RS256"} {
+		id, secret := register(provider.ClientSpec{Name: "JWT back end " + alg, IDTokenAlg: alg,
+			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"},
+			AccessTokenFormat: storage.AccessTokenJWT, Audiences: []string{"https://api.example.org"}})
+		bp.jwt[alg] = struct{ id, secret string }{id, secret}
+	}
 	p, err := provider.New(provider.Config{PublicURL: "https://id.example.org",
 		MasterSecret: []byte(strings.Repeat("m", 32)), Institutions: store, Transactor: store,
 		In: func(id string) provider.InstitutionStore { return store.In(id) }, Sessions: nobody{}, Pages: noPages{}})
@@ -101,8 +109,11 @@ func (bp *benchProvider) post(path, id, secret string, form url.Values) *httptes
 }
 
 // token issues an access token by the client credentials grant.
-func (bp *benchProvider) token() string {
-	rec := bp.post("/oauth2/token", bp.id, bp.secret,
+func (bp *benchProvider) token() string { return bp.tokenOf(bp.id, bp.secret) }
+
+// tokenOf issues an access token to a client by the client credentials grant.
+func (bp *benchProvider) tokenOf(id, secret string) string {
+	rec := bp.post("/oauth2/token", id, secret,
 		url.Values{"grant_type": {"client_credentials"}, "scope": {"accounts:read"}})
 	if rec.Code != http.StatusOK {
 		panic("token endpoint answered " + rec.Result().Status + ": " + rec.Body.String())
@@ -132,6 +143,24 @@ func BenchmarkTokenClientCredentials(b *testing.B) {
 		bp.token()
 	}
 	bp.reportStatements(b, before)
+}
+
+// BenchmarkTokenClientCredentialsJWT issues JWT access tokens (RFC 9068):
+// the same without the INSERT (0 statements), with a signature instead.
+func BenchmarkTokenClientCredentialsJWT(b *testing.B) {
+	bp := newBenchProvider(b)
+	for _, alg := range []string{"ES256", "RS256"} {
+		c := bp.jwt[alg]
+		b.Run(alg, func(b *testing.B) {
+			bp.tokenOf(c.id, c.secret) // the client cached
+			b.ReportAllocs()
+			before := bp.store.Statements()
+			for b.Loop() {
+				bp.tokenOf(c.id, c.secret)
+			}
+			bp.reportStatements(b, before)
+		})
+	}
 }
 
 // BenchmarkIntrospect introspects an access token as a resource server.

@@ -28,7 +28,7 @@ func (h *userinfoHandler) serve(w http.ResponseWriter, r *http.Request, t *tenan
 	sess := newSession()
 	// The type is only a hint to fosite, which also accepts a refresh
 	// token: only an access token is a bearer token here.
-	use, ar, err := t.oauth2.IntrospectToken(ctx, token, fosite.AccessToken, sess)
+	use, ar, err := t.introspectToken(ctx, token, fosite.AccessToken, sess)
 	if err != nil || use != fosite.AccessToken {
 		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The access token is not valid.")
 		return

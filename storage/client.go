@@ -22,12 +22,20 @@ type Client struct {
 	RequirePKCE            bool        `db:"require_pkce"`  // always true for public clients
 	Introspection          bool        `db:"introspection"` // a resource server: may introspect any token of the institution
 	PointOfSale            bool        `db:"point_of_sale"`
-	HomeURL                string      `db:"home_url"`           // where a customer lands after activation or reset
-	InitiateLoginURI       string      `db:"initiate_login_uri"` // OIDC third-party-initiated login
-	IDTokenAlg             string      `db:"id_token_alg"`       // "RS256" or "ES256"
+	HomeURL                string      `db:"home_url"`            // where a customer lands after activation or reset
+	InitiateLoginURI       string      `db:"initiate_login_uri"`  // OIDC third-party-initiated login
+	IDTokenAlg             string      `db:"id_token_alg"`        // "RS256" or "ES256"; also signs its JWT access tokens
+	AccessTokenFormat      string      `db:"access_token_format"` // AccessTokenOpaque ("" reads as it) or AccessTokenJWT
+	Audiences              List        `db:"audiences"`           // what a JWT access token names in "aud"; none: the client's ID
 	CreatedAt              time.Time   `db:"created_at"`
 	UpdatedAt              time.Time   `db:"updated_at"`
 }
+
+// Formats of a client's access tokens.
+const (
+	AccessTokenOpaque = "opaque" // random; its grant is a row; the default
+	AccessTokenJWT    = "jwt"    // an RFC 9068 JWT, signed with the institution's keys
+)
 
 // ClientStore keeps an institution's clients. Every write raises the
 // institution's version, so caches of its clients (in every replica) renew.

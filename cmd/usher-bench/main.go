@@ -51,6 +51,9 @@ with many accounts and token rows (usher-bench seed -h).
 
 Scenarios:
   client-credentials  POST token, grant client_credentials
+  client-credentials-jwt
+                      the same for a client with JWT access tokens (RFC 9068,
+                      ES256): no database write; each token checked to be a JWT
   introspect          POST introspect of pre-issued access tokens (resource server)
   refresh             POST token, grant refresh_token, scope without openid; each
                       worker rotates its own refresh chain

@@ -20,7 +20,7 @@ type scenario interface {
 // scenarioNames lists the scenarios in the order "all" runs them.
 // password-login comes last: argon2id's memory stays in the server's RSS
 // for a while and would be counted in the next scenario's.
-var scenarioNames = []string{"client-credentials", "introspect", "refresh", "refresh-openid",
+var scenarioNames = []string{"client-credentials", "client-credentials-jwt", "introspect", "refresh", "refresh-openid",
 	"sso-code-flow", "userinfo", "discovery", "jwks", "forgot-known", "forgot-unknown", "reset-page",
 	"password-login"}
 
@@ -28,6 +28,8 @@ func newScenario(name string) scenario {
 	switch name {
 	case "client-credentials":
 		return &clientCredentials{}
+	case "client-credentials-jwt":
+		return &clientCredentials{jwt: true}
 	case "introspect":
 		return &introspect{}
 	case "refresh":
@@ -69,13 +71,21 @@ func expandScenarios(args []string) ([]string, error) {
 	return out, nil
 }
 
-// clientCredentials: a back end gets an access token.
-type clientCredentials struct{}
+// clientCredentials: a back end gets an access token; with jwt, a back end
+// registered for JWT access tokens, whose token must be a JWT.
+type clientCredentials struct{ jwt bool }
 
 func (*clientCredentials) prepare(context.Context, *env, int) error { return nil }
 
-func (*clientCredentials) op(_ context.Context, e *env, i int) error {
-	_, err := e.clientCredentials(e.raw[i])
+func (s *clientCredentials) op(_ context.Context, e *env, i int) error {
+	if !s.jwt {
+		_, err := e.clientCredentials(e.raw[i])
+		return err
+	}
+	tok, err := e.token(e.raw[i], e.jwtMachineAuth)
+	if err == nil && strings.Count(tok, ".") != 2 {
+		err = fmt.Errorf("client credentials of the JWT client: %.40q is not a JWT", tok)
+	}
 	return err
 }
 

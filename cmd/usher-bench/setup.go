@@ -38,23 +38,24 @@ type account struct{ id, email string }
 // env is everything the scenarios share: the server's URLs, the clients
 // and accounts made for this run, and the HTTP side.
 type env struct {
-	o         options
-	issuer    string // absolute
-	base      string // the issuer's path: /institutions/{slug}
-	slug      string
-	dialect   string
-	dbname    string // PostgreSQL: the database's name, to find its backends
-	transport *http.Transport
-	api       *http.Client // back channel: no cookies, no redirects
-	shop      client       // confidential, code + refresh, first party
-	machine   client       // client credentials
-	resource  client       // resource server: introspects any token
-	accounts  []account    // one per worker
-	browsers  []*browser   // one per worker, signed in as its account
-	verifier  *oidc.IDTokenVerifier
+	o          options
+	issuer     string // absolute
+	base       string // the issuer's path: /institutions/{slug}
+	slug       string
+	dialect    string
+	dbname     string // PostgreSQL: the database's name, to find its backends
+	transport  *http.Transport
+	api        *http.Client // back channel: no cookies, no redirects
+	shop       client       // confidential, code + refresh, first party
+	machine    client       // client credentials
+	jwtMachine client       // client credentials, JWT access tokens (ES256)
+	resource   client       // resource server: introspects any token
+	accounts   []account    // one per worker
+	browsers   []*browser   // one per worker, signed in as its account
+	verifier   *oidc.IDTokenVerifier
 	// client_secret_basic headers of the clients, computed once.
-	shopAuth, machineAuth, resourceAuth header
-	raw                                 []*rawClient // one per worker
+	shopAuth, machineAuth, resourceAuth, jwtMachineAuth header
+	raw                                                 []*rawClient // one per worker
 }
 
 // newRaw returns a raw client of the target (checked in setup).
@@ -107,6 +108,9 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 			FirstParty: true, IDTokenAlg: o.idTokenAlg, PointOfSale: true, HomeURL: "https://shop.example/"}},
 		{&e.machine, provider.ClientSpec{ID: "bench-machine-" + tag, Name: "Bench back end",
 			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}}},
+		{&e.jwtMachine, provider.ClientSpec{ID: "bench-jwt-" + tag, Name: "Bench back end (JWT access tokens)",
+			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, IDTokenAlg: keys.ES256,
+			AccessTokenFormat: storage.AccessTokenJWT, Audiences: []string{"https://api.bench.example"}}},
 		{&e.resource, provider.ClientSpec{ID: "bench-resource-" + tag, Name: "Bench resource server",
 			GrantTypes: []string{provider.GrantClientCredentials}, Scopes: []string{"accounts:read"}, Introspection: true}},
 	}
@@ -121,7 +125,8 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 	e.shopAuth = header{"Authorization", basicAuth(e.shop.id, e.shop.secret)}
 	e.machineAuth = header{"Authorization", basicAuth(e.machine.id, e.machine.secret)}
 	e.resourceAuth = header{"Authorization", basicAuth(e.resource.id, e.resource.secret)}
-	log("institution %s: created 3 clients; creating %d accounts (argon2id each)", slug, o.concurrency)
+	e.jwtMachineAuth = header{"Authorization", basicAuth(e.jwtMachine.id, e.jwtMachine.secret)}
+	log("institution %s: created 4 clients; creating %d accounts (argon2id each)", slug, o.concurrency)
 	if e.accounts, err = createAccounts(ctx, store, inst, tag, o.concurrency); err != nil {
 		return nil, err
 	}
@@ -265,8 +270,13 @@ var ccBody = []byte(url.Values{"grant_type": {"client_credentials"}, "scope": {"
 
 // clientCredentials gets an access token for the machine client.
 func (e *env) clientCredentials(c *rawClient) (string, error) {
+	return e.token(c, e.machineAuth)
+}
+
+// token gets a client credentials access token for the client of auth.
+func (e *env) token(c *rawClient, auth header) (string, error) {
 	path := e.base + "/oauth2/token"
-	a, err := c.do("POST", path, ccBody, formHeader, e.machineAuth)
+	a, err := c.do("POST", path, ccBody, formHeader, auth)
 	if err != nil {
 		return "", err
 	}

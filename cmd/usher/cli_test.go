@@ -325,3 +325,40 @@ func serveDevOnce(t *testing.T, env []string) string {
 	}
 	return out.String()
 }
+
+// client create --access-token-format jwt|opaque and --audience: stored and
+// shown by client list; opaque is the default; a bad format or audience, or
+// an audience for opaque tokens, is refused and creates nothing.
+func TestCLIClientAccessTokenFormat(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		tc := demoCLI(t, db)
+		cc := []string{"client", "create", "--institution", "demo", "--grant", "client_credentials", "--scope", "tickets:read"}
+		var jwtClient, plain map[string]string
+		tc.json(&jwtClient, append(cc, "--name", "API client", "--access-token-format", "jwt",
+			"--audience", "https://api.example.org", "--audience", "https://tickets.example.org", "--json")...)
+		tc.json(&plain, append(cc, "--name", "Back end", "--json")...)
+		tc.fails("access token format", "", append(cc, "--name", "Bad", "--access-token-format", "paseto")...)
+		tc.fails("only a client with JWT access tokens", "", append(cc, "--name", "Bad", "--audience", "https://api.example.org")...)
+		tc.fails("absolute URI", "", append(cc, "--name", "Bad", "--access-token-format", "jwt", "--audience", "api")...)
+
+		var list []clientJSON
+		tc.json(&list, "client", "list", "--institution", "demo", "--json")
+		if len(list) != 2 {
+			t.Fatalf("want the 2 valid clients, got %+v", list)
+		}
+		for _, c := range list {
+			switch c.ID {
+			case jwtClient["client_id"]:
+				mustEqualf(t, "format of the JWT client", c.AccessTokenFormat, "jwt")
+				mustEqualf(t, "audiences", c.Audiences, []string{"https://api.example.org", "https://tickets.example.org"})
+			case plain["client_id"]:
+				mustEqualf(t, "format by default", c.AccessTokenFormat, "opaque")
+				mustEqualf(t, "audiences by default", len(c.Audiences), 0)
+			}
+		}
+		out := tc.ok("", "client", "list", "--institution", "demo")
+		if !strings.Contains(out, "ACCESS TOKENS") || !strings.Contains(out, "jwt (aud https://api.example.org https://tickets.example.org)") {
+			t.Errorf("client list does not show the access token format:\n%s", out)
+		}
+	})
+}

@@ -15,7 +15,7 @@ import (
 func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	fs := newFlags("client create").withInstitution()
 	var spec provider.ClientSpec
-	var redirects, postLogout, grants stringList
+	var redirects, postLogout, grants, audiences stringList
 	fs.StringVar(&spec.Name, "name", "", "display name (required)")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -29,12 +29,14 @@ func (c *cli) clientCreate(ctx context.Context, args []string) error {
 	fs.BoolVar(&spec.RequireTwoFactor, "require-two-factor", false, "everyone signing in needs two-factor")
 	fs.BoolVar(&spec.Introspection, "introspection", false, "resource server: may introspect every token of the institution")
 	fs.BoolVar(&spec.DisablePKCE, "no-pkce", false, "do not require PKCE (confidential clients that cannot send it)")
-	fs.StringVar(&spec.IDTokenAlg, "id-token-alg", "RS256", "ID token signature: RS256 or ES256")
+	fs.StringVar(&spec.IDTokenAlg, "id-token-alg", "RS256", "ID token (and JWT access token) signature: RS256 or ES256")
+	fs.StringVar(&spec.AccessTokenFormat, "access-token-format", "opaque", "access tokens: opaque, or jwt (RFC 9068, verified by resource servers against the JWKS)")
+	fs.Var(&audiences, "audience", "resource server URI a JWT access token names in aud (repeatable; default: the client ID)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := fs.parse(args, 0); err != nil {
 		return err
 	}
-	spec.RedirectURIs, spec.PostLogoutRedirectURIs = redirects, postLogout
+	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.Audiences = redirects, postLogout, audiences
 	spec.AccountKind = storage.AccountKind(*accounts)
 	if len(grants) > 0 {
 		spec.GrantTypes = grants
@@ -88,6 +90,8 @@ type clientJSON struct {
 	RequirePKCE            bool     `json:"require_pkce"`
 	Introspection          bool     `json:"introspection"`
 	IDTokenAlg             string   `json:"id_token_alg"`
+	AccessTokenFormat      string   `json:"access_token_format"`
+	Audiences              []string `json:"audiences"`
 }
 
 // usher client list --institution SLUG [--json]
@@ -100,19 +104,32 @@ func (c *cli) clientList(ctx context.Context, args []string) error {
 func toClientJSON(cl *storage.Client) clientJSON {
 	return clientJSON{cl.ID, cl.Name, cl.Public, string(cl.AccountKind), cl.RedirectURIs,
 		cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.Scopes, cl.FirstParty, cl.PointOfSale, cl.HomeURL,
-		cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg}
+		cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg, accessTokenFormat(cl), cl.Audiences}
 }
 
 // printClients prints the clients as JSON or as a table.
 func printClients(c *cli, list []storage.Client, asJSON bool) error {
-	header := []any{"CLIENT_ID", "NAME", "TYPE", "ACCOUNTS", "GRANTS", "REDIRECT URIS"}
+	header := []any{"CLIENT_ID", "NAME", "TYPE", "ACCOUNTS", "GRANTS", "ACCESS TOKENS", "REDIRECT URIS"}
 	return printList(c.stdout, asJSON, list, toClientJSON, header, func(cl *storage.Client) []any {
 		kind := "confidential"
 		if cl.Public {
 			kind = "public"
 		}
-		return []any{cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), strings.Join(cl.RedirectURIs, " ")}
+		tokens := accessTokenFormat(cl)
+		if len(cl.Audiences) > 0 {
+			tokens += " (aud " + strings.Join(cl.Audiences, " ") + ")"
+		}
+		return []any{cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), tokens, strings.Join(cl.RedirectURIs, " ")}
 	})
+}
+
+// accessTokenFormat is the format of the client's access tokens, "opaque"
+// for a record that names none.
+func accessTokenFormat(cl *storage.Client) string {
+	if cl.AccessTokenFormat == "" {
+		return storage.AccessTokenOpaque
+	}
+	return cl.AccessTokenFormat
 }
 
 // usher client delete --institution SLUG CLIENT_ID

@@ -137,7 +137,8 @@ func configDefaults(dev bool) Config {
 		Outbox:  configDefaultOutbox(),
 		Metrics: ConfigMetrics{Listen: configDefaultMetricsListen},
 		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
-		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
+		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), JWTAccessTTL: configDuration(5 * time.Minute),
+			IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),
 			GrantTTL: configDuration(90 * 24 * time.Hour)},
 	}

@@ -70,6 +70,7 @@ func TestConfigExampleLoads(t *testing.T) {
 		{"keys.rotate_every", c.Keys.RotateEvery.String(), "2160h0m0s"},
 		{"tokens.refresh_grace", c.Tokens.RefreshGrace.String(), "15s"},
 		{"tokens.grant_ttl", c.Tokens.GrantTTL.String(), "2160h0m0s"},
+		{"tokens.jwt_access_ttl", c.Tokens.JWTAccessTTL.String(), "5m0s"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -151,13 +152,13 @@ func TestConfigKeys(t *testing.T) {
 	}
 	for _, want := range []string{"USHER_LISTEN", "USHER_PUBLIC_URL", "USHER_DATABASE_URL", "USHER_SECRET",
 		"USHER_SECRET_FILE", "USHER_SMTP_HOST", "USHER_SMTP_RETRY_FOR", "USHER_LOG_FORMAT", "USHER_JANITOR_INTERVAL",
-		"USHER_KEYS_ROTATE_EVERY", "USHER_TOKENS_REFRESH_GRACE"} {
+		"USHER_KEYS_ROTATE_EVERY", "USHER_TOKENS_REFRESH_GRACE", "USHER_TOKENS_JWT_ACCESS_TTL"} {
 		if _, ok := seen[want]; !ok {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 26 {
-		t.Errorf("got %d keys, want 26: %v", len(keys), seen)
+	if len(keys) != 27 {
+		t.Errorf("got %d keys, want 27: %v", len(keys), seen)
 	}
 }
 
@@ -207,6 +208,7 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 		"keys.rotate_every":        {"720h", "720h0m0s"},
 		"trusted_proxies":          {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
 		"tokens.access_ttl":        {"15m", "15m0s"},
+		"tokens.jwt_access_ttl":    {"2m", "2m0s"},
 		"tokens.id_token_ttl":      {"30m", "30m0s"},
 		"tokens.refresh_ttl":       {"24h", "24h0m0s"},
 		"tokens.refresh_grace":     {"0s", "0s"},
@@ -499,7 +501,8 @@ func TestConfigDefaults(t *testing.T) {
 				Outbox:  ConfigOutbox{Retention: configDuration(30 * 24 * time.Hour)},
 				Metrics: ConfigMetrics{Listen: "127.0.0.1:9464"},
 				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
-				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), IDTokenTTL: configDuration(time.Hour),
+				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), JWTAccessTTL: configDuration(5 * time.Minute),
+					IDTokenTTL: configDuration(time.Hour),
 					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),
 					GrantTTL: configDuration(90 * 24 * time.Hour)},
 			}

@@ -9,7 +9,8 @@ import (
 
 const clientColumns = `id, institution_id, name, secret_hash, public, account_kind, redirect_uris,
 	post_logout_redirect_uris, grant_types, scopes, first_party, require_two_factor, require_pkce,
-	introspection, point_of_sale, home_url, initiate_login_uri, id_token_alg, created_at, updated_at`
+	introspection, point_of_sale, home_url, initiate_login_uri, id_token_alg, access_token_format, audiences,
+	created_at, updated_at`
 
 // CreateClient implements storage.ClientStore.
 func (s *scoped) CreateClient(ctx context.Context, c *storage.Client) error {
@@ -20,10 +21,11 @@ func (s *scoped) CreateClient(ctx context.Context, c *storage.Client) error {
 	c.InstitutionID, c.CreatedAt, c.UpdatedAt = s.inst, now, now
 	return s.atomic(ctx, func(ctx context.Context) error {
 		err := s.insert(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.InstitutionID, c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs,
 			c.PostLogoutRedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE,
-			c.Introspection, c.PointOfSale, c.HomeURL, c.InitiateLoginURI, c.IDTokenAlg, c.CreatedAt, c.UpdatedAt)
+			c.Introspection, c.PointOfSale, c.HomeURL, c.InitiateLoginURI, c.IDTokenAlg, c.AccessTokenFormat, c.Audiences,
+			c.CreatedAt, c.UpdatedAt)
 		if err != nil {
 			return fmt.Errorf("create client: %w", err)
 		}
@@ -56,11 +58,11 @@ func (s *scoped) UpdateClient(ctx context.Context, c *storage.Client) error {
 		err := s.updateOne(ctx, "update client", `UPDATE clients SET name = ?, secret_hash = ?, public = ?,
 		account_kind = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
 		first_party = ?, require_two_factor = ?, require_pkce = ?, introspection = ?, point_of_sale = ?,
-		home_url = ?, initiate_login_uri = ?, id_token_alg = ?, updated_at = ?
+		home_url = ?, initiate_login_uri = ?, id_token_alg = ?, access_token_format = ?, audiences = ?, updated_at = ?
 		WHERE institution_id = ? AND id = ?`,
 			c.Name, c.SecretHash, c.Public, c.AccountKind, c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes,
 			c.Scopes, c.FirstParty, c.RequireTwoFactor, c.RequirePKCE, c.Introspection, c.PointOfSale, c.HomeURL,
-			c.InitiateLoginURI, c.IDTokenAlg, now, s.inst, c.ID)
+			c.InitiateLoginURI, c.IDTokenAlg, c.AccessTokenFormat, c.Audiences, now, s.inst, c.ID)
 		if err != nil {
 			return err
 		}

@@ -146,3 +146,28 @@ func TestMigrate0008OnData(t *testing.T) {
 		}
 	})
 }
+
+// Migration 0009 gives the clients already there opaque access tokens and
+// no audiences: nothing changes for them.
+func TestMigrate0009OnData(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		ctx := t.Context()
+		raw, s, inst := olderDatabase(t, db, 8)
+		if _, err := raw.ExecContext(ctx, `INSERT INTO clients (institution_id, id, name, secret_hash, public,
+			account_kind, redirect_uris, post_logout_redirect_uris, grant_types, scopes, first_party,
+			require_two_factor, require_pkce, introspection, point_of_sale, home_url, initiate_login_uri,
+			id_token_alg, created_at, updated_at)
+			VALUES ($1, 'shop', 'Shop', 'sha256$x', FALSE, 'customer', '[]', '[]', '["client_credentials"]', '[]',
+			FALSE, FALSE, TRUE, FALSE, FALSE, '', '', 'RS256', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`, inst.ID); err != nil {
+			t.Fatal(err)
+		}
+		applied, err := s.Migrate(ctx)
+		if err != nil || !slices.Contains(applied, "0009_client_access_token_format") {
+			t.Fatalf("migrate: %v, %v", applied, err)
+		}
+		c, err := s.In(inst.ID).GetClient(ctx, "shop")
+		if err != nil || c.AccessTokenFormat != storage.AccessTokenOpaque || len(c.Audiences) != 0 {
+			t.Fatalf("a client from before 0009: %+v, %v", c, err)
+		}
+	})
+}

@@ -90,6 +90,8 @@ func fullClient(id string) *storage.Client {
 		HomeURL:                "https://shop.example/",
 		InitiateLoginURI:       "https://shop.example/login",
 		IDTokenAlg:             "ES256",
+		AccessTokenFormat:      storage.AccessTokenJWT,
+		Audiences:              storage.List{"https://api.shop.example", "https://tickets.example"},
 	}
 }
 
