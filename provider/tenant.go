@@ -81,10 +81,16 @@ func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errNoInstitution
 	}
+	if errors.Is(err, storage.ErrUnavailable) && t != nil {
+		return t, nil // the last loaded copy, while the database does not answer
+	}
 	if err != nil {
 		return nil, err
 	}
 	built, err := ts.build(ctx, inst)
+	if errors.Is(err, storage.ErrUnavailable) && t != nil {
+		return t, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build provider of %s: %w", slug, err)
 	}
@@ -95,16 +101,24 @@ func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
 }
 
 // current reports whether t is the institution's current version, reading
-// the version stamp at most once per versionCheck.
+// the version stamp at most once per versionCheck. While the database does
+// not answer, t is kept (its discovery document and keys are served as
+// last loaded), and the stamp is read again a versionCheck later: the
+// requests meanwhile do not each wait for the database's deadline.
 func (ts *tenants) current(ctx context.Context, t *tenant) bool {
 	now := ts.now()
 	if reload := t.keys.ReloadAt(); !reload.IsZero() && !now.Before(reload) {
 		return false // a retired key stops being published: rebuild without it
 	}
-	if now.Sub(time.Unix(0, t.checkedAt.Load())) < ts.versionCheck {
+	checked := t.checkedAt.Load()
+	if now.Sub(time.Unix(0, checked)) < ts.versionCheck {
 		return true
 	}
 	v, err := ts.stores.InstitutionVersion(ctx, t.inst.ID)
+	if errors.Is(err, storage.ErrUnavailable) {
+		t.checkedAt.CompareAndSwap(checked, now.UnixNano())
+		return true
+	}
 	if err != nil || v != t.inst.Version {
 		return false
 	}

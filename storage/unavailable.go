@@ -74,3 +74,10 @@ func (n *OutageNote) Err() error {
 	}
 	return nil
 }
+
+// NotedUnavailable returns the unavailability the note of ctx recorded, or
+// nil (also when ctx carries no note).
+func NotedUnavailable(ctx context.Context) error {
+	n, _ := ctx.Value(outageNoteKey{}).(*OutageNote)
+	return n.Err()
+}
