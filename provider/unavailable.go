@@ -16,11 +16,11 @@ import (
 // Retry-After, never with a protocol error that tells the client to give
 // up. The outage itself is logged by the store, once, not per request.
 
-// unavailable reports whether err, or a storage call of the request whose
-// error fosite turned into another one (or dropped), says that the
-// database did not answer.
+// unavailable reports whether err, a failure, comes of a database that did
+// not answer: err says so, or a storage call of the request did (fosite
+// turns the errors of its storage into its own, or drops them).
 func unavailable(ctx context.Context, err error) bool {
-	return errors.Is(err, storage.ErrUnavailable) || storage.NotedUnavailable(ctx) != nil
+	return err != nil && (errors.Is(err, storage.ErrUnavailable) || storage.NotedUnavailable(ctx) != nil)
 }
 
 // errTemporarilyUnavailable is the RFC 6749 §4.1.2.1 error of an
