@@ -56,8 +56,12 @@ type WorkerConfig struct {
 	// temporarily is still tried; then it is marked failed. 0 gives up at
 	// the first failure.
 	RetryFor time.Duration
-	// Timeout is the sender's timeout: it sizes the lease of a batch.
-	Timeout      time.Duration
+	// Timeout is the sender's timeout.
+	Timeout time.Duration
+	// Lease is how long a claim on an email lasts unless the worker renews
+	// it (every third of it, while it sends); 0 means DefaultLease. It is
+	// how long other replicas wait for the emails of a worker that died.
+	Lease        time.Duration
 	Batch        int           // emails claimed at once; 0 means DefaultBatch
 	PollInterval time.Duration // 0 means DefaultPollInterval
 	// Wake, when it receives, makes the worker look for due emails at once
@@ -72,8 +76,10 @@ type WorkerConfig struct {
 }
 
 // Worker delivers the outbox: run one per replica. Claims are leased, so
-// workers of several replicas never send the same email, and the emails of
-// a worker that dies are taken over when their lease ends.
+// workers of several replicas never send the same email; the leases are
+// short and renewed while the worker sends (heartbeat.go), so the emails of
+// a worker that dies are taken over seconds later. At most the message in
+// flight when it died is delivered twice, with the same Message-ID.
 type Worker struct {
 	cfg   WorkerConfig
 	lease time.Duration
@@ -108,11 +114,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Jitter == nil {
 		cfg.Jitter = rand.Float64
 	}
-	// A batch never outlives its lease: it connects at most once per message
-	// and stops (releasing the rest) when what is left of the lease is too
-	// short for one more connection and message.
-	lease := time.Duration(connectTimeouts+messageTimeouts*cfg.Batch)*cfg.Timeout + time.Minute
-	return &Worker{cfg: cfg, lease: lease}, nil
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	return &Worker{cfg: cfg, lease: cfg.Lease}, nil
 }
 
 // Run delivers due emails until ctx ends. A batch in progress stops at the
@@ -155,7 +160,8 @@ type BatchResult struct {
 	Sent        int
 	Retried     int  // temporary failures, to be tried again
 	Failed      int  // permanent failures, or retried for too long
-	Released    int  // given back unsent (the worker is stopping, or the lease is ending)
+	Released    int  // given back unsent (the worker is stopping)
+	Lost        int  // left unsent: the claim was taken over, or could not be renewed in time
 	Unreachable bool // the server could not be reached
 }
 
@@ -172,7 +178,8 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	if len(batch) == 0 {
 		return res, nil
 	}
-	started := time.Now()
+	hb := w.beat(ctx, batch)
+	defer hb.end()
 	session := w.cfg.Sender.Open()
 	defer func() {
 		if err := session.Close(); err != nil {
@@ -182,9 +189,14 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	replyTo := map[string]string{}
 	for i := range batch {
 		e := &batch[i]
-		if ctx.Err() != nil || time.Since(started)+time.Duration(connectTimeouts+messageTimeouts)*w.cfg.Timeout > w.lease-time.Minute/2 {
+		if ctx.Err() != nil {
 			res.Released += w.release(ctx, batch[i:])
 			break
+		}
+		if !hb.holds(e.ID) {
+			res.Lost++ // another worker has it, or will have it before this one is done
+			hb.finished(e.ID)
+			continue
 		}
 		err := w.send(ctx, session, e, replyTo)
 		var unreachable *ConnectError
@@ -196,10 +208,12 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 			}
 			for j := i; j < len(batch); j++ {
 				w.count(&res, w.record(ctx, &batch[j], err))
+				hb.finished(batch[j].ID)
 			}
 			break
 		}
 		w.count(&res, w.record(ctx, e, err))
+		hb.finished(e.ID)
 	}
 	return res, nil
 }
