@@ -84,6 +84,9 @@ func TestE2EDatabaseDown(t *testing.T) {
 	if !strings.Contains(metrics, `usher_http_requests_total{code="503",route="POST /institutions/{slug}/oauth2/token"} 20`) {
 		t.Errorf("the metrics do not count the token endpoint's 20 answers 503:\n%s", grepLines(metrics, "oauth2/token"))
 	}
+	if !strings.Contains(metrics, `usher_http_requests_total{code="503",route="GET /institutions/{slug}/oauth2/authorize"} 1`) {
+		t.Errorf("the metrics do not count the redirect with temporarily_unavailable as an error:\n%s", grepLines(metrics, "authorize"))
+	}
 
 	if err := proxy.Resume(); err != nil {
 		t.Fatal(err)
