@@ -1,7 +1,10 @@
 package mail_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,4 +146,45 @@ func TestLeaseRenewedWhileSending(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An SMTP server down while emails wait is logged once when the worker
+// first fails to reach it and once when it is back, not once per email and
+// attempt; every email is still delivered once.
+func TestSMTPDownLoggedOnce(t *testing.T) {
+	e := sqlite(t)
+	addr := mailtest.FreeAddr(t)
+	const n = 20
+	for i := range n {
+		e.queue(anyone(i))
+	}
+	var logs bytes.Buffer
+	w := e.worker(smtpTo(t, addr, umail.TLSNone, nil, "", ""), func(c *umail.WorkerConfig) {
+		c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		c.Batch = n
+	})
+	e.once(w, umail.BatchResult{Claimed: n, Retried: n, Unreachable: true})
+	for range 5 {
+		e.clock.Advance(time.Hour)
+		if res, err := w.RunOnce(e.ctx); err != nil || res.Retried != n {
+			t.Fatalf("while down: %+v, %v", res, err)
+		}
+	}
+	during := strings.Count(logs.String(), "\n")
+	srv := mailtest.Start(t, mailtest.Options{Addr: addr})
+	e.clock.Advance(time.Hour)
+	e.once(w, umail.BatchResult{Claimed: n, Sent: n})
+	text := logs.String()
+	if c := strings.Count(text, `msg="smtp unavailable"`); c != 1 {
+		t.Errorf("the outage start was logged %d times, want once:\n%s", c, text)
+	}
+	if c := strings.Count(text, `msg="smtp available again"`); c != 1 {
+		t.Errorf("the outage end was logged %d times, want once:\n%s", c, text)
+	}
+	if during > 2 {
+		t.Errorf("%d failed attempts wrote %d log lines, want a few:\n%s", 6*n, during, text)
+	}
+	if got := len(srv.Messages()); got != n {
+		t.Errorf("%d messages delivered, want %d", got, n)
+	}
 }

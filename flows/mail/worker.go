@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/seal"
 )
@@ -83,6 +84,7 @@ type WorkerConfig struct {
 type Worker struct {
 	cfg   WorkerConfig
 	lease time.Duration
+	smtp  *outage.Log // the SMTP server unreachable: logged once, not per email
 }
 
 // NewWorker checks cfg and returns a worker with its zero fields defaulted.
@@ -117,7 +119,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
 	}
-	return &Worker{cfg: cfg, lease: cfg.Lease}, nil
+	return &Worker{cfg: cfg, lease: cfg.Lease, smtp: outage.New(cfg.Log, "smtp", 0, nil)}, nil
 }
 
 // Run delivers due emails until ctx ends. A batch in progress stops at the
@@ -131,7 +133,7 @@ func (w *Worker) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, storage.ErrUnavailable) { // an outage is logged by the store, once
 			w.cfg.Log.Error("outbox: claiming emails failed", "error", err)
 		}
 		if err == nil && res.Claimed == w.cfg.Batch && !res.Unreachable {
@@ -281,7 +283,12 @@ func (w *Worker) record(ctx context.Context, e *storage.OutboxEmail, err error) 
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	log := w.cfg.Log.With("email", e.ID, "class", e.Class, "attempt", e.Attempts)
+	var unreachable *ConnectError
+	if errors.As(err, &unreachable) {
+		w.smtp.Failed("server unreachable", err)
+	}
 	if err == nil {
+		w.smtp.OK()
 		w.cfg.Metrics.EmailSent(e.Class)
 		w.mark(mctx, log, "sent", func() error { return w.cfg.Queue.MarkEmailSent(mctx, e.ID) })
 		log.Info("email sent")
@@ -307,7 +314,11 @@ func (w *Worker) record(ctx context.Context, e *storage.OutboxEmail, err error) 
 		next = deadline // one last attempt when the time is up
 	}
 	w.mark(mctx, log, "retried", func() error { return w.cfg.Queue.MarkEmailRetry(mctx, e.ID, next, reason) })
-	log.Warn("email delivery failed; it will be retried", "error", reason, "next_attempt", next)
+	level := slog.LevelWarn
+	if unreachable != nil {
+		level = slog.LevelDebug // the outage is logged once (w.smtp)
+	}
+	log.Log(mctx, level, "email delivery failed; it will be retried", "error", reason, "next_attempt", next)
 	return outcomeRetried
 }
 
