@@ -100,11 +100,15 @@ func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
 	return built, nil
 }
 
+// versionCheckTimeout bounds the reading of a version stamp: when the
+// database does not answer, the request goes on with the cached provider
+// (discovery and keys as last loaded) after at most this wait.
+const versionCheckTimeout = 500 * time.Millisecond
+
 // current reports whether t is the institution's current version, reading
-// the version stamp at most once per versionCheck. While the database does
-// not answer, t is kept (its discovery document and keys are served as
-// last loaded), and the stamp is read again a versionCheck later: the
-// requests meanwhile do not each wait for the database's deadline.
+// the version stamp at most once per versionCheck, by one request at a
+// time (the others meanwhile use t). While the database does not answer, t
+// is kept, and the stamp is read again a versionCheck later.
 func (ts *tenants) current(ctx context.Context, t *tenant) bool {
 	now := ts.now()
 	if reload := t.keys.ReloadAt(); !reload.IsZero() && !now.Before(reload) {
@@ -114,16 +118,17 @@ func (ts *tenants) current(ctx context.Context, t *tenant) bool {
 	if now.Sub(time.Unix(0, checked)) < ts.versionCheck {
 		return true
 	}
+	if !t.checkedAt.CompareAndSwap(checked, now.UnixNano()) {
+		return true // another request is reading the stamp
+	}
+	ctx, cancel := context.WithTimeout(ctx, versionCheckTimeout)
+	defer cancel()
+	ctx, _ = storage.WithOutageNote(ctx) // a stamp unread is not the request's failure
 	v, err := ts.stores.InstitutionVersion(ctx, t.inst.ID)
 	if errors.Is(err, storage.ErrUnavailable) {
-		t.checkedAt.CompareAndSwap(checked, now.UnixNano())
 		return true
 	}
-	if err != nil || v != t.inst.Version {
-		return false
-	}
-	t.checkedAt.Store(now.UnixNano())
-	return true
+	return err == nil && v == t.inst.Version
 }
 
 // build makes an institution's provider: its keys (created on first use),

@@ -195,6 +195,9 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if !textOK(args) {
 		return nil, storage.ErrInvalidText
 	}
+	if err := failFast(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := s.deadline(ctx, query)
 	defer cancel()
 	args = normArgs(args)
@@ -243,6 +246,9 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return s.readInvalid(query)
 	}
+	if err := failFast(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := s.deadline(ctx, query)
 	defer cancel()
 	args = normArgs(args)
@@ -268,6 +274,9 @@ func (s *Store) all(ctx context.Context, dest any, query string, args ...any) er
 			return err
 		}
 		return nil // nothing stored matches such text: an empty list
+	}
+	if err := failFast(ctx); err != nil {
+		return err
 	}
 	ctx, cancel := s.deadline(ctx, query)
 	defer cancel()

@@ -44,6 +44,9 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if outer := s.txFrom(ctx); outer != nil {
 		return context.WithValue(ctx, txKey{}, &txScope{store: s, root: outer.root, nested: true}), nil
 	}
+	if err := failFast(ctx); err != nil {
+		return ctx, fmt.Errorf("begin transaction: %w", err)
+	}
 	unlock, err := s.writer.lock(ctx)
 	if err != nil {
 		return ctx, fmt.Errorf("begin transaction: %w", err)

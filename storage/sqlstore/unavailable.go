@@ -127,6 +127,13 @@ func withoutDeadline(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noDeadlineKey{}, true)
 }
 
+// failFast returns the unavailability a call of the same request already
+// met (storage.OutageNote): the request answers after one deadline, not
+// after one per call it would make.
+func failFast(ctx context.Context) error {
+	return storage.NotedUnavailable(ctx)
+}
+
 // deadline gives a call its deadline: the read timeout for a read outside a
 // transaction, else the store's timeout; an earlier deadline of ctx stays.
 func (s *Store) deadline(ctx context.Context, query string) (context.Context, context.CancelFunc) {
