@@ -200,3 +200,78 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// PostgreSQL restarting under load (its connections reset, refused for a
+// moment): while it is away, relying parties get only answers that say so
+// (503 with Retry-After) or the right answer, never an error that tells
+// them to give up (invalid_token, active: false, a 500); once it is back,
+// errors stop at once, without a restart, and the tokens issued before
+// still work.
+func TestE2EDatabaseRestartUnderLoad(t *testing.T) {
+	db := sqltest.Postgres(t)
+	proxy, through := sqltest.ProxyFor(t, db)
+	u := startUsher(t, sqltest.DB{Dialect: db.Dialect, URL: through})
+	id, secret, tok := signedInTokens(t, u)
+	access := tok.str("access_token")
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	for i := range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var r apiResponse
+				if i%2 == 0 {
+					r = u.introspect(t, id, secret, access)
+				} else {
+					r = send(t, http.MethodGet, u.endpoint("/oauth2/userinfo"), "Bearer "+access, nil)
+				}
+				outcome := "ok"
+				switch {
+				case r.status == http.StatusServiceUnavailable && r.header.Get("Retry-After") != "":
+					outcome = "503"
+				case r.status != http.StatusOK || (i%2 == 0 && r.body["active"] != true):
+					outcome = "wrong"
+					t.Errorf("during the restart: %d %s", r.status, r.raw)
+				}
+				mu.Lock()
+				counts[outcome]++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	proxy.Down()
+	time.Sleep(700 * time.Millisecond) // PostgreSQL's restart
+	if err := proxy.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	waitFor(t, 5*time.Second, "userinfo after the restart", func() bool {
+		return send(t, http.MethodGet, u.endpoint("/oauth2/userinfo"), "Bearer "+access, nil).status == http.StatusOK
+	})
+	t.Logf("answers again %s after PostgreSQL came back", time.Since(back).Round(time.Millisecond))
+	time.Sleep(200 * time.Millisecond) // the requests that met the outage end
+	mu.Lock()
+	before := counts["503"]
+	mu.Unlock()
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if counts["503"] == 0 {
+		t.Error("no request met the restart: the test proves nothing")
+	}
+	if counts["503"] != before {
+		t.Errorf("%d answers 503 after the service was back", counts["503"]-before)
+	}
+	t.Logf("answers during the test: %v", counts)
+	if !u.active(t, id, secret, access) {
+		t.Error("the access token issued before the restart is no longer active")
+	}
+}
