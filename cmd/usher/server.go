@@ -30,8 +30,8 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 		a.activity.Count(isActivity),
 		httpserver.ClientAddress(trusted),
 		httpserver.Observe(a.log, m),
-		httpserver.LimitPerClient(a.cfg.Limits.RequestsPerClient),
 		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
+		httpserver.LimitPerClient(a.cfg.Limits.RequestsPerClient),
 		httpserver.Recover(a.log),
 		httpserver.LimitBody(maxBodyBytes),
 	)
