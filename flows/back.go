@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/usher-idp/usher/internal/issuer"
@@ -18,7 +19,9 @@ func (s *Site) back(r *http.Request, inst *storage.Institution, clientID string)
 	}
 	client, err := findClient(r.Context(), s.In(inst.ID), clientID)
 	if err != nil {
-		s.log().WarnContext(r.Context(), "way back", "institution", inst.Slug, "err", err)
+		if !errors.Is(err, storage.ErrUnavailable) { // an outage is logged by the store, once
+			s.log().WarnContext(r.Context(), "way back", "institution", inst.Slug, "err", err)
+		}
 		return nil
 	}
 	return homeLink(client, "brand.back_to", "client")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/usher-idp/usher/flows/password"
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
@@ -60,6 +61,8 @@ type page func(w http.ResponseWriter, r *http.Request, inst *storage.Institution
 // institution and is not looked up.
 func (s *Site) institution(h page) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, _ := storage.WithOutageNote(r.Context()) // read by fail
+		r = r.WithContext(ctx)
 		slug := r.PathValue("slug")
 		var inst *storage.Institution
 		err := storage.ErrNotFound
@@ -137,6 +140,12 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, inst *storage.Insti
 // fail logs an unexpected error and answers with the internal-error page;
 // the person sees no detail.
 func (s *Site) fail(w http.ResponseWriter, r *http.Request, inst *storage.Institution, err error) {
+	if errors.Is(err, storage.ErrUnavailable) || storage.NotedUnavailable(r.Context()) != nil {
+		// The database did not answer: the store logs the outage, once.
+		httpserver.Unavailable(w, r)
+		s.Error(w, r, inst, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+		return
+	}
 	s.log().ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	status, title, message := http.StatusInternalServerError, "error.internal.title", "error.internal.message"
 	if errors.Is(err, password.ErrBusy) || errors.Is(err, context.DeadlineExceeded) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
@@ -161,11 +162,20 @@ func (h *authorizeHandler) issueCode(w http.ResponseWriter, r *http.Request, a *
 // error_description, state and iss), else an error page: an unregistered
 // redirect URI is never followed.
 func (h *authorizeHandler) fail(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AuthorizeRequester, err error) {
+	down := unavailable(r.Context(), err)
+	if down {
+		err = errTemporarilyUnavailable
+		httpserver.Unavailable(w, r)
+	}
 	e := rfcError(err)
-	if e.CodeField >= http.StatusInternalServerError {
+	if e.CodeField >= http.StatusInternalServerError && !down {
 		h.log.Error("authorization request", "error", e.Error(), "cause", errors.Unwrap(err))
 	}
 	redirectURI, ok := trustedRedirectURI(ar)
+	if !ok && down {
+		unavailablePage(w, r, h.pages, t.inst)
+		return
+	}
 	if !ok {
 		h.pages.Error(w, r, t.inst, pageStatus(e), "error.oauth.title", authorizePageMessage(e))
 		return

@@ -27,7 +27,11 @@ func (p *Provider) Verify(ctx context.Context, inst *storage.Institution, token 
 		return nil, err
 	}
 	sess := newSession()
+	ctx, note := storage.WithOutageNote(ctx)
 	use, ar, err := t.introspectToken(ctx, token, fosite.AccessToken, sess)
+	if down := note.Err(); down != nil && err != nil {
+		return nil, down // the token is not invalid: nobody knows for now
+	}
 	if err != nil && rfcError(err).CodeField >= http.StatusInternalServerError {
 		return nil, err
 	}

@@ -16,21 +16,21 @@ type tenantHandler func(w http.ResponseWriter, r *http.Request, t *tenant)
 // institution named in the path; when there is none, the answer is a JSON
 // error.
 func (ts *tenants) api(h tenantHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return noting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if t, ok := ts.orJSONError(w, r); ok {
 			h(w, r, t)
 		}
-	})
+	}))
 }
 
 // browser is api for the endpoints browsers visit: the answer is an error
 // page.
 func (ts *tenants) browser(h tenantHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return noting(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if t, ok := ts.orPage(w, r); ok {
 			h(w, r, t)
 		}
-	})
+	}))
 }
 
 // orJSONError resolves the request's institution, answering 404 (unknown
@@ -40,6 +40,9 @@ func (ts *tenants) orJSONError(w http.ResponseWriter, r *http.Request) (*tenant,
 	switch {
 	case errors.Is(err, errNoInstitution):
 		writeJSONError(w, http.StatusNotFound, "not_found", "No such institution.")
+		return nil, false
+	case unavailable(r.Context(), err):
+		writeUnavailable(w, r)
 		return nil, false
 	case err != nil:
 		ts.log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)
@@ -86,6 +89,9 @@ func (ts *tenants) orPage(w http.ResponseWriter, r *http.Request) (*tenant, bool
 	switch {
 	case errors.Is(err, errNoInstitution):
 		ts.pages.Error(w, r, nil, http.StatusNotFound, "error.not_found.title", "error.not_found.message")
+		return nil, false
+	case unavailable(r.Context(), err):
+		unavailablePage(w, r, ts.pages, nil)
 		return nil, false
 	case err != nil:
 		ts.log.Error("institution provider", "slug", r.PathValue("slug"), "error", err)

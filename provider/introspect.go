@@ -22,6 +22,10 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 		return
 	}
 	caller, err := t.oauth2.AuthenticateClient(ctx, r, r.PostForm)
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
+		return
+	}
 	if err != nil || caller.IsPublic() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.issuer+`"`)
 		writeJSONError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
@@ -34,6 +38,10 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	}
 	sess := newSession()
 	use, ar, err := t.introspectToken(ctx, token, fosite.TokenType(r.PostForm.Get("token_type_hint")), sess)
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r) // not inactive: nobody knows for now
+		return
+	}
 	if err != nil || !mayIntrospect(caller, ar) {
 		writeIntrospection(w, map[string]any{"active": false})
 		return
@@ -41,6 +49,10 @@ func introspect(w http.ResponseWriter, r *http.Request, t *tenant) {
 	acct, err := holder(ctx, t, sess)
 	if errors.Is(err, errAccountGone) {
 		writeIntrospection(w, map[string]any{"active": false})
+		return
+	}
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
 		return
 	}
 	if err != nil {
@@ -108,6 +120,10 @@ func writeIntrospection(w http.ResponseWriter, v map[string]any) {
 func revoke(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx := r.Context()
 	err := t.oauth2.NewRevocationRequest(ctx, r)
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
+		return
+	}
 	if err != nil && noClientCredentials(r) {
 		err = errNoClientCredentials
 	}

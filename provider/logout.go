@@ -44,7 +44,10 @@ func (h *logoutHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant)
 		http.Redirect(w, r, t.issuer+issuer.LogoutPath, http.StatusSeeOther)
 		return
 	}
-	if err := h.sessions.SignOut(w, r, t.inst); err != nil {
+	if err := h.sessions.SignOut(w, r, t.inst); unavailable(r.Context(), err) {
+		unavailablePage(w, r, h.pages, t.inst)
+		return
+	} else if err != nil {
 		h.log.Error("logout", "error", err)
 		h.pages.Error(w, r, t.inst, http.StatusInternalServerError, "error.internal.title", "error.internal.message")
 		return

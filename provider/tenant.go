@@ -84,10 +84,16 @@ func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errNoInstitution
 	}
+	if errors.Is(err, storage.ErrUnavailable) && t != nil {
+		return t, nil // the last loaded copy, while the database does not answer
+	}
 	if err != nil {
 		return nil, err
 	}
 	built, err := ts.build(ctx, inst)
+	if errors.Is(err, storage.ErrUnavailable) && t != nil {
+		return t, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build provider of %s: %w", slug, err)
 	}
@@ -97,22 +103,35 @@ func (ts *tenants) get(ctx context.Context, slug string) (*tenant, error) {
 	return built, nil
 }
 
+// versionCheckTimeout bounds the reading of a version stamp: when the
+// database does not answer, the request goes on with the cached provider
+// (discovery and keys as last loaded) after at most this wait.
+const versionCheckTimeout = 500 * time.Millisecond
+
 // current reports whether t is the institution's current version, reading
-// the version stamp at most once per versionCheck.
+// the version stamp at most once per versionCheck, by one request at a
+// time (the others meanwhile use t). While the database does not answer, t
+// is kept, and the stamp is read again a versionCheck later.
 func (ts *tenants) current(ctx context.Context, t *tenant) bool {
 	now := ts.now()
 	if reload := t.keys.ReloadAt(); !reload.IsZero() && !now.Before(reload) {
 		return false // a retired key stops being published: rebuild without it
 	}
-	if now.Sub(time.Unix(0, t.checkedAt.Load())) < ts.versionCheck {
+	checked := t.checkedAt.Load()
+	if now.Sub(time.Unix(0, checked)) < ts.versionCheck {
 		return true
 	}
-	v, err := ts.stores.InstitutionVersion(ctx, t.inst.ID)
-	if err != nil || v != t.inst.Version {
-		return false
+	if !t.checkedAt.CompareAndSwap(checked, now.UnixNano()) {
+		return true // another request is reading the stamp
 	}
-	t.checkedAt.Store(now.UnixNano())
-	return true
+	ctx, cancel := context.WithTimeout(ctx, versionCheckTimeout)
+	defer cancel()
+	ctx, _ = storage.WithOutageNote(ctx) // a stamp unread is not the request's failure
+	v, err := ts.stores.InstitutionVersion(ctx, t.inst.ID)
+	if errors.Is(err, storage.ErrUnavailable) {
+		return true
+	}
+	return err == nil && v == t.inst.Version
 }
 
 // build makes an institution's provider: its keys (created on first use),

@@ -162,6 +162,10 @@ func grantClientCredentials(ar fosite.AccessRequester, sess *session) {
 // request is invalid_grant, as a replay is, not a server error.
 func (h *tokenHandler) fail(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, err error) {
 	ctx := r.Context()
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
+		return
+	}
 	if errors.Is(err, fosite.ErrInvalidatedAuthorizeCode) {
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
 	}

@@ -29,6 +29,10 @@ func (h *userinfoHandler) serve(w http.ResponseWriter, r *http.Request, t *tenan
 	// The type is only a hint to fosite, which also accepts a refresh
 	// token: only an access token is a bearer token here.
 	use, ar, err := t.introspectToken(ctx, token, fosite.AccessToken, sess)
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
+		return
+	}
 	if err != nil || use != fosite.AccessToken {
 		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The access token is not valid.")
 		return
@@ -40,6 +44,10 @@ func (h *userinfoHandler) serve(w http.ResponseWriter, r *http.Request, t *tenan
 	acct, err := t.records.GetAccount(ctx, sess.GetSubject())
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && acct.Status != storage.Active) {
 		bearerError(w, t, http.StatusUnauthorized, "invalid_token", "The account of this token no longer exists or is disabled.")
+		return
+	}
+	if unavailable(ctx, err) {
+		writeUnavailable(w, r)
 		return
 	}
 	if err != nil {

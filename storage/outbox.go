@@ -65,6 +65,13 @@ type OutboxStore interface {
 	RetryEmail(ctx context.Context, id string) error
 }
 
+// EmailClaim names one claim of an email: its ID and the attempt count the
+// claim gave it (OutboxEmail.Attempts as ClaimEmails returned it).
+type EmailClaim struct {
+	ID       string
+	Attempts int
+}
+
 // OutboxQueue is the delivery side of the outbox, across institutions.
 type OutboxQueue interface {
 	// ClaimEmails takes up to limit due emails and leases them: their next
@@ -72,6 +79,14 @@ type OutboxQueue interface {
 	// worker takes them meanwhile (if this one dies, they become due again).
 	// Concurrent claims never return the same email.
 	ClaimEmails(ctx context.Context, limit int, lease time.Duration) ([]OutboxEmail, error)
+	// RenewEmailClaims extends the leases of emails a worker claimed to
+	// now+lease: the worker's heartbeat while it sends, so that its leases
+	// stay short and another worker takes its emails over soon after it
+	// dies. A claim is the email's ID with the attempt count the claim gave
+	// it, so only the claim's holder renews it. It returns the IDs renewed:
+	// an email sent, failed or released meanwhile, or claimed again by
+	// another worker (the lease ran out), is not.
+	RenewEmailClaims(ctx context.Context, claims []EmailClaim, lease time.Duration) ([]string, error)
 	// MarkEmailSent records the delivery and, in the same statement, blanks
 	// what the email said: Content becomes nil, the clear parts empty.
 	// ErrNotFound.

@@ -69,7 +69,8 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, m *metrics.
 	if notes.DevSecretCreated {
 		log.Warn("created a master secret for development; never use it in production", "file", cfg.SecretFile)
 	}
-	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Now: c.now, OutboxRetention: cfg.Outbox.Retention.Duration()})
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Now: c.now, OutboxRetention: cfg.Outbox.Retention.Duration(),
+		Timeout: cfg.Database.Timeout.Duration(), ReadTimeout: cfg.Database.ReadTimeout.Duration(), Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -51,17 +51,19 @@ type Config struct {
 	// TrustedProxies are the addresses (CIDRs or IPs, separated by commas or
 	// spaces) of the load balancers in front of Usher, whose X-Forwarded-For
 	// tells the client's address.
-	TrustedProxies string        `yaml:"trusted_proxies"`
-	DatabaseURL    string        `yaml:"database_url"` // postgres://…, postgresql://… or sqlite:PATH
-	Secret         string        `yaml:"secret"`       // master secret, at least 32 bytes
-	SecretFile     string        `yaml:"secret_file"`  // or a file holding it; exactly one of the two
-	SMTP           ConfigSMTP    `yaml:"smtp"`
-	Log            ConfigLog     `yaml:"log"`
-	Janitor        ConfigJanitor `yaml:"janitor"`
-	Outbox         ConfigOutbox  `yaml:"outbox"`
-	Metrics        ConfigMetrics `yaml:"metrics"`
-	Keys           ConfigKeys    `yaml:"keys"`
-	Tokens         ConfigTokens  `yaml:"tokens"`
+	TrustedProxies string         `yaml:"trusted_proxies"`
+	DatabaseURL    string         `yaml:"database_url"` // postgres://…, postgresql://… or sqlite:PATH
+	Database       ConfigDatabase `yaml:"database"`
+	Limits         ConfigLimits   `yaml:"limits"`
+	Secret         string         `yaml:"secret"`      // master secret, at least 32 bytes
+	SecretFile     string         `yaml:"secret_file"` // or a file holding it; exactly one of the two
+	SMTP           ConfigSMTP     `yaml:"smtp"`
+	Log            ConfigLog      `yaml:"log"`
+	Janitor        ConfigJanitor  `yaml:"janitor"`
+	Outbox         ConfigOutbox   `yaml:"outbox"`
+	Metrics        ConfigMetrics  `yaml:"metrics"`
+	Keys           ConfigKeys     `yaml:"keys"`
+	Tokens         ConfigTokens   `yaml:"tokens"`
 }
 
 // ConfigMetrics is where Prometheus scrapes the metrics.
@@ -134,9 +136,11 @@ func configDefaults(dev bool) Config {
 		Log: ConfigLog{Level: configDefaultLogLevel, Format: configDefaultLogFormat},
 		Janitor: ConfigJanitor{Interval: configDuration(configDefaultJanitor),
 			PendingAccounts: configDuration(configDefaultPendingAccounts)},
-		Outbox:  configDefaultOutbox(),
-		Metrics: ConfigMetrics{Listen: configDefaultMetricsListen},
-		Keys:    ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
+		Outbox:   configDefaultOutbox(),
+		Database: configDefaultDatabase(),
+		Limits:   configDefaultLimits(),
+		Metrics:  ConfigMetrics{Listen: configDefaultMetricsListen},
+		Keys:     ConfigKeys{RotateEvery: configDuration(configDefaultKeyRotation)},
 		Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), JWTAccessTTL: configDuration(5 * time.Minute),
 			IDTokenTTL: configDuration(time.Hour),
 			RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),

@@ -157,8 +157,8 @@ func TestConfigKeys(t *testing.T) {
 			t.Errorf("no key for %s", want)
 		}
 	}
-	if len(keys) != 27 {
-		t.Errorf("got %d keys, want 27: %v", len(keys), seen)
+	if len(keys) != 31 {
+		t.Errorf("got %d keys, want 31: %v", len(keys), seen)
 	}
 }
 
@@ -186,33 +186,37 @@ func TestConfigEveryKeySettableByEnv(t *testing.T) {
 	}
 	// A value for each key, and how the field prints once set (fmt.Sprint).
 	samples := map[string][2]string{
-		"listen":                   {"127.0.0.1:9999", "127.0.0.1:9999"},
-		"public_url":               {"http://localhost:9999/", "http://localhost:9999"},
-		"database_url":             {"sqlite:/var/lib/usher/usher.db", "sqlite:/var/lib/usher/usher.db"},
-		"secret":                   {configTestSecret + "-env", configTestSecret + "-env"},
-		"secret_file":              {secretFile, secretFile},
-		"smtp.host":                {"mx.example.net", "mx.example.net"},
-		"smtp.port":                {"2525", "2525"},
-		"smtp.tls":                 {"tls", "tls"},
-		"smtp.username":            {"mailer", "mailer"},
-		"smtp.password":            {"hunter2", "hunter2"},
-		"smtp.from":                {"a@example.net", "a@example.net"},
-		"smtp.timeout":             {"3s", "3s"},
-		"smtp.retry_for":           {"2h", "2h0m0s"},
-		"log.level":                {"error", "error"},
-		"log.format":               {"json", "json"},
-		"janitor.interval":         {"0", "0s"},
-		"janitor.pending_accounts": {"168h", "168h0m0s"},
-		"outbox.retention":         {"168h", "168h0m0s"},
-		"metrics.listen":           {"127.0.0.1:9100", "127.0.0.1:9100"},
-		"keys.rotate_every":        {"720h", "720h0m0s"},
-		"trusted_proxies":          {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
-		"tokens.access_ttl":        {"15m", "15m0s"},
-		"tokens.jwt_access_ttl":    {"2m", "2m0s"},
-		"tokens.id_token_ttl":      {"30m", "30m0s"},
-		"tokens.refresh_ttl":       {"24h", "24h0m0s"},
-		"tokens.refresh_grace":     {"0s", "0s"},
-		"tokens.grant_ttl":         {"720h", "720h0m0s"},
+		"listen":                     {"127.0.0.1:9999", "127.0.0.1:9999"},
+		"public_url":                 {"http://localhost:9999/", "http://localhost:9999"},
+		"database_url":               {"sqlite:/var/lib/usher/usher.db", "sqlite:/var/lib/usher/usher.db"},
+		"secret":                     {configTestSecret + "-env", configTestSecret + "-env"},
+		"secret_file":                {secretFile, secretFile},
+		"smtp.host":                  {"mx.example.net", "mx.example.net"},
+		"smtp.port":                  {"2525", "2525"},
+		"smtp.tls":                   {"tls", "tls"},
+		"smtp.username":              {"mailer", "mailer"},
+		"smtp.password":              {"hunter2", "hunter2"},
+		"smtp.from":                  {"a@example.net", "a@example.net"},
+		"smtp.timeout":               {"3s", "3s"},
+		"smtp.retry_for":             {"2h", "2h0m0s"},
+		"log.level":                  {"error", "error"},
+		"log.format":                 {"json", "json"},
+		"janitor.interval":           {"0", "0s"},
+		"janitor.pending_accounts":   {"168h", "168h0m0s"},
+		"outbox.retention":           {"168h", "168h0m0s"},
+		"metrics.listen":             {"127.0.0.1:9100", "127.0.0.1:9100"},
+		"keys.rotate_every":          {"720h", "720h0m0s"},
+		"trusted_proxies":            {"10.0.0.0/8, 192.0.2.7", "10.0.0.0/8, 192.0.2.7"},
+		"tokens.access_ttl":          {"15m", "15m0s"},
+		"tokens.jwt_access_ttl":      {"2m", "2m0s"},
+		"tokens.id_token_ttl":        {"30m", "30m0s"},
+		"tokens.refresh_ttl":         {"24h", "24h0m0s"},
+		"tokens.refresh_grace":       {"0s", "0s"},
+		"tokens.grant_ttl":           {"720h", "720h0m0s"},
+		"database.timeout":           {"10s", "10s"},
+		"database.read_timeout":      {"1s", "1s"},
+		"limits.connections":         {"500", "500"},
+		"limits.requests_per_client": {"8", "8"},
 	}
 	keys := configKeys()
 	if len(samples) != len(keys) {
@@ -375,6 +379,16 @@ func TestConfigProblems(t *testing.T) {
 			want: []string{"secret: must be at least 32 bytes, got 5"},
 		},
 		{
+			name: "database deadlines and limits",
+			file: configTestBase,
+			env: []string{secret, "USHER_DATABASE_TIMEOUT=10ms", "USHER_DATABASE_READ_TIMEOUT=1s",
+				"USHER_LIMITS_CONNECTIONS=-1", "USHER_LIMITS_REQUESTS_PER_CLIENT=-2"},
+			want: []string{"database.timeout: must be at least 100ms, got 10ms",
+				"database.read_timeout: must be at least 100ms and at most database.timeout (10ms), got 1s",
+				"limits.connections: must be 0 (no limit) or more, got -1",
+				"limits.requests_per_client: must be 0 (no limit) or more, got -2"},
+		},
+		{
 			name: "missing secret file",
 			file: configTestBase + "secret_file: /nonexistent/usher.secret\n",
 			want: []string{"secret_file: cannot read: open /nonexistent/usher.secret"},
@@ -496,11 +510,13 @@ func TestConfigDefaults(t *testing.T) {
 				Secret: configTestSecret,
 				SMTP: ConfigSMTP{Port: 587, TLS: "starttls", From: "Usher <no-reply@localhost>",
 					Timeout: configDuration(10 * time.Second), RetryFor: configDuration(24 * time.Hour)},
-				Log:     ConfigLog{Level: "info", Format: "text"},
-				Janitor: ConfigJanitor{Interval: configDuration(10 * time.Minute), PendingAccounts: configDuration(30 * 24 * time.Hour)},
-				Outbox:  ConfigOutbox{Retention: configDuration(30 * 24 * time.Hour)},
-				Metrics: ConfigMetrics{Listen: "127.0.0.1:9464"},
-				Keys:    ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
+				Log:      ConfigLog{Level: "info", Format: "text"},
+				Janitor:  ConfigJanitor{Interval: configDuration(10 * time.Minute), PendingAccounts: configDuration(30 * 24 * time.Hour)},
+				Outbox:   ConfigOutbox{Retention: configDuration(30 * 24 * time.Hour)},
+				Database: ConfigDatabase{Timeout: configDuration(5 * time.Second), ReadTimeout: configDuration(2 * time.Second)},
+				Limits:   ConfigLimits{Connections: 2048, RequestsPerClient: 128},
+				Metrics:  ConfigMetrics{Listen: "127.0.0.1:9464"},
+				Keys:     ConfigKeys{RotateEvery: configDuration(90 * 24 * time.Hour)},
 				Tokens: ConfigTokens{AccessTTL: configDuration(time.Hour), JWTAccessTTL: configDuration(5 * time.Minute),
 					IDTokenTTL: configDuration(time.Hour),
 					RefreshTTL: configDuration(30 * 24 * time.Hour), RefreshGrace: configDuration(15 * time.Second),

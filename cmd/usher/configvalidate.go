@@ -44,6 +44,8 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateSMTP(&c.SMTP, dev, p)
 	configValidateLog(&c.Log, p)
 	configValidateOutbox(&c.Outbox, p)
+	configValidateDatabase(&c.Database, p)
+	configValidateLimits(&c.Limits, p)
 	if c.Metrics.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			p.add("metrics.listen", "must be host:port, e.g. 127.0.0.1:9464, or empty for no metrics, got %q", c.Metrics.Listen)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/internal/metrics"
 )
 
@@ -55,6 +56,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln = httpserver.LimitConnections(ln, a.cfg.Limits.Connections, a.log)
 	stopMetrics, err := a.serveMetrics(m)
 	if err != nil {
 		ln.Close()

@@ -36,6 +36,7 @@ func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 		clientAddress, // without trusted proxies: the warning when X-Forwarded-For arrives anyway
 		httpserver.Observe(a.log, m),
 		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
+		httpserver.LimitPerClient(a.cfg.Limits.RequestsPerClient),
 		httpserver.Recover(a.log),
 		httpserver.LimitBodyPer(maxBodyBytes, a.admin.BodyLimit), // the admin API's image uploads bound their own
 	)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -105,6 +106,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 		a.problem(w, r, c, problem{status: http.StatusConflict, detail: "admin.changed_meanwhile"})
 	case errors.Is(err, storage.ErrInvalidText):
 		a.invalid(w, r, c, []flows.Problem{{ID: "admin.text_invalid"}})
+	case errors.Is(err, storage.ErrUnavailable):
+		// The database did not answer: the store logs the outage, once.
+		httpserver.Unavailable(w, r)
+		a.problem(w, r, c, problem{status: http.StatusServiceUnavailable, detail: "admin.unavailable"})
 	default:
 		slug := ""
 		if c.inst != nil {

@@ -2,8 +2,9 @@
 // first, written by Outbox.Queue in the transaction of the change that
 // causes it (so a rolled-back change sends nothing and a committed one
 // cannot lose its email), and the request that queued it never waits on
-// SMTP. A Worker in every replica claims due rows with a lease (no two
-// replicas send the same row), sends them through a Sender (SMTP, or the
+// SMTP. A Worker in every replica claims due rows with a short lease (no two
+// replicas send the same row), renewed while it sends (heartbeat.go), sends
+// them through a Sender (SMTP, or the
 // console in development) over one connection per batch, and records the
 // outcome in the row: sent, retried with backoff while the failure is
 // temporary, failed with the server's reply when it is permanent or when

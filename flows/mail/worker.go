@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/seal"
 )
@@ -56,8 +57,12 @@ type WorkerConfig struct {
 	// temporarily is still tried; then it is marked failed. 0 gives up at
 	// the first failure.
 	RetryFor time.Duration
-	// Timeout is the sender's timeout: it sizes the lease of a batch.
-	Timeout      time.Duration
+	// Timeout is the sender's timeout.
+	Timeout time.Duration
+	// Lease is how long a claim on an email lasts unless the worker renews
+	// it (every third of it, while it sends); 0 means DefaultLease. It is
+	// how long other replicas wait for the emails of a worker that died.
+	Lease        time.Duration
 	Batch        int           // emails claimed at once; 0 means DefaultBatch
 	PollInterval time.Duration // 0 means DefaultPollInterval
 	// Wake, when it receives, makes the worker look for due emails at once
@@ -72,11 +77,14 @@ type WorkerConfig struct {
 }
 
 // Worker delivers the outbox: run one per replica. Claims are leased, so
-// workers of several replicas never send the same email, and the emails of
-// a worker that dies are taken over when their lease ends.
+// workers of several replicas never send the same email; the leases are
+// short and renewed while the worker sends (heartbeat.go), so the emails of
+// a worker that dies are taken over seconds later. At most the message in
+// flight when it died is delivered twice, with the same Message-ID.
 type Worker struct {
 	cfg   WorkerConfig
 	lease time.Duration
+	smtp  *outage.Log // the SMTP server unreachable: logged once, not per email
 }
 
 // NewWorker checks cfg and returns a worker with its zero fields defaulted.
@@ -108,11 +116,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Jitter == nil {
 		cfg.Jitter = rand.Float64
 	}
-	// A batch never outlives its lease: it connects at most once per message
-	// and stops (releasing the rest) when what is left of the lease is too
-	// short for one more connection and message.
-	lease := time.Duration(connectTimeouts+messageTimeouts*cfg.Batch)*cfg.Timeout + time.Minute
-	return &Worker{cfg: cfg, lease: lease}, nil
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	return &Worker{cfg: cfg, lease: cfg.Lease, smtp: outage.New(cfg.Log, "smtp", 0, nil)}, nil
 }
 
 // Run delivers due emails until ctx ends. A batch in progress stops at the
@@ -126,7 +133,7 @@ func (w *Worker) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, storage.ErrUnavailable) { // an outage is logged by the store, once
 			w.cfg.Log.Error("outbox: claiming emails failed", "error", err)
 		}
 		if err == nil && res.Claimed == w.cfg.Batch && !res.Unreachable {
@@ -155,7 +162,8 @@ type BatchResult struct {
 	Sent        int
 	Retried     int  // temporary failures, to be tried again
 	Failed      int  // permanent failures, or retried for too long
-	Released    int  // given back unsent (the worker is stopping, or the lease is ending)
+	Released    int  // given back unsent (the worker is stopping)
+	Lost        int  // left unsent: the claim was taken over, or could not be renewed in time
 	Unreachable bool // the server could not be reached
 }
 
@@ -172,7 +180,8 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	if len(batch) == 0 {
 		return res, nil
 	}
-	started := time.Now()
+	hb := w.beat(ctx, batch)
+	defer hb.end()
 	session := w.cfg.Sender.Open()
 	defer func() {
 		if err := session.Close(); err != nil {
@@ -182,9 +191,14 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	replyTo := map[string]string{}
 	for i := range batch {
 		e := &batch[i]
-		if ctx.Err() != nil || time.Since(started)+time.Duration(connectTimeouts+messageTimeouts)*w.cfg.Timeout > w.lease-time.Minute/2 {
+		if ctx.Err() != nil {
 			res.Released += w.release(ctx, batch[i:])
 			break
+		}
+		if !hb.holds(e.ID) {
+			res.Lost++ // another worker has it, or will have it before this one is done
+			hb.finished(e.ID)
+			continue
 		}
 		err := w.send(ctx, session, e, replyTo)
 		var unreachable *ConnectError
@@ -196,10 +210,12 @@ func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 			}
 			for j := i; j < len(batch); j++ {
 				w.count(&res, w.record(ctx, &batch[j], err))
+				hb.finished(batch[j].ID)
 			}
 			break
 		}
 		w.count(&res, w.record(ctx, e, err))
+		hb.finished(e.ID)
 	}
 	return res, nil
 }
@@ -267,7 +283,12 @@ func (w *Worker) record(ctx context.Context, e *storage.OutboxEmail, err error) 
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	log := w.cfg.Log.With("email", e.ID, "class", e.Class, "attempt", e.Attempts)
+	var unreachable *ConnectError
+	if errors.As(err, &unreachable) {
+		w.smtp.Failed("server unreachable", err)
+	}
 	if err == nil {
+		w.smtp.OK()
 		w.cfg.Metrics.EmailSent(e.Class)
 		w.mark(mctx, log, "sent", func() error { return w.cfg.Queue.MarkEmailSent(mctx, e.ID) })
 		log.Info("email sent")
@@ -293,7 +314,11 @@ func (w *Worker) record(ctx context.Context, e *storage.OutboxEmail, err error) 
 		next = deadline // one last attempt when the time is up
 	}
 	w.mark(mctx, log, "retried", func() error { return w.cfg.Queue.MarkEmailRetry(mctx, e.ID, next, reason) })
-	log.Warn("email delivery failed; it will be retried", "error", reason, "next_attempt", next)
+	level := slog.LevelWarn
+	if unreachable != nil {
+		level = slog.LevelDebug // the outage is logged once (w.smtp)
+	}
+	log.Log(mctx, level, "email delivery failed; it will be retried", "error", reason, "next_attempt", next)
 	return outcomeRetried
 }
 

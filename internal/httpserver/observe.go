@@ -33,11 +33,12 @@ func Observe(log *slog.Logger, m RequestObserver) func(http.Handler) http.Handle
 			start := time.Now()
 			id := incomingRequestID(r)
 			w.Header().Set(requestIDHeader, id)
-			r2 := r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+			ctx, marks := withMarks(context.WithValue(r.Context(), requestIDKey{}, id))
+			r2 := r.WithContext(ctx)
 			rw := &responseWriter{ResponseWriter: w}
 			completed := false
 			defer func() {
-				recordRequest(log, m, r2, rw, time.Since(start), !completed)
+				recordRequest(log, m, r2, rw, time.Since(start), !completed, marks.unavailable.Load())
 			}()
 			next.ServeHTTP(rw, r2)
 			completed = true
@@ -47,7 +48,9 @@ func Observe(log *slog.Logger, m RequestObserver) func(http.Handler) http.Handle
 
 // recordRequest logs and measures one finished request. aborted means the
 // handler panicked; without a status written, it counts as a 500.
-func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *responseWriter, d time.Duration, aborted bool) {
+// unavailable means a dependency did not answer (Unavailable): the request
+// counts as a 503, and its line says so.
+func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *responseWriter, d time.Duration, aborted, unavailable bool) {
 	route := r.Pattern
 	if route == "" {
 		route = "unmatched"
@@ -56,7 +59,11 @@ func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *res
 	if aborted && !rw.wroteHeader {
 		status = http.StatusInternalServerError
 	}
-	m.ObserveRequest(route, status, d)
+	counted := status
+	if unavailable {
+		counted = http.StatusServiceUnavailable
+	}
+	m.ObserveRequest(route, counted, d)
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", route),
@@ -69,6 +76,9 @@ func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *res
 	}
 	if aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	if unavailable {
+		attrs = append(attrs, slog.Bool("unavailable", true))
 	}
 	log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
 }

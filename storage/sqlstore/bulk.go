@@ -123,7 +123,7 @@ func (b *Bulk) write(ctx context.Context, table Table, columns []string, n int, 
 	if n == 0 {
 		return nil
 	}
-	return b.s.atomic(ctx, func(ctx context.Context) error {
+	return b.s.atomic(withoutDeadline(ctx), func(ctx context.Context) error { // loads take long by design
 		tx := b.s.txFrom(ctx).root.tx.Tx
 		var err error
 		if b.s.dialect == postgres {

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/usher-idp/usher/migrations"
+	"github.com/usher-idp/usher/storage"
 )
 
 // migration is one numbered SQL file.
@@ -163,7 +164,15 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	var applied []int
 	s.statements.Add(1)
-	if err := s.db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
+	ctx, cancel := s.deadline(ctx, "")
+	defer cancel()
+	err = s.checked(ctx, s.bounded(ctx, func() error {
+		return s.db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`)
+	}))
+	if errors.Is(err, storage.ErrUnavailable) {
+		return err // the database did not answer: nothing is known of its schema
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotMigrated, err)
 	}
 	have := make(map[int]bool, len(applied))

@@ -91,6 +91,24 @@ func (s *Store) ClaimEmails(ctx context.Context, limit int, lease time.Duration)
 	return list, nil
 }
 
+// RenewEmailClaims implements storage.OutboxQueue: one short statement per
+// claim (a batch is a few emails, renewed every few seconds).
+func (s *Store) RenewEmailClaims(ctx context.Context, claims []storage.EmailClaim, lease time.Duration) ([]string, error) {
+	until := s.clock().Add(lease)
+	var renewed []string
+	for _, c := range claims {
+		n, err := s.execN(ctx, `UPDATE outbox_emails SET next_attempt_at = ?
+			WHERE id = ? AND attempts = ? AND status = ?`, until, c.ID, c.Attempts, storage.EmailQueued)
+		if err != nil {
+			return renewed, fmt.Errorf("renew email claims: %w", err)
+		}
+		if n == 1 {
+			renewed = append(renewed, c.ID)
+		}
+	}
+	return renewed, nil
+}
+
 // MarkEmailSent implements storage.OutboxQueue: what the email said goes in
 // the same statement as its status changes.
 func (s *Store) MarkEmailSent(ctx context.Context, id string) error {

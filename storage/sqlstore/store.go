@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"reflect"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 
+	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -39,6 +41,16 @@ type Options struct {
 	// storage.PurgeOutbox removes them; 0 means
 	// storage.DefaultOutboxRetention.
 	OutboxRetention time.Duration
+	// Timeout is the deadline of a database call (a statement, a
+	// transaction's BEGIN and COMMIT); 0 means DefaultTimeout. ReadTimeout
+	// is that of a read outside a transaction, the calls of the hot paths;
+	// 0 means DefaultReadTimeout. A call past its deadline returns a
+	// *storage.UnavailableError, even when the server stalls.
+	Timeout, ReadTimeout time.Duration
+	// Log receives the outages of the database: one line when one starts,
+	// a summary every few seconds while it lasts, one when it ends. nil
+	// logs nothing.
+	Log *slog.Logger
 }
 
 // Store is a storage.Store on a SQL database.
@@ -50,6 +62,9 @@ type Store struct {
 	statements atomic.Uint64
 	writer     writerLock // SQLite: one writer at a time, queued in the process
 	prepared   sync.Map   // query with ? → *sqlx.Stmt, prepared on each connection that runs it
+
+	timeout, readTimeout time.Duration // Options.Timeout, Options.ReadTimeout
+	outage               *outage.Log   // the database's outages, logged without a flood
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -69,10 +84,18 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d, err)
 	}
-	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d), outbox: opts.OutboxRetention}
+	s := &Store{db: db, dialect: d, now: opts.Now, writer: newWriterLock(d), outbox: opts.OutboxRetention,
+		timeout: opts.Timeout, readTimeout: opts.ReadTimeout}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.readTimeout <= 0 {
+		s.readTimeout = min(DefaultReadTimeout, s.timeout)
+	}
+	s.outage = outage.New(opts.Log, "database", 0, nil)
 	if s.outbox <= 0 {
 		s.outbox = storage.DefaultOutboxRetention
 	}
@@ -130,6 +153,9 @@ func (s *Store) configurePool(maxOpen int) {
 	s.db.SetMaxOpenConns(maxOpen)
 	s.db.SetMaxIdleConns(maxOpen)
 	s.db.SetConnMaxIdleTime(5 * time.Minute)
+	// Connections are renewed now and then: one a server or a proxy kept
+	// half-open does not stay in the pool for ever.
+	s.db.SetConnMaxLifetime(30 * time.Minute)
 }
 
 // Close closes the connection pool.
@@ -143,7 +169,11 @@ func (s *Store) Dialect() string { return s.dialect.String() }
 func (s *Store) Statements() uint64 { return s.statements.Load() }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.deadline(ctx, "")
+	defer cancel()
+	return s.checked(ctx, s.bounded(ctx, func() error { return s.db.PingContext(ctx) }))
+}
 
 // In returns the view of one institution's records.
 func (s *Store) In(institutionID string) storage.Scoped {
@@ -165,13 +195,23 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if !textOK(args) {
 		return nil, storage.ErrInvalidText
 	}
-	st, done, err := s.prepare(ctx, query)
-	if err != nil {
+	if err := failFast(ctx); err != nil {
 		return nil, err
 	}
-	defer done()
-	res, err := st.ExecContext(ctx, normArgs(args)...)
-	return res, s.mapErr(err)
+	ctx, cancel := s.deadline(ctx, query)
+	defer cancel()
+	args = normArgs(args)
+	var res sql.Result
+	err := s.bounded(ctx, func() error {
+		st, done, err := s.prepare(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer done()
+		res, err = st.ExecContext(ctx, args...)
+		return err
+	})
+	return res, s.checked(ctx, s.mapErr(err))
 }
 
 // execN runs a statement and returns how many rows it changed.
@@ -206,16 +246,25 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return s.readInvalid(query)
 	}
-	st, done, err := s.prepare(ctx, query)
-	if err != nil {
+	if err := failFast(ctx); err != nil {
 		return err
 	}
-	defer done()
-	err = st.GetContext(ctx, dest, normArgs(args)...)
+	ctx, cancel := s.deadline(ctx, query)
+	defer cancel()
+	args = normArgs(args)
+	err := s.bounded(ctx, func() error {
+		st, done, err := s.prepare(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return st.GetContext(ctx, dest, args...)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
+		s.outage.OK()
 		return storage.ErrNotFound
 	}
-	return s.mapErr(err)
+	return s.checked(ctx, s.mapErr(err))
 }
 
 // all scans every row into dest, a pointer to a slice.
@@ -226,12 +275,21 @@ func (s *Store) all(ctx context.Context, dest any, query string, args ...any) er
 		}
 		return nil // nothing stored matches such text: an empty list
 	}
-	st, done, err := s.prepare(ctx, query)
-	if err != nil {
+	if err := failFast(ctx); err != nil {
 		return err
 	}
-	defer done()
-	return s.mapErr(st.SelectContext(ctx, dest, normArgs(args)...))
+	ctx, cancel := s.deadline(ctx, query)
+	defer cancel()
+	args = normArgs(args)
+	err := s.bounded(ctx, func() error {
+		st, done, err := s.prepare(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return st.SelectContext(ctx, dest, args...)
+	})
+	return s.checked(ctx, s.mapErr(err))
 }
 
 // prepare readies a statement to run: the write lock it needs outside a
@@ -302,7 +360,11 @@ func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	// holds one: with every connection in a transaction, each would wait
 	// forever. Prepare on the transaction's connection (closed with it), and
 	// on the pool meanwhile, for the next calls, holding no connection.
-	go func() { _, _ = s.prepareShared(context.Background(), query) }()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		_, _ = s.prepareShared(ctx, query)
+	}()
 	st, err := t.root.tx.PreparexContext(ctx, s.rebind(query))
 	if err != nil {
 		return nil, s.mapErr(fmt.Errorf("prepare: %w", err))

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -21,7 +22,8 @@ type txScope struct {
 
 type txRoot struct {
 	tx     *sqlx.Tx
-	unlock func() // releases the SQLite write lock
+	cancel context.CancelFunc // ends the context the transaction was begun with
+	unlock func()             // releases the SQLite write lock
 	doomed bool
 	done   bool
 }
@@ -42,17 +44,31 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if outer := s.txFrom(ctx); outer != nil {
 		return context.WithValue(ctx, txKey{}, &txScope{store: s, root: outer.root, nested: true}), nil
 	}
+	if err := failFast(ctx); err != nil {
+		return ctx, fmt.Errorf("begin transaction: %w", err)
+	}
 	unlock, err := s.writer.lock(ctx)
 	if err != nil {
 		return ctx, fmt.Errorf("begin transaction: %w", err)
 	}
 	s.statements.Add(1)
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
+	// The transaction lives until its COMMIT or ROLLBACK, beyond the
+	// deadline of its BEGIN; cancelling its context lets database/sql roll
+	// it back when one of the three is abandoned (bounded).
+	txCtx, cancelTx := context.WithCancel(ctx)
+	callCtx, cancel := s.deadline(ctx, "")
+	defer cancel()
+	var tx *sqlx.Tx
+	err = s.bounded(callCtx, func() (err error) {
+		tx, err = s.db.BeginTxx(txCtx, nil)
+		return err
+	})
+	if err = s.checked(callCtx, err); err != nil {
+		cancelTx()
 		unlock()
 		return ctx, fmt.Errorf("begin transaction: %w", err)
 	}
-	return context.WithValue(ctx, txKey{}, &txScope{store: s, root: &txRoot{tx: tx, unlock: unlock}}), nil
+	return context.WithValue(ctx, txKey{}, &txScope{store: s, root: &txRoot{tx: tx, cancel: cancelTx, unlock: unlock}}), nil
 }
 
 // Commit commits the transaction ctx carries. A joined transaction commits
@@ -70,15 +86,27 @@ func (s *Store) Commit(ctx context.Context) error {
 	}
 	t.root.done = true
 	defer t.root.unlock()
+	defer t.root.cancel()
 	if t.root.doomed {
-		_ = t.root.tx.Rollback()
+		_ = s.rollback(ctx, t.root)
 		return errDoomed
 	}
 	s.statements.Add(1)
-	if err := t.root.tx.Commit(); err != nil {
+	callCtx, cancel := s.deadline(ctx, "")
+	defer cancel()
+	if err := s.checked(callCtx, s.bounded(callCtx, t.root.tx.Commit)); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// rollback rolls back root's transaction within the store's timeout, even
+// when ctx has ended (a request past its deadline still hands its
+// connection back).
+func (s *Store) rollback(ctx context.Context, root *txRoot) error {
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+	defer cancel()
+	return s.bounded(callCtx, root.tx.Rollback)
 }
 
 // Rollback rolls back the transaction ctx carries; at an inner level it dooms
@@ -98,8 +126,9 @@ func (s *Store) Rollback(ctx context.Context) error {
 	}
 	t.root.done = true
 	defer t.root.unlock()
+	defer t.root.cancel()
 	s.statements.Add(1)
-	if err := t.root.tx.Rollback(); err != nil {
+	if err := s.rollback(ctx, t.root); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("rollback: %w", err)
 	}
 	return nil

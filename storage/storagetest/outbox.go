@@ -16,6 +16,7 @@ func outboxTests() []test {
 		{"ListNewestFirstAndFilters", testEmailList},
 		{"ListDefaultLimit", testEmailListDefaultLimit},
 		{"ClaimLeases", testClaimLease},
+		{"RenewClaims", testRenewClaims},
 		{"ClaimLimit", testClaimLimit},
 		{"ClaimOnlyDue", testClaimOnlyDue},
 		{"ClaimAcrossInstitutions", testClaimInstitutions},
@@ -166,6 +167,40 @@ func testClaimLease(e *env) {
 		if m.Attempts != 2 {
 			e.t.Errorf("claimed %s again: want 2 attempts, got %d", m.ID, m.Attempts)
 		}
+	}
+}
+
+// A worker renews its own claims only: not once another worker has claimed
+// the email again after the lease ran out, nor once it is sent or failed.
+func testRenewClaims(e *env) {
+	s, _ := e.scope("opera")
+	m1, m2, m3 := e.enqueue(s, "1"), e.enqueue(s, "2"), e.enqueue(s, "3")
+	list, err := e.store.ClaimEmails(e.ctx, 10, 15*time.Second)
+	mustCount(e.t, "claim", len(list), err, 3)
+	claims := make([]storage.EmailClaim, len(list))
+	for i, m := range list {
+		claims[i] = storage.EmailClaim{ID: m.ID, Attempts: m.Attempts}
+	}
+	e.clock.Advance(10 * time.Second)
+	renewed, err := e.store.RenewEmailClaims(e.ctx, claims, 15*time.Second)
+	must(e.t, "renew", err)
+	slices.Sort(renewed)
+	mustEqual(e.t, "renewed", renewed, sortedIDs(m1, m2, m3))
+	e.clock.Advance(10 * time.Second) // past the first lease, within the renewed one
+	mustEqual(e.t, "claim within the renewed lease", e.claim(10, 15*time.Second), []string(nil))
+	if got := e.getEmail(s, m1.ID).NextAttemptAt; !got.Equal(e.now().Add(5 * time.Second)) {
+		e.t.Errorf("renewed lease ends at %s, want %s", fmtTime(got), fmtTime(e.now().Add(5*time.Second)))
+	}
+
+	must(e.t, "mark sent", e.store.MarkEmailSent(e.ctx, m1.ID))
+	must(e.t, "mark failed", e.store.MarkEmailFailed(e.ctx, m2.ID, "refused"))
+	e.clock.Advance(5 * time.Second) // m3's lease runs out: another worker claims it
+	mustEqual(e.t, "claim after the lease", e.claim(10, 15*time.Second), sortedIDs(m3))
+	renewed, err = e.store.RenewEmailClaims(e.ctx, claims, 15*time.Second)
+	must(e.t, "renew after", err)
+	mustEqual(e.t, "renewed after sent, failed and taken over", renewed, []string(nil))
+	if got := e.getEmail(s, m3.ID); got.Attempts != 2 || !got.NextAttemptAt.Equal(e.now().Add(15*time.Second)) {
+		e.t.Errorf("the other worker's claim changed: %d attempts, lease until %s", got.Attempts, fmtTime(got.NextAttemptAt))
 	}
 }
 
