@@ -49,7 +49,7 @@ func Observe(log *slog.Logger, m RequestObserver) func(http.Handler) http.Handle
 // recordRequest logs and measures one finished request. aborted means the
 // handler panicked; without a status written, it counts as a 500.
 // unavailable means a dependency did not answer (Unavailable): the request
-// counts as a 503, and its line says so.
+// counts as a 503, and its line says so, at debug level.
 func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *responseWriter, d time.Duration, aborted, unavailable bool) {
 	route := r.Pattern
 	if route == "" {
@@ -80,7 +80,14 @@ func recordRequest(log *slog.Logger, m RequestObserver, r *http.Request, rw *res
 	if unavailable {
 		attrs = append(attrs, slog.Bool("unavailable", true))
 	}
-	log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
+	level := slog.LevelInfo
+	if unavailable {
+		// While the database is down every request fails alike, thousands a
+		// second: the outage log (internal/outage) says so once, with counts,
+		// and the metrics count each; the line of each is for debugging.
+		level = slog.LevelDebug
+	}
+	log.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
 // noObserver measures nothing.

@@ -120,3 +120,28 @@ func TestObserveInformationalStatus(t *testing.T) {
 		t.Errorf("status %d, log %s", resp.StatusCode, sink.String())
 	}
 }
+
+// A request that failed because the database did not answer is counted
+// as a 503 whatever its status (a redirect with temporarily_unavailable),
+// and its line is at debug level: during an outage the outage log speaks
+// for them all, so that the log does not grow with the request rate.
+func TestObserveUnavailableIsDebug(t *testing.T) {
+	log, sink := testLogger()
+	m := &observed{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		Unavailable(w, r)
+		http.Redirect(w, r, "https://rp.example/cb?error=temporarily_unavailable", http.StatusSeeOther)
+	})
+	rec := serve(testStack(mux, log, m, true), httptest.NewRequest(http.MethodGet, "/authorize", nil))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if m.requests["GET /authorize 503"] != 1 {
+		t.Errorf("counted %v, want one 503", m.requests)
+	}
+	lines := sink.lines(t)
+	if len(lines) != 1 || lines[0]["level"] != "DEBUG" || lines[0]["unavailable"] != true {
+		t.Errorf("log lines %v, want one at DEBUG marked unavailable", lines)
+	}
+}
