@@ -56,9 +56,14 @@ fi
 
 # Servers started here, stopped on exit (by their process ids).
 PIDS=
+# They are not children of this shell (their setup ran in a subshell): wait for
+# them to be gone (at most 15 s each), so that a next run finds the ports free.
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
