@@ -65,6 +65,9 @@ func configValidateDev(c *Config, p *configProblems) {
 	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !configLoopbackHost(host) {
 		p.add("listen", "--dev listens only on a loopback address, such as 127.0.0.1:8080, got %q", c.Listen)
 	}
+	if host, _, err := net.SplitHostPort(c.Metrics.Listen); err == nil && !configLoopbackHost(host) {
+		p.add("metrics.listen", "--dev listens only on a loopback address, such as 127.0.0.1:9464, got %q", c.Metrics.Listen)
+	}
 	if u, err := url.Parse(c.PublicURL); err == nil && !configLoopbackHost(u.Hostname()) {
 		p.add("public_url", "--dev serves only a loopback URL, such as http://127.0.0.1:8080, got %q", c.PublicURL)
 	}
