@@ -435,6 +435,23 @@ func TestConfigProblems(t *testing.T) {
 			want: []string{`listen: must be host:port, e.g. :8080 or 127.0.0.1:8080, got "8080" (line 7 of `},
 		},
 		{
+			name: "bad metrics listen",
+			file: configTestBase,
+			env:  []string{secret, "USHER_METRICS_LISTEN=9464"},
+			want: []string{`metrics.listen: must be host:port, e.g. 127.0.0.1:9464, or empty for no metrics, got "9464"`},
+		},
+		{
+			name: "metrics listen port not a number",
+			file: configTestBase,
+			env:  []string{secret, "USHER_METRICS_LISTEN=127.0.0.1:metrics"},
+			want: []string{`metrics.listen: port must be a number between 0 and 65535, got "metrics"`},
+		},
+		{
+			name: "no metrics",
+			file: configTestBase,
+			env:  []string{secret, "USHER_METRICS_LISTEN="},
+		},
+		{
 			name: "several problems at once",
 			file: "listen: nope\npublic_url: http://id.example.org\ndatabase_url: mysql://x\nsmtp:\n  tls: ssl\n  hsot: x\nlog:\n  level: loud\n",
 			env:  []string{"USHER_SMTP_PORT=0x", "USHER_LOG_FORMAT=xml", "USHER_NOPE=1"},

@@ -47,9 +47,7 @@ func configValidate(c *Config, keys []configKey, dev, devSecret bool, p *configP
 	configValidateDatabase(&c.Database, p)
 	configValidateLimits(&c.Limits, p)
 	if c.Metrics.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
-			p.add("metrics.listen", "must be host:port, e.g. 127.0.0.1:9464, or empty for no metrics, got %q", c.Metrics.Listen)
-		}
+		configValidateAddress("metrics.listen", c.Metrics.Listen, "127.0.0.1:9464, or empty for no metrics", p)
 	}
 	configValidateDurations(c, keys, p)
 	if dev {
@@ -66,6 +64,9 @@ func configValidateDev(c *Config, p *configProblems) {
 	}
 	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !configLoopbackHost(host) {
 		p.add("listen", "--dev listens only on a loopback address, such as 127.0.0.1:8080, got %q", c.Listen)
+	}
+	if host, _, err := net.SplitHostPort(c.Metrics.Listen); err == nil && !configLoopbackHost(host) {
+		p.add("metrics.listen", "--dev listens only on a loopback address, such as 127.0.0.1:9464, got %q", c.Metrics.Listen)
 	}
 	if u, err := url.Parse(c.PublicURL); err == nil && !configLoopbackHost(u.Hostname()) {
 		p.add("public_url", "--dev serves only a loopback URL, such as http://127.0.0.1:8080, got %q", c.PublicURL)
@@ -87,13 +88,19 @@ func configValidateListen(listen string, p *configProblems) {
 		p.add("listen", "required, e.g. :8080 or 127.0.0.1:8080")
 		return
 	}
-	_, port, err := net.SplitHostPort(listen)
+	configValidateAddress("listen", listen, ":8080 or 127.0.0.1:8080", p)
+}
+
+// configValidateAddress checks that the address of the setting at path is
+// host:port with a numeric port; example shows a good one.
+func configValidateAddress(path, addr, example string, p *configProblems) {
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		p.add("listen", "must be host:port, e.g. :8080 or 127.0.0.1:8080, got %q", listen)
+		p.add(path, "must be host:port, e.g. %s, got %q", example, addr)
 		return
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		p.add("listen", "port must be a number between 0 and 65535, got %q", port)
+		p.add(path, "port must be a number between 0 and 65535, got %q", port)
 	}
 }
 

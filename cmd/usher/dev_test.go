@@ -9,8 +9,8 @@ import (
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 )
 
-// --dev runs only on SQLite, on a loopback address and URL: its master
-// secret and demo passwords are published.
+// --dev runs only on SQLite, on loopback addresses (the metrics listener's
+// too) and URL: its master secret and demo passwords are published.
 func TestDevRefusesProduction(t *testing.T) {
 	t.Chdir(t.TempDir())
 	for _, tc := range []struct {
@@ -20,6 +20,8 @@ func TestDevRefusesProduction(t *testing.T) {
 		{[]string{"USHER_DATABASE_URL=postgres://u@db.internal/usher"}, "--dev runs only on SQLite"},
 		{[]string{"USHER_LISTEN=0.0.0.0:8080"}, "--dev listens only on a loopback address"},
 		{[]string{"USHER_LISTEN=:8080"}, "--dev listens only on a loopback address"},
+		{[]string{"USHER_METRICS_LISTEN=:9464"}, "metrics.listen: --dev listens only on a loopback address"},
+		{[]string{"USHER_METRICS_LISTEN=0.0.0.0:9464"}, "metrics.listen: --dev listens only on a loopback address"},
 		{[]string{"USHER_PUBLIC_URL=https://id.example.org"}, "--dev serves only a loopback URL"},
 	} {
 		_, _, err := loadConfig("", tc.env, true)
@@ -29,6 +31,9 @@ func TestDevRefusesProduction(t *testing.T) {
 	}
 	if _, _, err := loadConfig("", []string{"USHER_LISTEN=localhost:9090"}, true); err != nil {
 		t.Errorf("--dev on localhost: %v", err)
+	}
+	if _, _, err := loadConfig("", []string{"USHER_METRICS_LISTEN="}, true); err != nil {
+		t.Errorf("--dev without metrics: %v", err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,29 +20,8 @@ import (
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
+	"github.com/usher-idp/usher/storage/storagetest"
 )
-
-// stoppedClock is the server's clock, standing still until the test moves
-// it: nothing the server does depends on time passing meanwhile (not even
-// its check of the institution's version, once a second).
-type stoppedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newStoppedClock() *stoppedClock { return &stoppedClock{now: time.Now()} }
-
-func (c *stoppedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stoppedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // verifiedJWT checks raw against the institution's JWKS with go-oidc's key
 // set, as a resource server does, and returns its header and claims.
@@ -81,7 +59,9 @@ func wantAccessJWT(t *testing.T, u *usherServer, header map[string]any, alg stri
 // is deleted; a forged or altered JWT is inactive, never an error.
 func TestE2EJWTAccessTokenClientCredentials(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
-		clock := newStoppedClock()
+		// The server's clock stands still until the test moves it: nothing the
+		// server does depends on time passing meanwhile (not even its version check).
+		clock := storagetest.NewClock(time.Now())
 		u := startUsherAt(t, db, "", clock.Now)
 		rsID, rsSecret := u.resourceServer(u.inst)
 		apiID, apiSecret := u.client(u.inst, provider.ClientSpec{Name: "API client",

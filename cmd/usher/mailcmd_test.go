@@ -32,8 +32,9 @@ func (tc *testCLI) withSMTP(srv *mailtest.Server) *testCLI {
 	return &testCLI{t: tc.t, env: env}
 }
 
-// serveInBackground runs usher serve until the test ends.
-func serveInBackground(t *testing.T, env []string, args ...string) (stderr *syncBuffer) {
+// serveInBackground runs usher serve until the test ends and returns its
+// base URL and its log.
+func serveInBackground(t *testing.T, env []string, args ...string) (base string, stderr *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrs := make(chan net.Addr, 1)
@@ -43,8 +44,10 @@ func serveInBackground(t *testing.T, env []string, args ...string) (stderr *sync
 	done := make(chan error, 1)
 	go func() { done <- c.run(ctx, append([]string{"serve"}, args...)) }()
 	select {
-	case <-addrs:
+	case a := <-addrs:
+		base = "http://" + a.String()
 	case err := <-done:
+		cancel()
 		t.Fatalf("serve stopped: %v\n%s", err, errOut)
 	}
 	t.Cleanup(func() {
@@ -53,7 +56,7 @@ func serveInBackground(t *testing.T, env []string, args ...string) (stderr *sync
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return errOut
+	return base, errOut
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.
@@ -81,7 +84,7 @@ func TestServeDeliversMail(t *testing.T) {
 		tc := newTestCLI(t, db).withSMTP(srv)
 		tc.ok("", "migrate")
 		tc.ok("", "institution", "create", "opera", "--name", "Opéra de Lyon")
-		serveInBackground(t, tc.env)
+		_, _ = serveInBackground(t, tc.env)
 		var got emailJSON
 		tc.json(&got, "mail", "test", "--institution", "opera", "--to", "ops@example.org", "--class", "account_invitation",
 			"--locale", "fr", "--wait", "30s", "--json")
@@ -110,7 +113,7 @@ func TestServeDevPrintsMail(t *testing.T) {
 	t.Chdir(t.TempDir())
 	db := sqltest.SQLite(t)
 	env := []string{"USHER_DATABASE_URL=" + db.URL, "USHER_LOG_LEVEL=warn"}
-	console := serveInBackground(t, env, "--dev")
+	_, console := serveInBackground(t, env, "--dev")
 	tc := &testCLI{t: t, env: env}
 	out := tc.ok("", "mail", "test", "--dev", "--institution", "demo", "--to", "dev@example.org", "--wait", "30s")
 	if !strings.Contains(out, ": sent") {

@@ -1,43 +1,13 @@
 package main
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 )
-
-// serveWithAddress runs usher serve until the test ends and returns its
-// base URL and its log.
-func serveWithAddress(t *testing.T, env []string) (base string, stderr *syncBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	errOut := &syncBuffer{}
-	c := &cli{env: append(env, "USHER_LISTEN=127.0.0.1:0", "USHER_METRICS_LISTEN=127.0.0.1:0"), stdin: strings.NewReader(""),
-		stdout: &syncBuffer{}, stderr: errOut, now: time.Now, listening: func(a net.Addr) { addrs <- a }}
-	done := make(chan error, 1)
-	go func() { done <- c.run(ctx, []string{"serve"}) }()
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve stopped: %v\n%s", err, errOut)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return base, errOut
-}
 
 // getWith sends GET path with the headers and returns the status and body.
 func getWith(t *testing.T, base, path string, header http.Header) (int, string) {
@@ -62,7 +32,7 @@ func getWith(t *testing.T, base, path string, header http.Header) (int, string) 
 func TestServeWarnsOfUntrustedForwarding(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		tc := newTestCLI(t, db)
-		base, log := serveWithAddress(t, tc.env)
+		base, log := serveInBackground(t, tc.env)
 		if status, body := getWith(t, base, "/readyz", nil); status != 200 || body != "ready\n" {
 			t.Errorf("readyz before: %d %q", status, body)
 		}
@@ -77,7 +47,7 @@ func TestServeWarnsOfUntrustedForwarding(t *testing.T) {
 			t.Errorf("the warning was logged %d times, want once:\n%s", n, log)
 		}
 
-		trusted, trustedLog := serveWithAddress(t, append(tc.env, "USHER_TRUSTED_PROXIES=127.0.0.0/8"))
+		trusted, trustedLog := serveInBackground(t, append(tc.env, "USHER_TRUSTED_PROXIES=127.0.0.0/8"))
 		getWith(t, trusted, "/healthz", http.Header{"X-Forwarded-For": {"203.0.113.9"}})
 		if status, body := getWith(t, trusted, "/readyz", nil); status != 200 || body != "ready\n" {
 			t.Errorf("readyz with trusted proxies: %d %q", status, body)
@@ -93,7 +63,7 @@ func TestServeWarnsOfUntrustedForwarding(t *testing.T) {
 func TestServeWarnsOfOpportunisticTLS(t *testing.T) {
 	db := sqltest.SQLite(t)
 	tc := newTestCLI(t, db)
-	_, log := serveWithAddress(t, append(tc.env, "USHER_SMTP_TLS=opportunistic"))
+	_, log := serveInBackground(t, append(tc.env, "USHER_SMTP_TLS=opportunistic"))
 	line := ""
 	for _, l := range strings.Split(log.String(), "\n") {
 		if strings.Contains(l, "smtp.tls is opportunistic") {
@@ -103,7 +73,7 @@ func TestServeWarnsOfOpportunisticTLS(t *testing.T) {
 	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "STARTTLS") || !strings.Contains(line, "starttls or tls") {
 		t.Errorf("no warning of opportunistic TLS at start:\n%s", log)
 	}
-	_, quiet := serveWithAddress(t, append(tc.env, "USHER_SMTP_TLS=starttls"))
+	_, quiet := serveInBackground(t, append(tc.env, "USHER_SMTP_TLS=starttls"))
 	if strings.Contains(quiet.String(), "opportunistic") {
 		t.Errorf("a warning with starttls:\n%s", quiet)
 	}

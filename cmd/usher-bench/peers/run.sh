@@ -117,7 +117,9 @@ setup_usher() {
 	export USHER_SECRET=peers-secret-peers-secret-peers-secret-0123
 	export USHER_LISTEN=127.0.0.1:18080 USHER_PUBLIC_URL=http://127.0.0.1:18080
 	export USHER_SMTP_HOST=127.0.0.1 USHER_SMTP_PORT=2525 USHER_SMTP_TLS=none USHER_SMTP_FROM=no-reply@peers.example
-	export USHER_LOG_LEVEL=warn USHER_JANITOR_INTERVAL=0
+	# No metrics listener: nothing here reads it, and another Usher's (the usher-bench
+	# target's) may hold its default port.
+	export USHER_LOG_LEVEL=warn USHER_JANITOR_INTERVAL=0 USHER_METRICS_LISTEN=
 	u=$WORK/usher
 	$u migrate >"$WORK/usher-setup.log" 2>&1 &&
 		$u institution create peers --name Peers >>"$WORK/usher-setup.log" 2>&1 || return 1
