@@ -132,7 +132,7 @@ func (h *tokenHandler) answerAgain(w http.ResponseWriter, r *http.Request, t *te
 func (h *tokenHandler) refuse(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, tr *tokenRequest, err error) {
 	switch {
 	case tr.codeReplayed:
-		if revokeErr := revokeGrant(r.Context(), t.records, tr.grantID); revokeErr != nil {
+		if revokeErr := t.store.revokeGrant(r.Context(), tr.grantID); revokeErr != nil {
 			err = fosite.ErrServerError.WithWrap(revokeErr)
 		}
 		h.signalTheft(r, t, ar, theftCodeReplay)
