@@ -1,16 +1,13 @@
 package provider
 
-import (
-	"time"
-
-	"github.com/ory/fosite"
-)
+import "github.com/ory/fosite"
 
 // capGrant bounds a grant's life by the sign-in it came from: its refresh
-// tokens, renewed at each use, end at most maxAge after the sign-in
-// (Lifespans.Grant), and a grant older than that is refused. Without it a
-// refresh token used once a month would never expire.
-func capGrant(ar fosite.AccessRequester, maxAge time.Duration, now time.Time) error {
+// tokens, renewed at each use, end at most that long after the sign-in
+// (Lifespans.Grant), and a grant older than that is refused, both by the
+// provider's clock. Without it a refresh token used once a month would never
+// expire.
+func (f *fositeStore) capGrant(ar fosite.AccessRequester) error {
 	sess, ok := ar.GetSession().(*session) // on refresh, a clone of the grant's session
 	if !ok {
 		return fosite.ErrServerError.WithDebug("unexpected session type")
@@ -19,8 +16,8 @@ func capGrant(ar fosite.AccessRequester, maxAge time.Duration, now time.Time) er
 	if signedIn.IsZero() {
 		return nil // a grant without a sign-in: client credentials
 	}
-	end := signedIn.Add(maxAge)
-	if !now.Before(end) {
+	end := signedIn.Add(f.life.Grant)
+	if !f.now().Before(end) {
 		return fosite.ErrInvalidGrant.WithHint("The grant is older than the institution allows: sign in again.")
 	}
 	if exp := sess.GetExpiresAt(fosite.RefreshToken); exp.IsZero() || exp.After(end) {

@@ -58,6 +58,10 @@ func selfContained(req fosite.Requester) bool {
 // token has one dot, a JWS two).
 func isJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
+// jwtSignature is the signature part of a compact JWS, what stands for a JWT
+// access token where fosite asks for a token's signature.
+func jwtSignature(token string) string { return token[strings.LastIndexByte(token, '.')+1:] }
+
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, req fosite.Requester) (string, string, error) {
 	if !selfContained(req) {
@@ -69,7 +73,7 @@ func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, req fosite.Requ
 // AccessTokenSignature implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) AccessTokenSignature(ctx context.Context, token string) string {
 	if isJWT(token) {
-		return token[strings.LastIndexByte(token, '.')+1:]
+		return jwtSignature(token)
 	}
 	return s.HMACSHAStrategy.AccessTokenSignature(ctx, token)
 }
@@ -132,7 +136,7 @@ func (t *tenant) signAccessToken(req fosite.Requester) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	return token, token[strings.LastIndexByte(token, '.')+1:], nil
+	return token, jwtSignature(token), nil
 }
 
 // newJTI returns a fresh JWT ID: 128 random bits.

@@ -49,14 +49,15 @@ func (h *tokenHandler) signalTheft(r *http.Request, t *tenant, ar fosite.AccessR
 }
 
 // revokeGrant ends every access and refresh token of a grant (the family of
-// requestID), as a replay of its code requires.
-func revokeGrant(ctx context.Context, s GrantStore, requestID string) error {
+// requestID), as a replay of its code requires: what revocation does
+// (RevokeAccessToken, RevokeRefreshToken), even when the request has ended.
+func (f *fositeStore) revokeGrant(ctx context.Context, requestID string) error {
 	if requestID == "" {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	for _, kind := range []storage.OAuth2Kind{storage.KindAccess, storage.KindRefresh} {
-		if _, err := s.RevokeOAuth2Family(ctx, kind, requestID); err != nil {
+	for _, revoke := range []func(context.Context, string) error{f.RevokeAccessToken, f.RevokeRefreshToken} {
+		if err := revoke(ctx, requestID); err != nil {
 			return fmt.Errorf("revoke the grant of a replayed code: %w", err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/ory/fosite"
 
@@ -18,8 +17,6 @@ type tokenHandler struct {
 	tx      storage.Transactor
 	metrics Metrics
 	log     *slog.Logger
-	now     func() time.Time
-	life    Lifespans
 }
 
 func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) {
@@ -53,10 +50,10 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 	case ar.GetGrantTypes().ExactOne("refresh_token"):
 		grant = "refresh_token"
 		if err = followAccount(ctx, t, ar); err == nil {
-			err = capGrant(ar, h.life.Grant, h.now())
+			err = t.store.capGrant(ar)
 		}
 	default:
-		err = capGrant(ar, h.life.Grant, h.now())
+		err = t.store.capGrant(ar)
 	}
 	if err != nil {
 		h.fail(w, r, t, ar, err)
@@ -135,7 +132,7 @@ func (h *tokenHandler) answerAgain(w http.ResponseWriter, r *http.Request, t *te
 func (h *tokenHandler) refuse(w http.ResponseWriter, r *http.Request, t *tenant, ar fosite.AccessRequester, tr *tokenRequest, err error) {
 	switch {
 	case tr.codeReplayed:
-		if revokeErr := revokeGrant(r.Context(), t.records, tr.grantID); revokeErr != nil {
+		if revokeErr := t.store.revokeGrant(r.Context(), tr.grantID); revokeErr != nil {
 			err = fosite.ErrServerError.WithWrap(revokeErr)
 		}
 		h.signalTheft(r, t, ar, theftCodeReplay)

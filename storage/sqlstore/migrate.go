@@ -164,11 +164,9 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	var applied []int
 	s.statements.Add(1)
-	ctx, cancel := s.deadline(ctx, "")
-	defer cancel()
-	err = s.checked(ctx, s.bounded(ctx, func() error {
+	err = s.call(ctx, func(ctx context.Context) error {
 		return s.db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`)
-	}))
+	})
 	if errors.Is(err, storage.ErrUnavailable) {
 		return err // the database did not answer: nothing is known of its schema
 	}

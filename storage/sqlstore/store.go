@@ -169,11 +169,7 @@ func (s *Store) Dialect() string { return s.dialect.String() }
 func (s *Store) Statements() uint64 { return s.statements.Load() }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := s.deadline(ctx, "")
-	defer cancel()
-	return s.checked(ctx, s.bounded(ctx, func() error { return s.db.PingContext(ctx) }))
-}
+func (s *Store) Ping(ctx context.Context) error { return s.call(ctx, s.db.PingContext) }
 
 // In returns the view of one institution's records.
 func (s *Store) In(institutionID string) storage.Scoped {

@@ -56,14 +56,12 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	// deadline of its BEGIN; cancelling its context lets database/sql roll
 	// it back when one of the three is abandoned (bounded).
 	txCtx, cancelTx := context.WithCancel(ctx)
-	callCtx, cancel := s.deadline(ctx, "")
-	defer cancel()
 	var tx *sqlx.Tx
-	err = s.bounded(callCtx, func() (err error) {
+	err = s.call(ctx, func(context.Context) (err error) {
 		tx, err = s.db.BeginTxx(txCtx, nil)
 		return err
 	})
-	if err = s.checked(callCtx, err); err != nil {
+	if err != nil {
 		cancelTx()
 		unlock()
 		return ctx, fmt.Errorf("begin transaction: %w", err)
@@ -92,9 +90,7 @@ func (s *Store) Commit(ctx context.Context) error {
 		return errDoomed
 	}
 	s.statements.Add(1)
-	callCtx, cancel := s.deadline(ctx, "")
-	defer cancel()
-	if err := s.checked(callCtx, s.bounded(callCtx, t.root.tx.Commit)); err != nil {
+	if err := s.call(ctx, func(context.Context) error { return t.root.tx.Commit() }); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -147,6 +147,15 @@ func (s *Store) deadline(ctx context.Context, query string) (context.Context, co
 	return context.WithTimeout(ctx, d)
 }
 
+// call runs fn, one call to the driver that is not a statement of exec,
+// get or all (a ping, a BEGIN, a COMMIT, the readiness query), under the
+// store's timeout, bounded and checked as they are.
+func (s *Store) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, cancel := s.deadline(ctx, "")
+	defer cancel()
+	return s.checked(ctx, s.bounded(ctx, func() error { return fn(ctx) }))
+}
+
 // bounded runs fn, a call to the driver, and returns when ctx ends even if
 // the call has not: lib/pq waits for the answer of a stalled server (its
 // cancel request goes to the same stalled server), which would hold the
