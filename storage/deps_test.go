@@ -52,6 +52,9 @@ func TestDependencyDirection(t *testing.T) {
 				t.Errorf("storage imports %s: it imports nothing of ours", imp)
 			case (imp == "github.com/lib/pq" || strings.HasPrefix(imp, "modernc.org/sqlite")) && !within(dir, "storage/sqlstore"):
 				t.Errorf("%s imports the SQL driver %s: only storage/sqlstore does", dir, imp)
+			case dir == "storage/sqlstore" && strings.HasPrefix(imp, module+"/") &&
+				!within(strings.TrimPrefix(imp, module+"/"), "storage") && !within(strings.TrimPrefix(imp, module+"/"), "migrations"):
+				t.Errorf("storage/sqlstore imports %s: it imports only storage and migrations of ours", imp)
 			case strings.HasPrefix(imp, "github.com/ory/fosite") && !within(dir, "provider"):
 				t.Errorf("%s imports %s: only provider imports fosite", dir, imp)
 			case within(dir, "provider") && within(strings.TrimPrefix(imp, module+"/"), "flows"),

@@ -15,6 +15,7 @@ import (
 	"github.com/usher-idp/usher/flows/password"
 	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/internal/metrics"
+	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
@@ -70,7 +71,8 @@ func (c *cli) openWith(ctx context.Context, fs *flags, migrate bool, m *metrics.
 		log.Warn("created a master secret for development; never use it in production", "file", cfg.SecretFile)
 	}
 	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Now: c.now, OutboxRetention: cfg.Outbox.Retention.Duration(),
-		Timeout: cfg.Database.Timeout.Duration(), ReadTimeout: cfg.Database.ReadTimeout.Duration(), Log: log})
+		Timeout: cfg.Database.Timeout.Duration(), ReadTimeout: cfg.Database.ReadTimeout.Duration(),
+		Outages: outage.New(log, "database", 0, nil)})
 	if err != nil {
 		return nil, err
 	}

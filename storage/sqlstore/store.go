@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"reflect"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 
-	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/storage"
 )
 
@@ -47,11 +45,25 @@ type Options struct {
 	// 0 means DefaultReadTimeout. A call past its deadline returns a
 	// *storage.UnavailableError, even when the server stalls.
 	Timeout, ReadTimeout time.Duration
-	// Log receives the outages of the database: one line when one starts,
-	// a summary every few seconds while it lasts, one when it ends. nil
-	// logs nothing.
-	Log *slog.Logger
+	// Outages hears whether the database answers: cmd/usher wires an
+	// internal/outage.Log, which logs one line when an outage starts, a
+	// summary every few seconds while it lasts, one when it ends. nil
+	// hears nothing.
+	Outages Outages
 }
+
+// Outages is told of every call whether the database answered (OK) or
+// not (Failed, with the kind of failure and its error).
+type Outages interface {
+	Failed(kind string, err error)
+	OK()
+}
+
+// noOutages hears nothing.
+type noOutages struct{}
+
+func (noOutages) Failed(string, error) {}
+func (noOutages) OK()                  {}
 
 // Store is a storage.Store on a SQL database.
 type Store struct {
@@ -64,7 +76,7 @@ type Store struct {
 	prepared   sync.Map   // query with ? → *sqlx.Stmt, prepared on each connection that runs it
 
 	timeout, readTimeout time.Duration // Options.Timeout, Options.ReadTimeout
-	outage               *outage.Log   // the database's outages, logged without a flood
+	outage               Outages       // told whether the database answers
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -95,7 +107,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if s.readTimeout <= 0 {
 		s.readTimeout = min(DefaultReadTimeout, s.timeout)
 	}
-	s.outage = outage.New(opts.Log, "database", 0, nil)
+	if s.outage = opts.Outages; s.outage == nil {
+		s.outage = noOutages{}
+	}
 	if s.outbox <= 0 {
 		s.outbox = storage.DefaultOutboxRetention
 	}

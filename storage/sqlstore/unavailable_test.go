@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usher-idp/usher/internal/outage"
 	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/storage/sqlstore"
 	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
@@ -44,7 +45,7 @@ func TestUnavailableDatabase(t *testing.T) {
 	const timeout = 500 * time.Millisecond
 	s := sqltest.Open(t, sqltest.DB{Dialect: db.Dialect, URL: url}, sqlstore.Options{
 		Timeout: timeout, ReadTimeout: timeout,
-		Log: slog.New(slog.NewTextHandler(logs, nil)),
+		Outages: outage.New(slog.New(slog.NewTextHandler(logs, nil)), "database", 0, nil),
 	})
 	ctx := context.Background()
 	if _, err := s.GetInstitutionBySlug(ctx, "nobody"); !errors.Is(err, storage.ErrNotFound) {
