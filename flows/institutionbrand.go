@@ -42,13 +42,11 @@ func (ch InstitutionChanges) validateBrand(refuse refuser) {
 		refuse("logo", "institution.logo_url_or_file", nil, errors.New("logo: give a URL or a file, not both"))
 	}
 	if ch.AccentColour != nil && *ch.AccentColour != "" {
-		c, ok := templates.ParseColour(*ch.AccentColour)
-		switch {
-		case !ok:
+		if c, ok := templates.ParseColour(*ch.AccentColour); !ok {
 			refuse("accent_colour", "institution.colour_invalid", nil,
 				fmt.Errorf("accent colour: use #RRGGBB, got %q", *ch.AccentColour))
-		case templates.CheckAccent(c) != nil:
-			refuse("accent_colour", "institution.accent_contrast", nil, fmt.Errorf("accent colour: %w", templates.CheckAccent(c)))
+		} else if err := templates.CheckAccent(c); err != nil {
+			refuse("accent_colour", "institution.accent_contrast", nil, fmt.Errorf("accent colour: %w", err))
 		}
 	}
 }
