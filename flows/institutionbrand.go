@@ -58,17 +58,17 @@ func (ch InstitutionChanges) checkImages(refuse refuser) map[string]*brandImage 
 	for _, u := range []struct {
 		name string
 		data []byte
-		max  int
 		icon bool
-	}{{storage.AssetLogo, ch.Logo, maxLogoBytes, false}, {storage.AssetFavicon, ch.Favicon, maxFaviconBytes, true}} {
+	}{{storage.AssetLogo, ch.Logo, false}, {storage.AssetFavicon, ch.Favicon, true}} {
+		limit := BrandImageLimit(u.name)
 		switch {
 		case u.data == nil:
 		case len(u.data) == 0:
 			images[u.name] = nil
 		default:
-			img, err := checkBrandImage(u.name, u.data, u.max, u.icon)
+			img, err := checkBrandImage(u.name, u.data, limit, u.icon)
 			if err != nil {
-				refuse(u.name, "institution.image_invalid", map[string]string{"max": strconv.Itoa(u.max>>10) + " KiB"}, err)
+				refuse(u.name, "institution.image_invalid", map[string]string{"max": strconv.Itoa(limit>>10) + " KiB"}, err)
 				continue
 			}
 			images[u.name] = &img
