@@ -29,11 +29,25 @@ func (s *Site) back(r *http.Request, inst *storage.Institution, clientID string)
 
 // stepFrame is frame for a page of the request rt, which the browser's
 // sign-in state keeps rather than the page's address: the way back is its
-// client's.
+// client's. When the page's address names that client too, it is read
+// once.
 func (s *Site) stepFrame(r *http.Request, inst *storage.Institution, rt returnTo, hints ...string) templates.Frame {
 	f := s.frame(r, inst, hints...)
-	if f.Back == nil {
+	if f.Back == nil && rt.clientID() != requestClientID(r, inst.Slug) {
 		f.Back = s.back(r, inst, rt.clientID())
+	}
+	return f
+}
+
+// clientFrame is stepFrame for a page that has read rt's client already
+// (nil: rt names no client that exists), which it does not read again.
+func (s *Site) clientFrame(r *http.Request, inst *storage.Institution, rt returnTo, client *storage.Client, hints ...string) templates.Frame {
+	f := s.bareFrame(r, inst, hints...)
+	if id := requestClientID(r, inst.Slug); id != rt.clientID() {
+		f.Back = s.back(r, inst, id)
+	}
+	if f.Back == nil {
+		f.Back = homeLink(client, "brand.back_to", "client")
 	}
 	return f
 }

@@ -46,9 +46,7 @@ func (x *Accounts) SendResetLink(ctx context.Context, inst *storage.Institution,
 		return queueResetLink(ctx, link, inst, acct, linkRequest{pos: pos, document: req.Document, actor: actor})
 	})
 	if errors.Is(err, mail.ErrUnknownDocument) {
-		var v invalid
-		v.add("document", "account.document_unknown", nil)
-		return v.err()
+		return errUnknownDocument()
 	}
 	if err != nil {
 		return fmt.Errorf("send reset link: %w", err)

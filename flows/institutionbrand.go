@@ -42,13 +42,11 @@ func (ch InstitutionChanges) validateBrand(refuse refuser) {
 		refuse("logo", "institution.logo_url_or_file", nil, errors.New("logo: give a URL or a file, not both"))
 	}
 	if ch.AccentColour != nil && *ch.AccentColour != "" {
-		c, ok := templates.ParseColour(*ch.AccentColour)
-		switch {
-		case !ok:
+		if c, ok := templates.ParseColour(*ch.AccentColour); !ok {
 			refuse("accent_colour", "institution.colour_invalid", nil,
 				fmt.Errorf("accent colour: use #RRGGBB, got %q", *ch.AccentColour))
-		case templates.CheckAccent(c) != nil:
-			refuse("accent_colour", "institution.accent_contrast", nil, fmt.Errorf("accent colour: %w", templates.CheckAccent(c)))
+		} else if err := templates.CheckAccent(c); err != nil {
+			refuse("accent_colour", "institution.accent_contrast", nil, fmt.Errorf("accent colour: %w", err))
 		}
 	}
 }
@@ -60,17 +58,17 @@ func (ch InstitutionChanges) checkImages(refuse refuser) map[string]*brandImage 
 	for _, u := range []struct {
 		name string
 		data []byte
-		max  int
 		icon bool
-	}{{storage.AssetLogo, ch.Logo, maxLogoBytes, false}, {storage.AssetFavicon, ch.Favicon, maxFaviconBytes, true}} {
+	}{{storage.AssetLogo, ch.Logo, false}, {storage.AssetFavicon, ch.Favicon, true}} {
+		limit := BrandImageLimit(u.name)
 		switch {
 		case u.data == nil:
 		case len(u.data) == 0:
 			images[u.name] = nil
 		default:
-			img, err := checkBrandImage(u.name, u.data, u.max, u.icon)
+			img, err := checkBrandImage(u.name, u.data, limit, u.icon)
 			if err != nil {
-				refuse(u.name, "institution.image_invalid", map[string]string{"max": strconv.Itoa(u.max>>10) + " KiB"}, err)
+				refuse(u.name, "institution.image_invalid", map[string]string{"max": strconv.Itoa(limit>>10) + " KiB"}, err)
 				continue
 			}
 			images[u.name] = &img

@@ -104,9 +104,15 @@ func inviteError(err error) error {
 	var state *StateError
 	switch {
 	case errors.Is(err, mail.ErrUnknownDocument):
-		return &InvalidError{Problems: []Problem{{Field: "document", ID: "account.document_unknown"}}}
+		return errUnknownDocument()
 	case err == nil, Problems(err) != nil, errors.As(err, &state), errors.Is(err, ErrNoPointOfSale):
 		return err
 	}
 	return fmt.Errorf("invite: %w", err)
+}
+
+// errUnknownDocument refuses a document the institution does not have
+// (mail.ErrUnknownDocument) as a problem of the document field.
+func errUnknownDocument() error {
+	return &InvalidError{Problems: []Problem{{Field: "document", ID: "account.document_unknown"}}}
 }

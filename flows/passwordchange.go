@@ -106,7 +106,7 @@ func (h *PasswordChange) pending(w http.ResponseWriter, r *http.Request, inst *s
 		h.Site.fail(w, r, inst, err)
 		return pendingChange{}, false
 	}
-	page := signInPage(h.Site, r, inst, p.rt, nil)
+	page := signInPage(h.Site, r, inst, p.rt)
 	page.Problems = []templates.Problem{{ID: message, Args: map[string]string{"institution": page.Brand.Name}}}
 	h.Site.render(w, r, func() error { return h.Site.Pages.SignIn(w, http.StatusForbidden, page) })
 	return pendingChange{}, false

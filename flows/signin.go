@@ -71,19 +71,20 @@ func (h *SignIn) page(r *http.Request, inst *storage.Institution, rt returnTo) (
 	if err != nil {
 		return templates.SignInPage{}, nil, err
 	}
-	page := signInPage(h.Site, r, inst, rt, client)
+	page := templates.SignInPage{Frame: h.Site.clientFrame(r, inst, rt, client, rt.uiLocales()),
+		Form: templates.Form{ReturnTo: rt.raw}}
+	if client != nil {
+		page.ClientName = client.Name
+	}
 	page.ForgotPassword = pos != nil
 	page.Register = inst.Settings.Registration && kindOf(client) == storage.Customer
 	return page, client, nil
 }
 
-// signInPage is the sign-in form for the request rt (which may be none).
-func signInPage(site *Site, r *http.Request, inst *storage.Institution, rt returnTo, client *storage.Client) templates.SignInPage {
-	page := templates.SignInPage{Frame: site.stepFrame(r, inst, rt, rt.uiLocales()), Form: templates.Form{ReturnTo: rt.raw}}
-	if client != nil {
-		page.ClientName = client.Name
-	}
-	return page
+// signInPage is the sign-in form for the request rt (which may be none),
+// for a page that has not read its client.
+func signInPage(site *Site, r *http.Request, inst *storage.Institution, rt returnTo) templates.SignInPage {
+	return templates.SignInPage{Frame: site.stepFrame(r, inst, rt, rt.uiLocales()), Form: templates.Form{ReturnTo: rt.raw}}
 }
 
 // attempt is one submission of the sign-in form.

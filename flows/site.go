@@ -115,11 +115,17 @@ func (s *Site) locale(r *http.Request, inst *storage.Institution, hints ...strin
 // the way back to the application whose request the page belongs to (the
 // return_to of the request, or the client_id of an authorization request).
 func (s *Site) frame(r *http.Request, inst *storage.Institution, hints ...string) templates.Frame {
-	f := templates.FrameFor(inst, s.locale(r, inst, hints...))
-	f.LanguageLinks = s.languages(r, inst, f.Locale)
+	f := s.bareFrame(r, inst, hints...)
 	if inst != nil {
 		f.Back = s.back(r, inst, requestClientID(r, inst.Slug))
 	}
+	return f
+}
+
+// bareFrame is frame without the way back.
+func (s *Site) bareFrame(r *http.Request, inst *storage.Institution, hints ...string) templates.Frame {
+	f := templates.FrameFor(inst, s.locale(r, inst, hints...))
+	f.LanguageLinks = s.languages(r, inst, f.Locale)
 	return f
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/usher-idp/usher/internal/issuer"
@@ -143,17 +144,12 @@ func (p *statusProbe) WriteHeader(status int) {
 
 // institutionSlugOf is the slug of a path under /institutions/, or "".
 func institutionSlugOf(path string) string {
-	prefix := issuer.Path("") // "/institutions/"
-	if len(path) <= len(prefix) || path[:len(prefix)] != prefix {
+	rest, ok := strings.CutPrefix(path, issuer.Path(""))
+	if !ok {
 		return ""
 	}
-	rest := path[len(prefix):]
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '/' {
-			return rest[:i]
-		}
-	}
-	return rest
+	slug, _, _ := strings.Cut(rest, "/")
+	return slug
 }
 
 // brandCSS writes the institution's brand stylesheet (see

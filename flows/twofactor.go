@@ -244,7 +244,7 @@ func (h *TwoFactor) exhausted(w http.ResponseWriter, r *http.Request, inst *stor
 		h.Site.fail(w, r, inst, err)
 		return
 	}
-	page := signInPage(h.Site, r, inst, f.rt, nil)
+	page := signInPage(h.Site, r, inst, f.rt)
 	page.Problems = []templates.Problem{{ID: "two_factor.too_many"}}
 	h.Site.render(w, r, func() error { return h.Site.Pages.SignIn(w, http.StatusTooManyRequests, page) })
 }

@@ -166,6 +166,18 @@ func TestPagesGolden(t *testing.T) {
 	}
 }
 
+// DESIGN.md: pages that carry tokens send no Referer. Every page may carry
+// one (a reset link's token, an authorization request in return_to, both
+// echoed in the language links), so every page says no-referrer itself,
+// whatever the server's middleware adds.
+func TestPagesNoReferrer(t *testing.T) {
+	for _, r := range renderAll(t) {
+		if got := r.rec.Header().Get("Referrer-Policy"); got != "no-referrer" {
+			t.Errorf("%s.%s: Referrer-Policy %q, want no-referrer", r.page, r.locale, got)
+		}
+	}
+}
+
 func TestPagesHeaders(t *testing.T) {
 	for _, r := range renderAll(t) {
 		h := r.rec.Header()

@@ -33,8 +33,8 @@ type heartbeat struct {
 
 // beat starts the heartbeat of batch, claimed just now for lease.
 func (w *Worker) beat(ctx context.Context, batch []storage.OutboxEmail) *heartbeat {
-	h := &heartbeat{queue: w.cfg.Queue, lease: w.lease, pending: make(map[string]int, len(batch)),
-		lost: map[string]bool{}, until: time.Now().Add(w.lease), stop: make(chan struct{}), done: make(chan struct{})}
+	h := &heartbeat{queue: w.cfg.Queue, lease: w.cfg.Lease, pending: make(map[string]int, len(batch)),
+		lost: map[string]bool{}, until: time.Now().Add(w.cfg.Lease), stop: make(chan struct{}), done: make(chan struct{})}
 	for _, e := range batch {
 		h.pending[e.ID] = e.Attempts
 	}

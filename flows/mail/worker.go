@@ -82,9 +82,8 @@ type WorkerConfig struct {
 // a worker that dies are taken over seconds later. At most the message in
 // flight when it died is delivered twice, with the same Message-ID.
 type Worker struct {
-	cfg   WorkerConfig
-	lease time.Duration
-	smtp  *outage.Log // the SMTP server unreachable: logged once, not per email
+	cfg  WorkerConfig
+	smtp *outage.Log // the SMTP server unreachable: logged once, not per email
 }
 
 // NewWorker checks cfg and returns a worker with its zero fields defaulted.
@@ -119,7 +118,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
 	}
-	return &Worker{cfg: cfg, lease: cfg.Lease, smtp: outage.New(cfg.Log, "smtp", 0, nil)}, nil
+	return &Worker{cfg: cfg, smtp: outage.New(cfg.Log, "smtp", 0, nil)}, nil
 }
 
 // Run delivers due emails until ctx ends. A batch in progress stops at the
@@ -172,7 +171,7 @@ type BatchResult struct {
 // emails.
 func (w *Worker) RunOnce(ctx context.Context) (BatchResult, error) {
 	var res BatchResult
-	batch, err := w.cfg.Queue.ClaimEmails(ctx, w.cfg.Batch, w.lease)
+	batch, err := w.cfg.Queue.ClaimEmails(ctx, w.cfg.Batch, w.cfg.Lease)
 	if err != nil {
 		return res, err
 	}
