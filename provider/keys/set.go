@@ -21,7 +21,7 @@ type Set struct {
 	current  map[string]*entry // by algorithm
 	jwks     []jose.JSONWebKey // public keys, in publishing order
 	reloadAt time.Time
-	signers  sync.Map // alg + "\x00" + typ → jose.Signer of the current key (SignCompact)
+	signers  sync.Map // alg + "\x00" + typ → *compactSigner of the current key (SignCompact)
 }
 
 // entry is one opened key.
