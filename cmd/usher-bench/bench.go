@@ -53,10 +53,15 @@ type result struct {
 type openLoop struct {
 	Fraction   float64 `json:"fraction"`
 	Rate       float64 `json:"rate"`       // operations due per second
+	Workers    int     `json:"workers"`    // the most operations in flight
 	PerSecond  float64 `json:"per_second"` // operations completed per second
 	Errors     int     `json:"errors"`
 	Latency    latency `json:"latency"`
 	P99OverP50 float64 `json:"p99_over_p50"`
+	// CPU is the CPU of the open-loop phase: an operation that arrives
+	// alone costs more than one of a closed loop's batches (a wake-up of
+	// the server, of the database backend, of the load generator).
+	CPU cpuUse `json:"cpu"`
 }
 
 // report is a whole run.
@@ -136,12 +141,12 @@ func bench(ctx context.Context, o options, names []string, stdout, stderr io.Wri
 func measure(ctx context.Context, e *env, o options, name string, pid int, logf func(string, ...any), stderr io.Writer) (result, error) {
 	s := newScenario(name)
 	n := o.concurrency
-	logf("%s: preparing %d workers", name, n)
-	if err := s.prepare(ctx, e, n); err != nil {
+	logf("%s: preparing %d workers", name, o.workers())
+	if err := s.prepare(ctx, e, o.workers()); err != nil {
 		return result{}, fmt.Errorf("prepare: %w", err)
 	}
 	r := result{Scenario: name, Concurrency: n, TargetRate: o.rate}
-	e.raw = make([]*rawClient, n)
+	e.raw = make([]*rawClient, o.workers())
 	for i := range e.raw {
 		e.raw[i] = e.newRaw()
 	}
@@ -221,10 +226,12 @@ func measure(ctx context.Context, e *env, o options, name string, pid int, logf 
 		}
 	}
 	if o.openLoop > 0 && r.PerSecond > 0 {
-		ol := &openLoop{Fraction: o.openLoop, Rate: o.openLoop * r.PerSecond}
-		logf("%s: measuring for %v in an open loop at %.0f/s (%.0f %% of %.0f/s)", name, o.duration, ol.Rate,
-			100*o.openLoop, r.PerSecond)
-		q := runPhase(ctx, e, s, n, time.Now(), o.duration, nil, ol.Rate)
+		ol := &openLoop{Fraction: o.openLoop, Rate: o.openLoop * r.PerSecond, Workers: o.openWorkers}
+		logf("%s: measuring for %v in an open loop at %.0f/s (%.0f %% of %.0f/s), %d workers", name, o.duration, ol.Rate,
+			100*o.openLoop, r.PerSecond, o.openWorkers)
+		cpu0 := takeCPU(pid, e.dbname)
+		q := runPhase(ctx, e, s, o.openWorkers, time.Now(), o.duration, nil, ol.Rate)
+		ol.CPU = cpuBetween(cpu0, takeCPU(pid, e.dbname), len(q.ok)+q.failed, q.elapsed)
 		ol.PerSecond, ol.Errors = float64(len(q.ok))/q.elapsed.Seconds(), q.failed
 		ol.Latency = percentiles(q.ok, nil)
 		if ol.Latency.P50 > 0 {
@@ -280,8 +287,8 @@ func printResult(w io.Writer, r result) {
 			r.HashRate.Goroutines, r.HashRate.Params, ratio)
 	}
 	if ol := r.OpenLoop; ol != nil {
-		fmt.Fprintf(w, "  open loop at %.0f %% of that (%.0f/s due, %.1f/s done, %d errors): p50 %.2f ms  p90 %.2f ms  "+
-			"p99 %.2f ms  max %.2f ms; p99/p50 = %.1f\n", 100*ol.Fraction, ol.Rate, ol.PerSecond, ol.Errors,
+		fmt.Fprintf(w, "  open loop at %.0f %% of that (%.0f/s due, %.1f/s done, %d workers, %d errors): p50 %.2f ms  "+
+			"p90 %.2f ms  p99 %.2f ms  max %.2f ms; p99/p50 = %.1f\n", 100*ol.Fraction, ol.Rate, ol.PerSecond, ol.Workers, ol.Errors,
 			ol.Latency.P50, ol.Latency.P90, ol.Latency.P99, ol.Latency.Max, ol.P99OverP50)
 	}
 	if r.During != nil {
@@ -295,13 +302,19 @@ func printResult(w io.Writer, r result) {
 				l.label, l.l.Count, l.l.P50, l.l.P90, l.l.P99, l.l.Max)
 		}
 	}
-	c := r.CPU
-	fmt.Fprintf(w, "  CPU ms/op: server %.3f, database %.3f, load generator %.3f; cores busy: server %.2f, database %.2f, "+
-		"load generator %.2f, other work %.2f (of %d)\n", c.ServerMSPerOp, c.DatabaseMSPerOp, c.GeneratorMSPerOp,
-		c.ServerCores, c.DatabaseCores, c.GeneratorCores, c.OtherCores, c.MachineCores)
+	printCPU(w, "", r.CPU)
+	if r.OpenLoop != nil {
+		printCPU(w, " (open loop)", r.OpenLoop.CPU)
+	}
 	for _, e := range r.ErrorSamples {
 		fmt.Fprintf(w, "  %d× %s\n", e.Count, strings.ReplaceAll(e.Message, "\n", " "))
 	}
+}
+
+func printCPU(w io.Writer, label string, c cpuUse) {
+	fmt.Fprintf(w, "  CPU ms/op%s: server %.3f, database %.3f, load generator %.3f; cores busy: server %.2f, database %.2f, "+
+		"load generator %.2f, other work %.2f (of %d)\n", label, c.ServerMSPerOp, c.DatabaseMSPerOp, c.GeneratorMSPerOp,
+		c.ServerCores, c.DatabaseCores, c.GeneratorCores, c.OtherCores, c.MachineCores)
 }
 
 func errSuffix(s string) string {

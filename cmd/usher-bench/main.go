@@ -63,6 +63,9 @@ Scenarios:
   userinfo            GET userinfo with an access token
   discovery           GET the discovery document
   jwks                GET the JWKS
+  healthz             GET /healthz, the liveness probe: no work of its own, so
+                      its rate and latency are the floor of the HTTP stack and
+                      of this machine for every other scenario
   forgot-known        POST the forgotten-password form with a worker's email (the
                       answer comes first; the link and its email follow it, within
                       the limits: 3 an hour per email, 30 per source address)
@@ -104,6 +107,16 @@ type options struct {
 	jsonFile     string
 	rate         float64 // operations due per second (an open loop); 0: a closed loop
 	openLoop     float64 // a second, open-loop measurement at this fraction of the closed loop's rate
+	openWorkers  int     // workers of that open loop
+}
+
+// workers is how many workers a run prepares: the closed loop's, or the
+// open loop's when it has more.
+func (o options) workers() int {
+	if o.openLoop > 0 {
+		return max(o.concurrency, o.openWorkers)
+	}
+	return o.concurrency
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -146,6 +159,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"the last has ended (a closed loop)")
 	fs.Float64Var(&o.openLoop, "open-loop", 0, "after each scenario's measurement, measure it again for --duration at this "+
 		"fraction (e.g. 0.8) of the rate it reached, in an open loop (see --rate)")
+	fs.IntVar(&o.openWorkers, "open-loop-workers", 0, "workers of the --open-loop measurement, the most operations in flight "+
+		"(default: 4 × --concurrency). An operation arriving alone costs more than one of a closed loop's batches, so "+
+		"with only the closed loop's workers the open loop's rate could be bounded by its workers, not by the server")
 	scenarios, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -163,6 +179,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.rate < 0 || o.openLoop < 0 || o.openLoop > 1 || (o.rate > 0 && o.openLoop > 0) {
 		return errors.New("--rate must be positive, --open-loop a fraction between 0 and 1, and only one of them given")
+	}
+	switch {
+	case o.openWorkers < 0:
+		return errors.New("--open-loop-workers must not be negative")
+	case o.openWorkers == 0:
+		o.openWorkers = 4 * o.concurrency
 	}
 	if o.idTokenAlg != "RS256" && o.idTokenAlg != "ES256" {
 		return errors.New("--id-token-alg: RS256 or ES256")

@@ -78,7 +78,7 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 	if err := store.Ready(ctx); err != nil {
 		return nil, fmt.Errorf("database: %w (start the server first: it migrates)", err)
 	}
-	e := &env{o: o, dialect: store.Dialect(), transport: newTransport(o.concurrency)}
+	e := &env{o: o, dialect: store.Dialect(), transport: newTransport(o.workers())}
 	if u, err := url.Parse(o.databaseURL); err == nil && e.dialect == "postgres" {
 		e.dbname = strings.TrimPrefix(u.Path, "/")
 	}
@@ -126,8 +126,8 @@ func setup(ctx context.Context, o options, log func(string, ...any)) (*env, erro
 	e.machineAuth = header{"Authorization", basicAuth(e.machine.id, e.machine.secret)}
 	e.resourceAuth = header{"Authorization", basicAuth(e.resource.id, e.resource.secret)}
 	e.jwtMachineAuth = header{"Authorization", basicAuth(e.jwtMachine.id, e.jwtMachine.secret)}
-	log("institution %s: created 4 clients; creating %d accounts (argon2id each)", slug, o.concurrency)
-	if e.accounts, err = createAccounts(ctx, store, inst, tag, o.concurrency); err != nil {
+	log("institution %s: created 4 clients; creating %d accounts (argon2id each)", slug, o.workers())
+	if e.accounts, err = createAccounts(ctx, store, inst, tag, o.workers()); err != nil {
 		return nil, err
 	}
 	if e.browsers, err = signedInBrowsers(ctx, store, inst, e.accounts, o.target, e.transport); err != nil {
