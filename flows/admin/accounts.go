@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/usher-idp/usher/flows"
 	"github.com/usher-idp/usher/storage"
@@ -30,6 +31,15 @@ func (h accountRoutes) listAccounts(w http.ResponseWriter, r *http.Request, c *c
 	}
 	page := accountPage{Accounts: []AccountView{}}
 	list, page.NextCursor = cut(list, limit, func(a *storage.Account) string { return a.ID })
+	searched := storage.Details{"results": strconv.Itoa(len(list))}
+	for _, k := range []string{"email", "name", "external_ref", "kind", "status", "cursor"} {
+		if v := q.Get(k); v != "" {
+			searched[k] = v
+		}
+	}
+	if !h.api.recordRead(w, r, c, "", "accounts_searched", searched) {
+		return
+	}
 	now := h.api.now()
 	for i := range list {
 		page.Accounts = append(page.Accounts, ViewAccount(&list[i], now))
@@ -81,7 +91,15 @@ func (h accountRoutes) createAccount(w http.ResponseWriter, r *http.Request, c *
 
 // getAccount: GET accounts/{id}.
 func (h accountRoutes) getAccount(w http.ResponseWriter, r *http.Request, c *call) {
-	h.showAccount(w, r, c, http.StatusOK)
+	acct, err := h.api.accounts.Get(r.Context(), c.inst, r.PathValue("id"))
+	if err != nil {
+		h.api.fail(w, r, c, err)
+		return
+	}
+	if !h.api.recordRead(w, r, c, acct.ID, "account_viewed", nil) {
+		return
+	}
+	writeJSON(w, r, http.StatusOK, ViewAccount(acct, h.api.now()))
 }
 
 // patchAccount: PATCH accounts/{id} {external_ref?}, the members given
@@ -164,6 +182,9 @@ func (h accountRoutes) events(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	page := eventPage{Events: []eventView{}}
 	list, page.NextCursor = cut(list, limit, func(e *storage.AuditEvent) string { return e.ID })
+	if !h.api.recordRead(w, r, c, r.PathValue("id"), "account_events_viewed", nil) {
+		return
+	}
 	for i := range list {
 		page.Events = append(page.Events, viewEvent(&list[i]))
 	}

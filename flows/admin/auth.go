@@ -28,6 +28,19 @@ func (c *call) actor() flows.Actor {
 	return flows.ClientActor(c.caller.ClientID)
 }
 
+// recordRead records in the audit trail what the call read (DESIGN: every
+// call of the API is an audit event; a change records its own). When the
+// event cannot be stored, the call fails and nothing is answered: a read
+// the trail would miss is not served.
+func (a *API) recordRead(w http.ResponseWriter, r *http.Request, c *call, accountID, action string,
+	details storage.Details) bool {
+	if err := a.accounts.RecordRead(r.Context(), c.inst, accountID, action, c.actor(), details); err != nil {
+		a.fail(w, r, c, err)
+		return false
+	}
+	return true
+}
+
 // handler serves one operation of a call whose institution and caller are
 // known.
 type handler func(w http.ResponseWriter, r *http.Request, c *call)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/storage"
 	"github.com/usher-idp/usher/templates"
 )
 
@@ -29,6 +30,9 @@ func (a *API) listDocuments(w http.ResponseWriter, r *http.Request, c *call) {
 	names, err := a.documents.Documents(r.Context(), c.inst, class)
 	if err != nil {
 		a.fail(w, r, c, err)
+		return
+	}
+	if !a.recordRead(w, r, c, "", "documents_listed", storage.Details{"class": string(class)}) {
 		return
 	}
 	out := struct {

@@ -52,6 +52,9 @@ type settingsRoutes struct{ api *API }
 
 // getSettings: GET settings.
 func (h settingsRoutes) getSettings(w http.ResponseWriter, r *http.Request, c *call) {
+	if !h.api.recordRead(w, r, c, "", "settings_viewed", nil) {
+		return
+	}
 	writeJSON(w, r, http.StatusOK, h.viewSettings(c.inst))
 }
 

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
+)
+
+// changesIn leaves out of an account's events (as eventsOf lists them) the
+// records of reads through the admin API.
+func changesIn(events []string) []string {
+	var out []string
+	for _, e := range events {
+		if !strings.HasSuffix(e, " account_viewed") && !strings.HasSuffix(e, " account_events_viewed") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Every call of the admin API is an audit event (DESIGN), reads included:
+// reading an account or its events names the account; a search, the
+// settings and the documents name what selected them. A refused read
+// records nothing.
+func TestE2EAdminReadsAreAudited(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		ann := u.account(u.inst, storage.Customer, "ann@example.org")
+		op, token := u.operatorToken(u.inst, "op@example.org")
+		clientID, clientToken := u.serviceToken(u.inst, adminScopes...)
+		api, backEnd := u.adminOf(u.inst, token), u.adminOf(u.inst, clientToken)
+		operator, client := "operator:"+op.ID, "client:"+clientID
+
+		api.want("get", api.call(http.MethodGet, "/accounts/"+ann.ID, nil), http.StatusOK)
+		backEnd.want("search", backEnd.call(http.MethodGet, "/accounts?email=ann%40example.org&kind=customer", nil),
+			http.StatusOK)
+		backEnd.want("settings", backEnd.call(http.MethodGet, "/settings", nil), http.StatusOK)
+		api.want("documents", api.call(http.MethodGet, "/documents?class=password_reset", nil), http.StatusOK)
+		api.want("unknown account", api.call(http.MethodGet, "/accounts/no-such-account", nil), http.StatusNotFound)
+		api.want("bad limit", api.call(http.MethodGet, "/accounts?limit=0", nil), http.StatusBadRequest)
+
+		first := api.eventsOf(ann.ID) // recorded after it is read: the next read shows it
+		if !hasEvent(first, operator+" account_viewed") || hasEvent(first, operator+" account_events_viewed") {
+			t.Errorf("events of ann, first read: %v", first)
+		}
+		if again := api.eventsOf(ann.ID); !hasEvent(again, operator+" account_events_viewed") {
+			t.Errorf("events of ann, second read: %v", again)
+		}
+
+		ctx := context.Background()
+		all, err := u.a.store.In(u.inst.ID).ListAudit(ctx, storage.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]storage.AuditEvent{}
+		for _, e := range all {
+			got[e.Actor+" "+e.Action] = e
+		}
+		search, ok := got[client+" accounts_searched"]
+		if !ok || search.AccountID != "" || search.Details["email"] != "ann@example.org" ||
+			search.Details["kind"] != "customer" || search.Details["results"] != "1" {
+			t.Errorf("the search's event: %+v (present %v)", search, ok)
+		}
+		if e, ok := got[client+" settings_viewed"]; !ok || e.AccountID != "" {
+			t.Errorf("the settings' event: %+v (present %v)", e, ok)
+		}
+		if e, ok := got[operator+" documents_listed"]; !ok || e.Details["class"] != "password_reset" {
+			t.Errorf("the documents' event: %+v (present %v)", e, ok)
+		}
+		reads := 0
+		for _, e := range all {
+			if strings.HasSuffix(e.Action, "_viewed") || e.Action == "accounts_searched" || e.Action == "documents_listed" {
+				reads++
+			}
+		}
+		if reads != 6 { // get, search, settings, documents, events twice; nothing for the refused two
+			t.Errorf("%d read events, want 6: %v", reads, got)
+		}
+	})
+}
