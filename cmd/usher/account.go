@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,9 +120,9 @@ func (c *cli) accountList(ctx context.Context, args []string) error {
 // locked when its lock lasts beyond now.
 func printAccounts(c *cli, list []storage.Account, now time.Time, asJSON bool) error {
 	toJSON := func(acc *storage.Account) accountJSON { return admin.ViewAccount(acc, now) }
-	return printList(c.stdout, asJSON, list, toJSON, []any{"EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "ID"},
+	return printList(c.stdout, asJSON, list, toJSON, []any{"EMAIL", "KIND", "STATUS", "NAME", "LOCKED", "EXTERNAL REF", "ID"},
 		func(acc *storage.Account) []any {
-			return []any{acc.Email, acc.Kind, acc.Status, acc.Name(), toJSON(acc).Locked, acc.ID}
+			return []any{acc.Email, acc.Kind, acc.Status, acc.Name(), toJSON(acc).Locked, cmp.Or(acc.ExternalRef, "-"), acc.ID}
 		})
 }
 

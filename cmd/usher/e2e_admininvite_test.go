@@ -292,6 +292,10 @@ func TestE2EAdminExternalRef(t *testing.T) {
 		if len(list) != 1 || list[0].ExternalRef != "C-1" {
 			t.Errorf("usher account list --json: %+v", list)
 		}
+		table := strings.Split(strings.TrimSpace(tc.ok("", "account", "list", "--institution", "demo", "--kind", "operator")), "\n")
+		if len(table) != 2 || !strings.Contains(table[0], "EXTERNAL REF") || !strings.Contains(table[1], " C-1 ") {
+			t.Errorf("usher account list shows no external reference:\n%s", strings.Join(table, "\n"))
+		}
 	})
 }
 
