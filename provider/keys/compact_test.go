@@ -56,3 +56,36 @@ func TestSignCompact(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// An ES256 signature is r and s as 32 bytes each (RFC 7518 §3.4), however
+// short the standard library's DER integers are: about one signature in
+// 128 has an r or an s below 2^248, which must be padded, and every
+// integer at or above 2^255 comes with DER's sign byte, which must go.
+// Signing 1,000 different payloads meets both cases with near certainty;
+// each must verify with the JWKS as a relying party reads it. The same
+// payload signed twice gives the same token (RFC 6979 nonces).
+func TestSignCompactES256Encoding(t *testing.T) {
+	each(t, func(e *env) {
+		e.ensure()
+		set := e.load()
+		jwks := set.JWKS()
+		for i := range 1000 {
+			payload := []byte(`{"sub":"s","n":` + jsonInt(int64(i)) + `}`)
+			token, err := set.SignCompact(keys.ES256, "at+jwt", payload)
+			must(t, "sign", err)
+			sig, err := base64.RawURLEncoding.DecodeString(token[strings.LastIndexByte(token, '.')+1:])
+			if err != nil || len(sig) != 64 {
+				t.Fatalf("payload %d: a signature of %d bytes (%v), want 64", i, len(sig), err)
+			}
+			if err := verifyWithJWKS(jwks, token); err != nil {
+				t.Fatalf("payload %d: %v", i, err)
+			}
+			if i == 0 {
+				again, _ := set.SignCompact(keys.ES256, "at+jwt", payload)
+				if again != token {
+					t.Errorf("the same payload signed twice gave two tokens")
+				}
+			}
+		}
+	})
+}
