@@ -199,7 +199,7 @@ func (t *tenant) introspectToken(ctx context.Context, token string, hint fosite.
 	scope, _ := c["scope"].(string)
 	jti, _ := c["jti"].(string)
 	return fosite.AccessToken, &fosite.AccessRequest{Request: fosite.Request{ID: jti, RequestedAt: iat, Client: client,
-		Session: sess, Form: url.Values{}, GrantedScope: strings.Fields(scope), GrantedAudience: claimStrings(c["aud"])}}, nil
+		Session: sess, Form: url.Values{}, GrantedScope: strings.Fields(scope), GrantedAudience: audience(c["aud"])}}, nil
 }
 
 // claimTime reads a NumericDate claim.
@@ -214,23 +214,4 @@ func claimTime(v any) (time.Time, bool) {
 		return time.Unix(i, 0), err == nil
 	}
 	return time.Time{}, false
-}
-
-// claimStrings reads a claim that is a string or a list of strings.
-func claimStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case []string:
-		return x
-	}
-	return nil
 }

@@ -33,9 +33,9 @@ func (s *Set) SignCompact(alg, typ string, payload []byte) (string, error) {
 // compactSigner is the current key of one algorithm with the encoded
 // protected header of one typ.
 type compactSigner struct {
-	header string // base64url of the header, and the dot
-	key    crypto.Signer
-	ecdsa  bool
+	header    string                              // base64url of the header, and the dot
+	signature func(digest []byte) ([]byte, error) // of the SHA-256 digest, as JWS encodes it
+	sigLen    int                                 // bytes of a signature
 }
 
 // compactSigner returns the signer of the current key of alg with header
@@ -55,12 +55,14 @@ func (s *Set) compactSigner(alg, typ string) (*compactSigner, error) {
 		if alg != ES256 {
 			return nil, fmt.Errorf("keys: an ECDSA key for %s", alg)
 		}
-		c.key, c.ecdsa = k, true
+		c.signature = func(d []byte) ([]byte, error) { return ecdsaRaw(k, d) }
+		c.sigLen = 64 // r and s, 32 bytes each (RFC 7518 §3.4)
 	case *rsa.PrivateKey:
 		if alg != RS256 {
 			return nil, fmt.Errorf("keys: an RSA key for %s", alg)
 		}
-		c.key = k
+		c.signature = func(d []byte) ([]byte, error) { return rsa.SignPKCS1v15(nil, k, crypto.SHA256, d) }
+		c.sigLen = k.Size()
 	default:
 		return nil, fmt.Errorf("keys: a %T key for %s", e.private.Key, alg)
 	}
@@ -81,22 +83,12 @@ func (s *Set) compactSigner(alg, typ string) (*compactSigner, error) {
 // sign returns header.payload.signature, each part base64url-encoded.
 func (c *compactSigner) sign(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	sigLen := 64 // ES256: r and s, 32 bytes each (RFC 7518 §3.4)
-	if !c.ecdsa {
-		sigLen = c.key.Public().(*rsa.PublicKey).Size()
-	}
 	n := len(c.header) + enc.EncodedLen(len(payload))
-	buf := make([]byte, n, n+1+enc.EncodedLen(sigLen))
+	buf := make([]byte, n, n+1+enc.EncodedLen(c.sigLen))
 	copy(buf, c.header)
 	enc.Encode(buf[len(c.header):], payload)
 	digest := sha256.Sum256(buf)
-	var sig []byte
-	var err error
-	if c.ecdsa {
-		sig, err = ecdsaRaw(c.key.(*ecdsa.PrivateKey), digest[:])
-	} else {
-		sig, err = rsa.SignPKCS1v15(nil, c.key.(*rsa.PrivateKey), crypto.SHA256, digest[:])
-	}
+	sig, err := c.signature(digest[:])
 	if err != nil {
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}
