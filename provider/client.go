@@ -204,7 +204,7 @@ func accessTokenProblems(c *storage.Client) []error {
 		p = append(p, errors.New("audience: only a client with JWT access tokens names one"))
 	}
 	for _, a := range c.Audiences {
-		if u, err := url.Parse(a); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(a, "#") || len(a) > 512 {
+		if u, err := url.Parse(a); err != nil || !u.IsAbs() || strings.Contains(a, "#") || len(a) > 512 {
 			p = append(p, fmt.Errorf("audience %q: use an absolute URI without fragment, such as https://api.example.org", a))
 		}
 	}

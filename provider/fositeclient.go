@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"time"
-
 	"github.com/ory/fosite"
 
 	"github.com/usher-idp/usher/storage"
@@ -16,28 +14,16 @@ import (
 // public clients), and it would accept request objects, which Usher answers
 // with request_not_supported.
 type fositeClient struct {
-	c      *storage.Client
-	jwtTTL time.Duration // lifetime of its access tokens when they are JWTs
+	c *storage.Client
 }
 
 var (
-	_ fosite.Client                         = fositeClient{}
-	_ fosite.ResponseModeClient             = fositeClient{}
-	_ fosite.ClientWithCustomTokenLifespans = fositeClient{}
+	_ fosite.Client             = fositeClient{}
+	_ fosite.ResponseModeClient = fositeClient{}
 )
 
 // jwt reports whether the client's access tokens are RFC 9068 JWTs.
 func (f fositeClient) jwt() bool { return f.c.AccessTokenFormat == storage.AccessTokenJWT }
-
-// GetEffectiveLifespan gives the access tokens of a client registered for
-// JWT access tokens their own, short lifetime: nothing revokes them before
-// they expire.
-func (f fositeClient) GetEffectiveLifespan(_ fosite.GrantType, tt fosite.TokenType, fallback time.Duration) time.Duration {
-	if tt == fosite.AccessToken && f.jwt() {
-		return f.jwtTTL
-	}
-	return fallback
-}
 
 func (f fositeClient) GetID() string             { return f.c.ID }
 func (f fositeClient) GetHashedSecret() []byte   { return []byte(f.c.SecretHash) }

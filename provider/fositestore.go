@@ -82,7 +82,7 @@ func (f *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, 
 	if err != nil {
 		return nil, err
 	}
-	return fositeClient{c: c, jwtTTL: f.life.JWTAccess}, nil
+	return fositeClient{c}, nil
 }
 
 // ClientAssertionJWTValid implements fosite.ClientManager.

@@ -14,7 +14,7 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/token/jwt"
 
-	"github.com/usher-idp/usher/provider/keys"
+	"github.com/usher-idp/usher/storage"
 )
 
 // JWT access tokens (RFC 9068), for the clients registered for them
@@ -48,10 +48,19 @@ type tokenStrategy struct {
 
 var _ oauth2.CoreStrategy = (*tokenStrategy)(nil)
 
+// jwtClient is req's client when its access tokens are JWTs.
+func jwtClient(req fosite.Requester) (*storage.Client, bool) {
+	c, ok := req.GetClient().(fositeClient)
+	if !ok || !c.jwt() {
+		return nil, false
+	}
+	return c.c, true
+}
+
 // selfContained reports whether the access tokens of req's client are JWTs.
 func selfContained(req fosite.Requester) bool {
-	c, ok := req.GetClient().(fositeClient)
-	return ok && c.jwt()
+	_, ok := jwtClient(req)
+	return ok
 }
 
 // isJWT reports whether token has the shape of a compact JWS (an opaque
@@ -64,10 +73,11 @@ func jwtSignature(token string) string { return token[strings.LastIndexByte(toke
 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *tokenStrategy) GenerateAccessToken(ctx context.Context, req fosite.Requester) (string, string, error) {
-	if !selfContained(req) {
+	client, ok := jwtClient(req)
+	if !ok {
 		return s.HMACSHAStrategy.GenerateAccessToken(ctx, req)
 	}
-	return s.t.signAccessToken(req)
+	return s.t.signAccessToken(req, client)
 }
 
 // AccessTokenSignature implements oauth2.AccessTokenStrategy.
@@ -102,14 +112,15 @@ type accessClaims struct {
 	AMR      []string `json:"amr,omitempty"`
 }
 
-// signAccessToken signs the JWT access token of req and returns it and its
-// signature.
-func (t *tenant) signAccessToken(req fosite.Requester) (string, string, error) {
+// signAccessToken signs the JWT access token of req, whose client is
+// client, and returns it and its signature. It alone sets the token's
+// lifetime: fosite's, set in the session before, is replaced here, and
+// expires_in is read from the session afterwards.
+func (t *tenant) signAccessToken(req fosite.Requester, client *storage.Client) (string, string, error) {
 	sess, ok := req.GetSession().(*session)
 	if !ok {
 		return "", "", fosite.ErrServerError.WithDebug("unexpected session type")
 	}
-	client := req.GetClient().(fositeClient).c
 	// By the provider's clock, which also judges the expiry at
 	// introspection (fosite set the session's by time.Now; expires_in is
 	// read from the session afterwards).
@@ -128,11 +139,7 @@ func (t *tenant) signAccessToken(req fosite.Requester) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	alg := client.IDTokenAlg
-	if alg == "" {
-		alg = keys.RS256 // as for ID tokens
-	}
-	token, err := t.keys.SignCompact(alg, jwtAccessType, payload)
+	token, err := t.keys.SignCompact(client.IDTokenAlg, jwtAccessType, payload)
 	if err != nil {
 		return "", "", err
 	}

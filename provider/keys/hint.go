@@ -14,16 +14,16 @@ import (
 // a compact JWS.
 func (s *Set) ParseHint(token string) (jwt.MapClaims, error) {
 	t, err := s.decode(token)
-	if err != nil && !onlyExpired(err) {
+	if err != nil && !onlyTime(err, jwt.ValidationErrorExpired) {
 		return nil, fmt.Errorf("keys: id_token_hint: %w", err)
 	}
 	return t.Claims, nil
 }
 
-// onlyExpired reports whether err says the token is verified and valid but
-// for its expiry. (fosite's parser checks the time claims only after the
-// signature.)
-func onlyExpired(err error) bool {
+// onlyTime reports whether err says the token is verified and valid but for
+// some of the time claims in mask. (fosite's parser checks the time claims
+// only after the signature.)
+func onlyTime(err error, mask uint32) bool {
 	var ve *jwt.ValidationError
-	return errors.As(err, &ve) && ve.Errors == jwt.ValidationErrorExpired
+	return errors.As(err, &ve) && ve.Errors != 0 && ve.Errors&^mask == 0
 }
