@@ -337,3 +337,28 @@ func TestE2EJWTAccessTokenAdminAPI(t *testing.T) {
 		bad.want("an altered JWT", bad.call(http.MethodGet, "/accounts", nil), http.StatusUnauthorized)
 	})
 }
+
+// A replayed code ends the grant of a client with JWT access tokens too
+// (DESIGN: a second redemption revokes what the first produced): the
+// second exchange is invalid_grant and the first's refresh token no longer
+// refreshes. Its JWT, which nothing can revoke, stays valid until it
+// expires (tokens.jwt_access_ttl, 5 minutes by default), as RFC 9068 allows.
+func TestE2EJWTAccessTokenCodeReplay(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.client(u.inst, provider.ClientSpec{RedirectURIs: []string{testRedirectURI},
+			FirstParty: true, AccessTokenFormat: storage.AccessTokenJWT})
+		rsID, rsSecret := u.resourceServer(u.inst)
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		code, f := newRP(t, u.issuer, id, secret).code(newBrowser(t), "ann@example.org")
+
+		first := wantTokens(t, "first exchange", u.redeem(t, id, secret, code, f.verifier))
+		verifiedJWT(t, u, first.str("access_token"))
+		wantError(t, "second exchange", u.redeem(t, id, secret, code, f.verifier), http.StatusBadRequest, "invalid_grant")
+		wantError(t, "refresh after the replay", u.refresh(t, id, secret, first.str("refresh_token")),
+			http.StatusBadRequest, "invalid_grant")
+		if !u.active(t, rsID, rsSecret, first.str("access_token")) {
+			t.Error("the first exchange's JWT is inactive before its expiry; it cannot be revoked, so it should live out its minutes")
+		}
+	})
+}
