@@ -59,11 +59,12 @@ func (x *Accounts) Events(ctx context.Context, inst *storage.Institution, accoun
 // the audit trail names every call of the API, reads included: accountID
 // is the account read ("" for a read of no single account: a search, the
 // settings, the documents), action what was read ("account_viewed",
-// "accounts_searched", …), details what selected it (never secrets).
+// "accounts_searched", …), address where the call came from, details what
+// selected it (never secrets).
 func (x *Accounts) RecordRead(ctx context.Context, inst *storage.Institution, accountID, action string, actor Actor,
-	details storage.Details) error {
+	address string, details storage.Details) error {
 	err := x.In(inst.ID).RecordAudit(ctx, &storage.AuditEvent{AccountID: accountID, Actor: string(actor), Action: action,
-		Details: details})
+		Address: address, Details: details})
 	if err != nil {
 		return fmt.Errorf("record %s: %w", action, err)
 	}

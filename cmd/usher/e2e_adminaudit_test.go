@@ -24,7 +24,8 @@ func changesIn(events []string) []string {
 
 // Every call of the admin API is an audit event (DESIGN), reads included:
 // reading an account or its events names the account; a search, the
-// settings and the documents name what selected them. A refused read
+// settings and the documents name what selected them; a PATCH that changes
+// nothing is a read. Each names the address of the call. A refused read
 // records nothing.
 func TestE2EAdminReadsAreAudited(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
@@ -42,9 +43,12 @@ func TestE2EAdminReadsAreAudited(t *testing.T) {
 		api.want("documents", api.call(http.MethodGet, "/documents?class=password_reset", nil), http.StatusOK)
 		api.want("unknown account", api.call(http.MethodGet, "/accounts/no-such-account", nil), http.StatusNotFound)
 		api.want("bad limit", api.call(http.MethodGet, "/accounts?limit=0", nil), http.StatusBadRequest)
+		backEnd.want("empty account patch", backEnd.call(http.MethodPatch, "/accounts/"+ann.ID, map[string]any{}), http.StatusOK)
+		api.want("empty settings patch", api.call(http.MethodPatch, "/settings", map[string]any{}), http.StatusOK)
 
 		first := api.eventsOf(ann.ID) // recorded after it is read: the next read shows it
-		if !hasEvent(first, operator+" account_viewed") || hasEvent(first, operator+" account_events_viewed") {
+		if !hasEvent(first, operator+" account_viewed") || !hasEvent(first, client+" account_viewed") ||
+			hasEvent(first, operator+" account_events_viewed") {
 			t.Errorf("events of ann, first read: %v", first)
 		}
 		if again := api.eventsOf(ann.ID); !hasEvent(again, operator+" account_events_viewed") {
@@ -65,6 +69,9 @@ func TestE2EAdminReadsAreAudited(t *testing.T) {
 			search.Details["kind"] != "customer" || search.Details["results"] != "1" {
 			t.Errorf("the search's event: %+v (present %v)", search, ok)
 		}
+		if e, ok := got[operator+" settings_viewed"]; !ok || e.AccountID != "" {
+			t.Errorf("the empty settings patch's event: %+v (present %v)", e, ok)
+		}
 		if e, ok := got[client+" settings_viewed"]; !ok || e.AccountID != "" {
 			t.Errorf("the settings' event: %+v (present %v)", e, ok)
 		}
@@ -75,10 +82,15 @@ func TestE2EAdminReadsAreAudited(t *testing.T) {
 		for _, e := range all {
 			if strings.HasSuffix(e.Action, "_viewed") || e.Action == "accounts_searched" || e.Action == "documents_listed" {
 				reads++
+				if e.Address != "127.0.0.1" {
+					t.Errorf("%s %s from %q, want 127.0.0.1", e.Actor, e.Action, e.Address)
+				}
 			}
 		}
-		if reads != 6 { // get, search, settings, documents, events twice; nothing for the refused two
-			t.Errorf("%d read events, want 6: %v", reads, got)
+		// get, search, settings, documents, the two empty patches, events
+		// twice; nothing for the refused two
+		if reads != 8 {
+			t.Errorf("%d read events, want 8: %v", reads, got)
 		}
 	})
 }

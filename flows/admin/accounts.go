@@ -91,15 +91,7 @@ func (h accountRoutes) createAccount(w http.ResponseWriter, r *http.Request, c *
 
 // getAccount: GET accounts/{id}.
 func (h accountRoutes) getAccount(w http.ResponseWriter, r *http.Request, c *call) {
-	acct, err := h.api.accounts.Get(r.Context(), c.inst, r.PathValue("id"))
-	if err != nil {
-		h.api.fail(w, r, c, err)
-		return
-	}
-	if !h.api.recordRead(w, r, c, acct.ID, "account_viewed", nil) {
-		return
-	}
-	writeJSON(w, r, http.StatusOK, ViewAccount(acct, h.api.now()))
+	h.showAccount(w, r, c, http.StatusOK, "account_viewed")
 }
 
 // patchAccount: PATCH accounts/{id} {external_ref?}, the members given
@@ -110,20 +102,27 @@ func (h accountRoutes) patchAccount(w http.ResponseWriter, r *http.Request, c *c
 	if !h.api.decode(w, r, c, members{"external_ref": &ref}) {
 		return
 	}
-	if ref != nil {
-		if err := h.api.accounts.SetExternalRef(r.Context(), c.inst, r.PathValue("id"), *ref, c.actor()); err != nil {
-			h.api.fail(w, r, c, err)
-			return
-		}
+	if ref == nil { // nothing to change: the call is a read
+		h.showAccount(w, r, c, http.StatusOK, "account_viewed")
+		return
 	}
-	h.showAccount(w, r, c, http.StatusOK)
+	if err := h.api.accounts.SetExternalRef(r.Context(), c.inst, r.PathValue("id"), *ref, c.actor()); err != nil {
+		h.api.fail(w, r, c, err)
+		return
+	}
+	h.showAccount(w, r, c, http.StatusOK, "")
 }
 
-// showAccount answers the account of the path as it is now.
-func (h accountRoutes) showAccount(w http.ResponseWriter, r *http.Request, c *call, status int) {
+// showAccount answers the account of the path as it is now. read, when
+// not "", is the audit action of a call that only read it; a call that
+// changed it has recorded its change.
+func (h accountRoutes) showAccount(w http.ResponseWriter, r *http.Request, c *call, status int, read string) {
 	acct, err := h.api.accounts.Get(r.Context(), c.inst, r.PathValue("id"))
 	if err != nil {
 		h.api.fail(w, r, c, err)
+		return
+	}
+	if read != "" && !h.api.recordRead(w, r, c, acct.ID, read, nil) {
 		return
 	}
 	writeJSON(w, r, status, ViewAccount(acct, h.api.now()))
@@ -140,7 +139,7 @@ func (h accountRoutes) change(w http.ResponseWriter, r *http.Request, c *call,
 		h.api.fail(w, r, c, err)
 		return
 	}
-	h.showAccount(w, r, c, http.StatusOK)
+	h.showAccount(w, r, c, http.StatusOK, "")
 }
 
 // disable: POST accounts/{id}/disable. The account's sessions end and its

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/usher-idp/usher/flows"
+	"github.com/usher-idp/usher/internal/httpserver"
 	"github.com/usher-idp/usher/internal/issuer"
 	"github.com/usher-idp/usher/storage"
 )
@@ -34,7 +35,8 @@ func (c *call) actor() flows.Actor {
 // the trail would miss is not served.
 func (a *API) recordRead(w http.ResponseWriter, r *http.Request, c *call, accountID, action string,
 	details storage.Details) bool {
-	if err := a.accounts.RecordRead(r.Context(), c.inst, accountID, action, c.actor(), details); err != nil {
+	if err := a.accounts.RecordRead(r.Context(), c.inst, accountID, action, c.actor(), httpserver.ClientIP(r),
+		details); err != nil {
 		a.fail(w, r, c, err)
 		return false
 	}

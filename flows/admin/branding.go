@@ -131,6 +131,9 @@ func (h settingsRoutes) deleteImage(name string) handler {
 // the settings after it (or the refusal: nothing changed).
 func (h settingsRoutes) changeSettings(w http.ResponseWriter, r *http.Request, c *call, ch flows.InstitutionChanges) {
 	inst := c.inst
+	if ch.Empty() && !h.api.recordRead(w, r, c, "", "settings_viewed", nil) { // nothing to change: a read
+		return
+	}
 	if !ch.Empty() {
 		var err error
 		if inst, err = h.api.settings.Update(r.Context(), c.inst.Slug, ch, c.actor()); err != nil {

@@ -18,7 +18,7 @@ func (h accountRoutes) requireTwoFactor(w http.ResponseWriter, r *http.Request, 
 		h.api.fail(w, r, c, err)
 		return
 	}
-	h.showAccount(w, r, c, http.StatusOK)
+	h.showAccount(w, r, c, http.StatusOK, "")
 }
 
 // removeTwoFactor: DELETE accounts/{id}/two-factor, the account's second
