@@ -70,12 +70,14 @@ func runPhase(ctx context.Context, e *env, s scenario, n int, start time.Time, d
 					return
 				default:
 				}
-				t0 := time.Now()
+				var t0 time.Time // when the operation is due: now, or its slot
 				if rate > 0 {
 					t0 = start.Add(time.Duration(float64(next.Add(1)-1) * float64(time.Second) / rate))
 					if !waitUntil(t0, done) {
 						return
 					}
+				} else {
+					t0 = time.Now()
 				}
 				err := s.op(ctx, e, i)
 				took := time.Since(t0)

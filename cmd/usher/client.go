@@ -104,7 +104,7 @@ func (c *cli) clientList(ctx context.Context, args []string) error {
 func toClientJSON(cl *storage.Client) clientJSON {
 	return clientJSON{cl.ID, cl.Name, cl.Public, string(cl.AccountKind), cl.RedirectURIs,
 		cl.PostLogoutRedirectURIs, cl.GrantTypes, cl.Scopes, cl.FirstParty, cl.PointOfSale, cl.HomeURL,
-		cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg, accessTokenFormat(cl), cl.Audiences}
+		cl.RequireTwoFactor, cl.RequirePKCE, cl.Introspection, cl.IDTokenAlg, cl.AccessTokenFormat, cl.Audiences}
 }
 
 // printClients prints the clients as JSON or as a table.
@@ -115,21 +115,12 @@ func printClients(c *cli, list []storage.Client, asJSON bool) error {
 		if cl.Public {
 			kind = "public"
 		}
-		tokens := accessTokenFormat(cl)
+		tokens := cl.AccessTokenFormat
 		if len(cl.Audiences) > 0 {
 			tokens += " (aud " + strings.Join(cl.Audiences, " ") + ")"
 		}
 		return []any{cl.ID, cl.Name, kind, cl.AccountKind, strings.Join(cl.GrantTypes, ","), tokens, strings.Join(cl.RedirectURIs, " ")}
 	})
-}
-
-// accessTokenFormat is the format of the client's access tokens, "opaque"
-// for a record that names none.
-func accessTokenFormat(cl *storage.Client) string {
-	if cl.AccessTokenFormat == "" {
-		return storage.AccessTokenOpaque
-	}
-	return cl.AccessTokenFormat
 }
 
 // usher client delete --institution SLUG CLIENT_ID

@@ -62,11 +62,12 @@ func configValidateDev(c *Config, p *configProblems) {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		p.add("database_url", "--dev runs only on SQLite (sqlite:PATH): its secret and demo passwords are not secret")
 	}
-	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !configLoopbackHost(host) {
-		p.add("listen", "--dev listens only on a loopback address, such as 127.0.0.1:8080, got %q", c.Listen)
-	}
-	if host, _, err := net.SplitHostPort(c.Metrics.Listen); err == nil && !configLoopbackHost(host) {
-		p.add("metrics.listen", "--dev listens only on a loopback address, such as 127.0.0.1:9464, got %q", c.Metrics.Listen)
+	for _, l := range []struct{ path, addr, example string }{
+		{"listen", c.Listen, "127.0.0.1:8080"}, {"metrics.listen", c.Metrics.Listen, "127.0.0.1:9464"},
+	} {
+		if host, _, err := net.SplitHostPort(l.addr); err == nil && !configLoopbackHost(host) {
+			p.add(l.path, "--dev listens only on a loopback address, such as %s, got %q", l.example, l.addr)
+		}
 	}
 	if u, err := url.Parse(c.PublicURL); err == nil && !configLoopbackHost(u.Hostname()) {
 		p.add("public_url", "--dev serves only a loopback URL, such as http://127.0.0.1:8080, got %q", c.PublicURL)

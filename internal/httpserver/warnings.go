@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Warnings are what the traffic has shown to be wrong in the
@@ -57,10 +58,14 @@ const WarningUntrustedForwarding = "x_forwarded_for_untrusted"
 // it in place of ClientAddress when trusted_proxies is empty): Usher is
 // then most likely behind a proxy whose address every client shares, for
 // the sign-in limits per address and the logs.
+// Once raised, it costs a request one atomic load: behind such a proxy,
+// every request carries the header.
 func UntrustedForwarding(w *Warnings) func(http.Handler) http.Handler {
+	var raised atomic.Bool
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			if len(r.Header.Values("X-Forwarded-For")) > 0 {
+			if !raised.Load() && len(r.Header.Values("X-Forwarded-For")) > 0 {
+				raised.Store(true)
 				w.Raise(r.Context(), WarningUntrustedForwarding,
 					"X-Forwarded-For arrived but trusted_proxies is empty: every client behind the proxy shares its address "+
 						"for the sign-in limits and the logs; set trusted_proxies to the proxy's addresses",
