@@ -16,11 +16,8 @@ import (
 // demo, when set (--dev), adds the demo relying party at /demo/.
 func newHandler(a *app, m *metrics.Metrics, demo *demoData) http.Handler {
 	trusted, _ := configTrustedProxies(a.cfg.TrustedProxies) // validated with the configuration
-	clientAddress := httpserver.ClientAddress(trusted)
 	warnings := httpserver.NewWarnings(a.log)
-	if len(trusted) == 0 {
-		clientAddress = httpserver.UntrustedForwarding(warnings)
-	}
+	clientAddress := httpserver.ClientAddress(trusted, warnings)
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", httpserver.Healthz())
 	mux.Handle("GET /readyz", httpserver.Readyz(a.store, a.log, warnings))

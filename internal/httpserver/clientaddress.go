@@ -10,16 +10,20 @@ import (
 // ClientAddress sets r.RemoteAddr to the client's address when the request
 // came through a trusted proxy: the rightmost X-Forwarded-For entry that is
 // not itself a trusted proxy. Entries further left were written by the
-// client and are not believed. Without trusted proxies it does nothing.
+// client and are not believed.
 //
 // What needs the client's address (the access log here; the throttling
 // and the audit events of the flows) reads it with ClientIP after this
 // middleware ran, so there is one rule for it.
-func ClientAddress(trusted []netip.Prefix) func(http.Handler) http.Handler {
+//
+// With no trusted proxy the address stays the peer's, and a request that
+// carries X-Forwarded-For raises WarningUntrustedForwarding on warnings
+// (UntrustedForwarding).
+func ClientAddress(trusted []netip.Prefix, warnings *Warnings) func(http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return UntrustedForwarding(warnings)
+	}
 	return func(next http.Handler) http.Handler {
-		if len(trusted) == 0 {
-			return next
-		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if client, ok := forwardedClient(r, trusted); ok {
 				r2 := *r

@@ -37,7 +37,7 @@ func TestClientAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var seen string
-		h := ClientAddress(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }))
+		h := ClientAddress(trusted, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }))
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = tt.remote
 		for _, v := range tt.xff {

@@ -8,7 +8,7 @@
 //
 //	httpserver.Chain(mux,
 //		inFlight.Count(isActivity),
-//		httpserver.ClientAddress(trusted),
+//		httpserver.ClientAddress(trusted, warnings),
 //		httpserver.Observe(log, metrics),
 //		httpserver.SecurityHeaders(templates.ContentSecurityPolicy, https),
 //		httpserver.Recover(log),

@@ -54,8 +54,8 @@ func (w *Warnings) List() []string {
 const WarningUntrustedForwarding = "x_forwarded_for_untrusted"
 
 // UntrustedForwarding raises WarningUntrustedForwarding when a request
-// arrives with X-Forwarded-For although no proxy is trusted (cmd/usher puts
-// it in place of ClientAddress when trusted_proxies is empty): Usher is
+// arrives with X-Forwarded-For although no proxy is trusted (ClientAddress
+// is this when trusted_proxies is empty): Usher is
 // then most likely behind a proxy whose address every client shares, for
 // the sign-in limits per address and the logs.
 // Once raised, it costs a request one atomic load: behind such a proxy,
