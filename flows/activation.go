@@ -286,7 +286,7 @@ func queueActivation(ctx context.Context, l linkMail, inst *storage.Institution,
 	purpose storage.ActionPurpose, createdBy, document string) error {
 	t := &storage.ActionToken{AccountID: acct.ID, Purpose: purpose, PointOfSale: clientIDOf(pos), CreatedBy: createdBy,
 		ExpiresAt: linkExpiry(l.now, inst.Settings.ActivationLinkTTL)}
-	secret, err := newLink(ctx, l.store, t)
+	secret, err := NewLink(ctx, l.store, t)
 	if err != nil {
 		return err
 	}

@@ -43,15 +43,15 @@ type LinkStore interface {
 	ConsumeActionToken(ctx context.Context, purpose storage.ActionPurpose, secretHash []byte) (*storage.ActionToken, error)
 }
 
-// linkCreator stores links.
-type linkCreator interface {
+// LinkCreator stores links.
+type LinkCreator interface {
 	CreateActionToken(ctx context.Context, t *storage.ActionToken) error
 }
 
-// newLink stores a link for t (its purpose, account, point of sale, creator
+// NewLink stores a link for t (its purpose, account, point of sale, creator
 // and expiry set by the caller), superseding the account's older links of
 // that purpose, and returns its secret.
-func newLink(ctx context.Context, s linkCreator, t *storage.ActionToken) (string, error) {
+func NewLink(ctx context.Context, s LinkCreator, t *storage.ActionToken) (string, error) {
 	b := make([]byte, linkSecretBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("link secret: %w", err)

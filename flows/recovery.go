@@ -169,7 +169,7 @@ func (h *Recovery) sendLink(ctx context.Context, inst *storage.Institution, pos 
 // and of the audit trail, the outbox, where the links point, and now.
 type linkMail struct {
 	store interface {
-		linkCreator
+		LinkCreator
 		auditRecorder
 	}
 	mailer    Mailer
@@ -199,7 +199,7 @@ func queueResetLink(ctx context.Context, l linkMail, inst *storage.Institution, 
 	if byOperator {
 		t.CreatedBy = string(req.actor)
 	}
-	secret, err := newLink(ctx, l.store, t)
+	secret, err := NewLink(ctx, l.store, t)
 	if err != nil {
 		return err
 	}
