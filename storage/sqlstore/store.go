@@ -205,23 +205,12 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	if !textOK(args) {
 		return nil, storage.ErrInvalidText
 	}
-	if err := failFast(ctx); err != nil {
-		return nil, err
-	}
-	ctx, cancel := s.deadline(ctx, query)
-	defer cancel()
-	args = normArgs(args)
 	var res sql.Result
-	err := s.bounded(ctx, func() error {
-		st, done, err := s.prepare(ctx, query)
-		if err != nil {
-			return err
-		}
-		defer done()
+	err := s.statement(ctx, query, args, func(ctx context.Context, st *sqlx.Stmt, args []any) (err error) {
 		res, err = st.ExecContext(ctx, args...)
 		return err
 	})
-	return res, s.checked(ctx, s.mapErr(err))
+	return res, err
 }
 
 // execN runs a statement and returns how many rows it changed.
@@ -256,25 +245,13 @@ func (s *Store) get(ctx context.Context, dest any, query string, args ...any) er
 	if !textOK(args) {
 		return s.readInvalid(query)
 	}
-	if err := failFast(ctx); err != nil {
-		return err
-	}
-	ctx, cancel := s.deadline(ctx, query)
-	defer cancel()
-	args = normArgs(args)
-	err := s.bounded(ctx, func() error {
-		st, done, err := s.prepare(ctx, query)
-		if err != nil {
-			return err
-		}
-		defer done()
+	err := s.statement(ctx, query, args, func(ctx context.Context, st *sqlx.Stmt, args []any) error {
 		return st.GetContext(ctx, dest, args...)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		s.outage.OK()
 		return storage.ErrNotFound
 	}
-	return s.checked(ctx, s.mapErr(err))
+	return err
 }
 
 // all scans every row into dest, a pointer to a slice.
@@ -285,21 +262,38 @@ func (s *Store) all(ctx context.Context, dest any, query string, args ...any) er
 		}
 		return nil // nothing stored matches such text: an empty list
 	}
+	err := s.statement(ctx, query, args, func(ctx context.Context, st *sqlx.Stmt, args []any) error {
+		return st.SelectContext(ctx, dest, args...)
+	})
+	return err
+}
+
+// statement runs fn, one statement of exec, get or all, with its prepared
+// statement and normalised arguments, and returns its error checked: at
+// once the unavailability the request already met (failFast), else under
+// the query's deadline, bounded. sql.ErrNoRows is an answer of the
+// database: it comes back as it is.
+func (s *Store) statement(ctx context.Context, query string, args []any,
+	fn func(ctx context.Context, st *sqlx.Stmt, args []any) error) error {
 	if err := failFast(ctx); err != nil {
 		return err
 	}
-	ctx, cancel := s.deadline(ctx, query)
+	callCtx, cancel := s.deadline(ctx, query)
 	defer cancel()
 	args = normArgs(args)
-	err := s.bounded(ctx, func() error {
-		st, done, err := s.prepare(ctx, query)
+	err := s.bounded(callCtx, func() error {
+		st, done, err := s.prepare(callCtx, query)
 		if err != nil {
 			return err
 		}
 		defer done()
-		return st.SelectContext(ctx, dest, args...)
+		return fn(callCtx, st, args)
 	})
-	return s.checked(ctx, s.mapErr(err))
+	if errors.Is(err, sql.ErrNoRows) {
+		s.outage.OK()
+		return err
+	}
+	return s.checked(callCtx, s.mapErr(err))
 }
 
 // prepare readies a statement to run: the write lock it needs outside a
