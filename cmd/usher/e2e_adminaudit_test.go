@@ -94,3 +94,62 @@ func TestE2EAdminReadsAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// refuseAuditOf makes the database refuse to store audit events of the
+// given actions, as a full disk or a lost grant would, with a trigger; the
+// returned function removes it.
+func refuseAuditOf(t *testing.T, db sqltest.DB, actions ...string) (allow func()) {
+	t.Helper()
+	list := "'" + strings.Join(actions, "', '") + "'"
+	statements := map[string][]string{
+		"sqlite": {`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.action IN (` + list + `)
+			BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END`},
+		"postgres": {`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.action IN (` + list + `) THEN RAISE EXCEPTION 'audit refused by the test'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()`},
+	}[db.Dialect]
+	raw := sqltest.Raw(t, db)
+	for _, s := range statements {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	return func() {
+		if _, err := raw.Exec(`DROP TRIGGER refuse_audit` + map[string]string{"postgres": " ON audit_events"}[db.Dialect]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A read through the admin API whose audit event cannot be stored is not
+// served (DESIGN: every call is an audit event): the caller gets an error
+// and none of the data; once events can be stored again, the same reads
+// answer.
+func TestE2EAdminReadRefusedWhenAuditFails(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		ann := u.account(u.inst, storage.Customer, "ann@example.org")
+		_, token := u.operatorToken(u.inst, "op@example.org")
+		api := u.adminOf(u.inst, token)
+		reads := []struct{ what, path string }{
+			{"account", "/accounts/" + ann.ID},
+			{"events", "/accounts/" + ann.ID + "/events"},
+			{"search", "/accounts?email=ann%40example.org"},
+			{"settings", "/settings"},
+			{"documents", "/documents?class=password_reset"},
+		}
+		allow := refuseAuditOf(t, db, "account_viewed", "account_events_viewed", "accounts_searched",
+			"settings_viewed", "documents_listed")
+		for _, r := range reads {
+			got := api.call(http.MethodGet, r.path, nil)
+			if got.status != http.StatusInternalServerError || strings.Contains(got.raw, "ann@example.org") ||
+				strings.Contains(got.raw, ann.ID) {
+				t.Errorf("%s while events cannot be stored: %d %s, want 500 without the data", r.what, got.status, got.raw)
+			}
+		}
+		allow()
+		for _, r := range reads {
+			api.want(r.what+" once events can be stored", api.call(http.MethodGet, r.path, nil), http.StatusOK)
+		}
+	})
+}
