@@ -190,13 +190,18 @@ func (s *InstitutionSessions) Rotate(r *http.Request, w http.ResponseWriter, ses
 
 func (s *InstitutionSessions) store() SessionStore { return s.b.In(s.inst.ID) }
 
+// secureCookies reports whether the cookies of a server at publicURL are
+// Secure (sent over https only): when publicURL is https. Behind a proxy
+// that ends TLS, the server itself is reached over http.
+func secureCookies(publicURL string) bool { return strings.HasPrefix(publicURL, "https://") }
+
 // options are the cookie's attributes.
 func (s *InstitutionSessions) options() *sessions.Options {
 	return &sessions.Options{
 		Path:     issuer.Path(s.inst.Slug) + "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   strings.HasPrefix(s.b.PublicURL, "https://"),
+		Secure:   secureCookies(s.b.PublicURL),
 	}
 }
 

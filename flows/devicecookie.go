@@ -62,7 +62,7 @@ func (h *SignIn) rememberDevice(w http.ResponseWriter, inst *storage.Institution
 		strconv.FormatInt(h.Site.now().Unix(), 10), base64.RawURLEncoding.EncodeToString(nonce)}, ".")
 	http.SetCookie(w, &http.Cookie{Name: DeviceCookieName, Value: payload + "." + deviceMAC(h.DeviceKey, inst, payload),
 		Path: issuer.Path(inst.Slug) + "/", MaxAge: int(deviceLifetime / time.Second), HttpOnly: true,
-		Secure: strings.HasPrefix(h.Site.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
+		Secure: secureCookies(h.Site.PublicURL), SameSite: http.SameSiteLaxMode})
 }
 
 // deviceThrottleKey is the throttle key of the device cookie r presents

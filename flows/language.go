@@ -44,7 +44,7 @@ func (s *Site) rememberLanguage(w http.ResponseWriter, r *http.Request, inst *st
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: languageCookie, Value: l, Path: issuer.Path(inst.Slug), MaxAge: languageMaxAge,
-		HttpOnly: true, Secure: strings.HasPrefix(s.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: secureCookies(s.PublicURL), SameSite: http.SameSiteLaxMode})
 }
 
 // languages are the links to the page of r in each language the

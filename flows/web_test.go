@@ -45,6 +45,12 @@ const (
 
 func newWebEnv(t *testing.T, f *fixture) *webEnv {
 	t.Helper()
+	return newWebEnvAt(t, f, "http://usher.test")
+}
+
+// newWebEnvAt is newWebEnv with the public URL publicURL.
+func newWebEnvAt(t *testing.T, f *fixture, publicURL string) *webEnv {
+	t.Helper()
 	catalog, err := templates.NewCatalog()
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +62,8 @@ func newWebEnv(t *testing.T, f *fixture) *webEnv {
 	e := &webEnv{fixture: f, catalog: catalog, metrics: &countingMetrics{counts: map[string]int{}}, logs: &lockedBuffer{}}
 	store := f.store
 	e.mailer = &recordingMailer{next: f.accounts.Mailer}
-	e.sessions = sessions(store, "http://usher.test", f.clock.Now)
-	e.site = &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: "http://usher.test",
+	e.sessions = sessions(store, publicURL, f.clock.Now)
+	e.site = &flows.Site{Institutions: store, Pages: pages, Catalog: catalog, PublicURL: publicURL,
 		ThrottleKey: f.accounts.ThrottleKey,
 		In:          func(id string) flows.SiteStore { return store.In(id) },
 		Now:         f.clock.Now, Log: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
