@@ -146,9 +146,12 @@ func (f *fositeStore) expiry(kind storage.OAuth2Kind, sess *session, req fosite.
 // reads the code in HandleTokenEndpointRequest and again in
 // PopulateTokenEndpointResponse, and a refresh token is read, then rotated.
 // A cache carried by the request's context keeps the first read; a write to
-// the record drops it. It lives as long as the request.
+// the record drops it. It lives as long as the request. A code is read
+// with its PKCE and OpenID Connect records, which the endpoint reads next
+// and which never change: one statement instead of three.
 type recordCacheKey struct{}
 
+// recordCache holds records by cacheKey; nil: known not to exist.
 type recordCache map[string]*storage.OAuth2Record
 
 func withRecordCache(ctx context.Context) context.Context {
@@ -161,13 +164,38 @@ func cacheKey(kind storage.OAuth2Kind, key string) string { return string(kind) 
 func (f *fositeStore) lookup(ctx context.Context, kind storage.OAuth2Kind, key string) (*storage.OAuth2Record, error) {
 	c, _ := ctx.Value(recordCacheKey{}).(recordCache)
 	if rec, ok := c[cacheKey(kind, key)]; ok {
+		if rec == nil {
+			return nil, storage.ErrNotFound
+		}
 		return rec, nil
+	}
+	if kind == storage.KindCode && c != nil {
+		return f.lookupCode(ctx, c, key)
 	}
 	rec, err := f.s.GetOAuth2(ctx, kind, key)
 	if err == nil && c != nil {
 		c[cacheKey(kind, key)] = rec
 	}
 	return rec, err
+}
+
+// lookupCode reads the code of key with the records of its authorization
+// into c, and returns the code. A code without a PKCE record (a client
+// that sent no challenge) is cached as having none: fosite asks.
+func (f *fositeStore) lookupCode(ctx context.Context, c recordCache, key string) (*storage.OAuth2Record, error) {
+	recs, err := f.s.GetOAuth2Code(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	c[cacheKey(storage.KindPKCE, key)] = nil
+	var code *storage.OAuth2Record
+	for _, rec := range recs {
+		c[cacheKey(rec.Kind, rec.Signature)] = rec
+		if rec.Kind == storage.KindCode {
+			code = rec
+		}
+	}
+	return code, nil
 }
 
 // forget drops a record the request is about to change from its cache.

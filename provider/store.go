@@ -38,6 +38,7 @@ type GrantStore interface {
 	GetClient(ctx context.Context, id string) (*storage.Client, error)
 	CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error
 	GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) (*storage.OAuth2Record, error)
+	GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error)
 	DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
 	DeleteOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
 	RevokeOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error)

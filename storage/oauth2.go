@@ -53,6 +53,13 @@ type OAuth2Store interface {
 	CreateOAuth2(ctx context.Context, r *OAuth2Record) error
 	// GetOAuth2 returns the record, active or not, or ErrNotFound.
 	GetOAuth2(ctx context.Context, kind OAuth2Kind, signature string) (*OAuth2Record, error)
+	// GetOAuth2Code returns the code with this signature, active or not,
+	// together with the records stored for the same authorization: its PKCE
+	// record (the code's signature) and its OpenID Connect record (the
+	// code's request ID), those that exist, in no particular order; one
+	// statement for what the token endpoint reads of a code. ErrNotFound
+	// when there is no such code.
+	GetOAuth2Code(ctx context.Context, signature string) ([]*OAuth2Record, error)
 	// DeactivateOAuth2 marks an active record used: inactive, with UsedAt set
 	// (a code redeemed, a refresh token rotated). Of concurrent calls exactly
 	// one succeeds; the others, and any call on an inactive record, get

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/usher-idp/usher/storage"
@@ -11,6 +13,16 @@ import (
 const oauth2Columns = `signature, kind, institution_id, request_id, requested_at, client_id, subject,
 	requested_scopes, granted_scopes, requested_audience, granted_audience, form, session, access_signature,
 	active, expires_at, used_at`
+
+// prefixed is columns, a comma-separated list, each with prefix (a table's
+// alias).
+func prefixed(prefix, columns string) string {
+	fields := strings.Split(columns, ",")
+	for i, f := range fields {
+		fields[i] = prefix + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
 
 // CreateOAuth2 implements storage.OAuth2Store.
 func (s *scoped) CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error {
@@ -50,6 +62,30 @@ func (s *scoped) GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signatu
 		return nil, fmt.Errorf("get %s: %w", kind, err)
 	}
 	return &r, nil
+}
+
+// GetOAuth2Code implements storage.OAuth2Store: the code and its PKCE
+// record by their primary key, the OpenID Connect record by the code's
+// request ID (oauth2_tokens_request).
+func (s *scoped) GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error) {
+	var recs []*storage.OAuth2Record
+	err := s.all(ctx, &recs, `SELECT `+oauth2Columns+` FROM oauth2_tokens
+		WHERE signature = ? AND kind IN (?, ?) AND institution_id = ?
+		UNION ALL
+		SELECT `+prefixed("a.", oauth2Columns)+` FROM oauth2_tokens c JOIN oauth2_tokens a ON a.request_id = c.request_id
+		WHERE c.signature = ? AND c.kind = ? AND c.institution_id = ? AND a.kind = ?`,
+		signature, storage.KindCode, storage.KindPKCE, s.inst, signature, storage.KindCode, s.inst, storage.KindOIDC)
+	if err != nil {
+		return nil, fmt.Errorf("get code: %w", err)
+	}
+	// The joined records are scoped here: with the institution in the
+	// join's condition, PostgreSQL's generic plan intersected the request
+	// index with a scan of every token of the institution.
+	recs = slices.DeleteFunc(recs, func(r *storage.OAuth2Record) bool { return r.InstitutionID != s.inst })
+	if !slices.ContainsFunc(recs, func(r *storage.OAuth2Record) bool { return r.Kind == storage.KindCode }) {
+		return nil, fmt.Errorf("get code: %w", storage.ErrNotFound)
+	}
+	return recs, nil
 }
 
 // DeactivateOAuth2 implements storage.OAuth2Store.

@@ -12,6 +12,7 @@ func oauth2Tests() []test {
 		{"SameSignatureOtherKind", testOAuth2Kinds},
 		{"Duplicate", testOAuth2Duplicate},
 		{"NotFound", testOAuth2NotFound},
+		{"CodeWithItsRecords", testOAuth2Code},
 		{"Deactivate", testOAuth2Deactivate},
 		{"Delete", testOAuth2Delete},
 		{"DeactivateFamily", testOAuth2Family},
@@ -89,6 +90,59 @@ func testOAuth2NotFound(e *env) {
 	mustCount(e.t, "revoke a missing family", n, err, 0)
 	n, err = s.RevokeOAuth2Subject(e.ctx, "missing")
 	mustCount(e.t, "revoke a subject without grants", n, err, 0)
+}
+
+// testOAuth2Code reads a code with its PKCE and OpenID Connect records, and
+// nothing else: not another authorization's, not a token of the same
+// request, not a code of another institution.
+func testOAuth2Code(e *env) {
+	s, _ := e.scope("opera")
+	other, _ := e.scope("ballet")
+	code := e.oauth2Record(storage.KindCode, "code-1", "req-1", "subject", 10*time.Minute)
+	code.Active = false // a used code comes back too: the token endpoint detects the replay
+	pkce := e.oauth2Record(storage.KindPKCE, "code-1", "req-1", "subject", 10*time.Minute)
+	oidc := e.oauth2Record(storage.KindOIDC, "whole-code-1", "req-1", "subject", 10*time.Minute)
+	for _, r := range []*storage.OAuth2Record{code, pkce, oidc,
+		e.oauth2Record(storage.KindAccess, "token-1", "req-1", "subject", time.Hour),
+		e.oauth2Record(storage.KindCode, "code-2", "req-2", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindPKCE, "code-2", "req-2", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindOIDC, "whole-code-2", "req-2", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindCode, "code-3", "req-3", "subject", 10*time.Minute),
+	} {
+		e.createOAuth2(s, r)
+	}
+	e.createOAuth2(other, e.oauth2Record(storage.KindOIDC, "whole-code-x", "req-1", "subject", 10*time.Minute))
+
+	byKind := func(what string, recs []*storage.OAuth2Record, err error) map[storage.OAuth2Kind]storage.OAuth2Record {
+		e.t.Helper()
+		must(e.t, what, err)
+		got := map[storage.OAuth2Kind]storage.OAuth2Record{}
+		for _, r := range recs {
+			if _, twice := got[r.Kind]; twice {
+				e.t.Fatalf("%s: two records of kind %s", what, r.Kind)
+			}
+			got[r.Kind] = *r
+		}
+		return got
+	}
+	recs, err := s.GetOAuth2Code(e.ctx, "code-1")
+	got := byKind("code with PKCE and OpenID Connect", recs, err)
+	if len(got) != 3 {
+		e.t.Fatalf("code-1: want the code, its PKCE and its OpenID Connect records, got %d: %v", len(got), recs)
+	}
+	for _, want := range []*storage.OAuth2Record{code, pkce, oidc} {
+		mustEqual(e.t, "code-1's "+string(want.Kind), got[want.Kind], e.getOAuth2(s, want.Kind, want.Signature))
+	}
+	recs, err = s.GetOAuth2Code(e.ctx, "code-3")
+	if got := byKind("code alone", recs, err); len(got) != 1 || got[storage.KindCode].Signature != "code-3" {
+		e.t.Fatalf("code-3: want the code alone, got %v", recs)
+	}
+	_, err = s.GetOAuth2Code(e.ctx, "token-1")
+	checkErr(e.t, "an access token's signature", err, storage.ErrNotFound)
+	_, err = s.GetOAuth2Code(e.ctx, "missing")
+	checkErr(e.t, "a missing code", err, storage.ErrNotFound)
+	_, err = other.GetOAuth2Code(e.ctx, "code-1")
+	checkErr(e.t, "another institution's code", err, storage.ErrNotFound)
 }
 
 func testOAuth2Deactivate(e *env) {
