@@ -142,12 +142,15 @@ func (h *authorizeHandler) issueCode(w http.ResponseWriter, r *http.Request, a *
 	ctx := r.Context()
 	grantScopes(a.ar, a.account)
 	// The code, PKCE and OpenID Connect records are written together: one
-	// commit instead of three.
+	// statement, one commit.
 	var resp fosite.AuthorizeResponder
 	err := h.tx.InTx(ctx, func(ctx context.Context) error {
+		ctx, p := withPending(ctx)
 		var err error
-		resp, err = a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, a.session())
-		return err
+		if resp, err = a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, a.session()); err != nil {
+			return err
+		}
+		return a.t.store.writePending(ctx, p)
 	})
 	if err != nil {
 		h.fail(w, r, a.t, a.ar, err)

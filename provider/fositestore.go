@@ -126,7 +126,31 @@ func (f *fositeStore) create(ctx context.Context, kind storage.OAuth2Kind, signa
 	if accessSignature != "" {
 		rec.AccessSignature = signatureKey(accessSignature)
 	}
+	if p, ok := ctx.Value(pendingKey{}).(*pending); ok {
+		p.records = append(p.records, rec)
+		return nil
+	}
 	return f.s.CreateOAuth2(ctx, rec)
+}
+
+// The authorization endpoint stores a code with its PKCE and OpenID
+// Connect records, three calls of fosite's: a context carrying a pending
+// list has create collect them, and the endpoint writes them with one
+// statement once fosite has made them all (writePending). Nothing reads
+// them before.
+type pendingKey struct{}
+
+type pending struct{ records []*storage.OAuth2Record }
+
+// withPending returns ctx collecting the records created in it.
+func withPending(ctx context.Context) (context.Context, *pending) {
+	p := &pending{}
+	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+// writePending stores what p collected.
+func (f *fositeStore) writePending(ctx context.Context, p *pending) error {
+	return f.s.CreateOAuth2s(ctx, p.records)
 }
 
 // expiry is when a record of this kind stops mattering, for the janitor.

@@ -37,6 +37,7 @@ type InstitutionStore interface {
 type GrantStore interface {
 	GetClient(ctx context.Context, id string) (*storage.Client, error)
 	CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error
+	CreateOAuth2s(ctx context.Context, rs []*storage.OAuth2Record) error
 	GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) (*storage.OAuth2Record, error)
 	GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error)
 	DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error

@@ -51,6 +51,10 @@ type OAuth2Store interface {
 	// CreateOAuth2 stores r (Active as given). ErrDuplicate when a record of
 	// that kind and signature exists.
 	CreateOAuth2(ctx context.Context, r *OAuth2Record) error
+	// CreateOAuth2s stores the records with one statement, all or none, as
+	// CreateOAuth2 would one by one: ErrDuplicate when one of them exists
+	// (a transaction on PostgreSQL is then aborted: roll it back).
+	CreateOAuth2s(ctx context.Context, rs []*OAuth2Record) error
 	// GetOAuth2 returns the record, active or not, or ErrNotFound.
 	GetOAuth2(ctx context.Context, kind OAuth2Kind, signature string) (*OAuth2Record, error)
 	// GetOAuth2Code returns the code with this signature, active or not,

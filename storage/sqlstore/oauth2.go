@@ -35,6 +35,25 @@ func (s *scoped) CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) erro
 	return nil
 }
 
+// CreateOAuth2s implements storage.OAuth2Store.
+func (s *scoped) CreateOAuth2s(ctx context.Context, rs []*storage.OAuth2Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	var args []any
+	for _, r := range rs {
+		s.asStoredOAuth2(r)
+		args = append(args, oauth2Row(r)...)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(args)/len(rs)), ", ") + ")"
+	_, err := s.exec(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+", ", len(rs)), ", "), args...)
+	if err != nil {
+		return fmt.Errorf("create %d records: %w", len(rs), err)
+	}
+	return nil
+}
+
 // asStoredOAuth2 makes r what is stored: the institution's, its times
 // normalised, a session (maybe empty).
 func (s *scoped) asStoredOAuth2(r *storage.OAuth2Record) {

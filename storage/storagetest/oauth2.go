@@ -11,6 +11,7 @@ func oauth2Tests() []test {
 		{"RoundTripEveryKind", testOAuth2RoundTrip},
 		{"SameSignatureOtherKind", testOAuth2Kinds},
 		{"Duplicate", testOAuth2Duplicate},
+		{"CreateSeveral", testOAuth2CreateSeveral},
 		{"NotFound", testOAuth2NotFound},
 		{"CodeWithItsRecords", testOAuth2Code},
 		{"Deactivate", testOAuth2Deactivate},
@@ -74,6 +75,41 @@ func testOAuth2Duplicate(e *env) {
 	mustErr(e.t, "create the same kind and signature", s.CreateOAuth2(e.ctx, dup), storage.ErrDuplicate)
 	if got := e.getOAuth2(s, storage.KindCode, "sig"); got.RequestID != "req-1" {
 		e.t.Fatalf("after the refused create: want request req-1, got %s", got.RequestID)
+	}
+}
+
+// testOAuth2CreateSeveral stores records with one call as one by one, all
+// or none.
+func testOAuth2CreateSeveral(e *env) {
+	s, inst := e.scope("opera")
+	must(e.t, "create none", s.CreateOAuth2s(e.ctx, nil))
+	batch := []*storage.OAuth2Record{
+		e.oauth2Record(storage.KindCode, "code-1", "req-1", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindPKCE, "code-1", "req-1", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindOIDC, "whole-code-1", "req-1", "subject", 10*time.Minute),
+	}
+	batch[1].Active = false
+	want := make([]storage.OAuth2Record, len(batch))
+	for i, r := range batch {
+		want[i] = normOAuth2(*r)
+		want[i].InstitutionID = inst.ID
+	}
+	must(e.t, "create three", s.CreateOAuth2s(e.ctx, batch))
+	for _, w := range want {
+		got := e.getOAuth2(s, w.Kind, w.Signature)
+		mustEqual(e.t, "created "+string(w.Kind), got, w)
+		mustNormalised(e.t, "created "+string(w.Kind), got)
+	}
+
+	again := []*storage.OAuth2Record{
+		e.oauth2Record(storage.KindCode, "code-2", "req-2", "subject", 10*time.Minute),
+		e.oauth2Record(storage.KindOIDC, "whole-code-1", "req-2", "subject", 10*time.Minute), // taken
+	}
+	mustErr(e.t, "create with one taken", s.CreateOAuth2s(e.ctx, again), storage.ErrDuplicate)
+	_, err := s.GetOAuth2(e.ctx, storage.KindCode, "code-2")
+	checkErr(e.t, "the others of a refused batch", err, storage.ErrNotFound)
+	if got := e.getOAuth2(s, storage.KindOIDC, "whole-code-1"); got.RequestID != "req-1" {
+		e.t.Fatalf("the taken record: want request req-1, got %s", got.RequestID)
 	}
 }
 
