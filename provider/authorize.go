@@ -23,7 +23,6 @@ import (
 type authorizeHandler struct {
 	sessions Sessions
 	pages    Pages
-	tx       storage.Transactor
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -141,17 +140,14 @@ func (h *authorizeHandler) sendTo(w http.ResponseWriter, r *http.Request, a *aut
 func (h *authorizeHandler) issueCode(w http.ResponseWriter, r *http.Request, a *authorization) {
 	ctx := r.Context()
 	grantScopes(a.ar, a.account)
-	// The code, PKCE and OpenID Connect records are written together: one
-	// statement, one commit.
-	var resp fosite.AuthorizeResponder
-	err := h.tx.InTx(ctx, func(ctx context.Context) error {
-		ctx, p := withPending(ctx)
-		var err error
-		if resp, err = a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, a.session()); err != nil {
-			return err
-		}
-		return a.t.store.writePending(ctx, p)
-	})
+	// fosite creates the code, PKCE and OpenID Connect records; they are
+	// written together once it has made them all: one statement, all or
+	// none, no transaction needed.
+	ctx, p := withPending(ctx)
+	resp, err := a.t.oauth2.NewAuthorizeResponse(ctx, a.ar, a.session())
+	if err == nil {
+		err = a.t.store.writePending(ctx, p)
+	}
 	if err != nil {
 		h.fail(w, r, a.t, a.ar, err)
 		return
