@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq" // PostgreSQL driver
 
@@ -37,7 +38,29 @@ func Each(t *testing.T, fn func(t *testing.T, db DB)) {
 // SQLite returns a fresh SQLite database in the test's temporary directory.
 func SQLite(t *testing.T) DB {
 	t.Helper()
-	return DB{Dialect: "sqlite", URL: "sqlite:" + filepath.Join(t.TempDir(), "usher.db")}
+	dir, err := os.MkdirTemp("", "usher-sqlite-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeDir(t, dir) })
+	return DB{Dialect: "sqlite", URL: "sqlite:" + filepath.Join(dir, "usher.db")}
+}
+
+// removeDir removes a test's database directory once its store is closed,
+// trying again for up to a second: a connection database/sql was still
+// opening when the pool closed is closed as soon as it is open, and SQLite
+// creates and removes its -wal and -shm files meanwhile, so that one
+// removal can meet a file created after it listed the directory (seen
+// under load as t.TempDir's "directory not empty").
+func removeDir(t *testing.T, dir string) {
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("remove %s: %v", dir, err)
 }
 
 // Postgres returns a fresh schema on the server of USHER_TEST_POSTGRES_DSN,
