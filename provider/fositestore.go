@@ -126,6 +126,11 @@ func (f *fositeStore) create(ctx context.Context, kind storage.OAuth2Kind, signa
 	if accessSignature != "" {
 		rec.AccessSignature = signatureKey(accessSignature)
 	}
+	return f.add(ctx, rec)
+}
+
+// add stores rec, or collects it when ctx carries a pending list.
+func (f *fositeStore) add(ctx context.Context, rec *storage.OAuth2Record) error {
 	if p, ok := ctx.Value(pendingKey{}).(*pending); ok {
 		p.records = append(p.records, rec)
 		return nil
@@ -133,11 +138,12 @@ func (f *fositeStore) create(ctx context.Context, kind storage.OAuth2Kind, signa
 	return f.s.CreateOAuth2(ctx, rec)
 }
 
-// The authorization endpoint stores a code with its PKCE and OpenID
-// Connect records, three calls of fosite's: a context carrying a pending
-// list has create collect them, and the endpoint writes them with one
-// statement once fosite has made them all (writePending). Nothing reads
-// them before.
+// fosite creates the records of a response one call at a time: the
+// authorization endpoint's code with its PKCE and OpenID Connect records,
+// the token endpoint's access and refresh tokens (and the answer kept for
+// the refresh grace period). A context carrying a pending list has them
+// collected, and the endpoint writes them with one statement once the
+// response is made (writePending). Nothing reads them before.
 type pendingKey struct{}
 
 type pending struct{ records []*storage.OAuth2Record }

@@ -86,7 +86,7 @@ func (f *fositeStore) keepAnswer(ctx context.Context, tr *tokenRequest, ar fosit
 		Session: f.successors.Seal(body, successorAD(tr.rotated)), AccessSignature: tr.successor,
 		Active: true, ExpiresAt: now.Add(f.life.RefreshGrace),
 	}
-	if err := f.s.CreateOAuth2(ctx, rec); err != nil {
+	if err := f.add(ctx, rec); err != nil {
 		return fmt.Errorf("keep the answer of a rotation: %w", err)
 	}
 	return nil

@@ -70,14 +70,18 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 		// One transaction for the whole response: a failure after the code
 		// was redeemed (say, while signing the ID token) must not burn the
 		// code and keep tokens nobody received. fosite's own transactions
-		// join this one, and so does the answer kept for the refresh grace
-		// period.
+		// join this one. The tokens it creates, and the answer kept for the
+		// refresh grace period, are written together at its end.
 		err = h.tx.InTx(ctx, func(ctx context.Context) error {
+			ctx, p := withPending(ctx)
 			var err error
 			if resp, err = t.oauth2.NewAccessResponse(ctx, ar); err != nil {
 				return err
 			}
-			return t.store.keepAnswer(ctx, tr, ar, resp)
+			if err := t.store.keepAnswer(ctx, tr, ar, resp); err != nil {
+				return err
+			}
+			return t.store.writePending(ctx, p)
 		})
 	}
 	if tr.replay != nil { // rotated by a concurrent request meanwhile
