@@ -216,9 +216,14 @@ func (b *Bulk) insertRows(ctx context.Context, tx *sql.Tx, table Table, columns 
 // journal (a copy of every page the statement changes); the transaction,
 // which a failure dooms, undoes them.
 func insertSQL(table Table, columns []string, rows int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
 	return "INSERT OR FAIL INTO " + table.quoted() + " (" + strings.Join(columns, ", ") + ") VALUES " +
-		strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+		valuesSQL(len(columns), rows)
+}
+
+// valuesSQL is the VALUES list of rows rows of columns placeholders each.
+func valuesSQL(columns, rows int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", columns), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
 // WithoutIndexes runs load with the secondary indexes of table dropped

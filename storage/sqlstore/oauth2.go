@@ -14,16 +14,6 @@ const oauth2Columns = `signature, kind, institution_id, request_id, requested_at
 	requested_scopes, granted_scopes, requested_audience, granted_audience, form, session, access_signature,
 	active, expires_at, used_at`
 
-// prefixed is columns, a comma-separated list, each with prefix (a table's
-// alias).
-func prefixed(prefix, columns string) string {
-	fields := strings.Split(columns, ",")
-	for i, f := range fields {
-		fields[i] = prefix + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
-}
-
 // CreateOAuth2 implements storage.OAuth2Store.
 func (s *scoped) CreateOAuth2(ctx context.Context, r *storage.OAuth2Record) error {
 	s.asStoredOAuth2(r)
@@ -40,14 +30,13 @@ func (s *scoped) CreateOAuth2s(ctx context.Context, rs []*storage.OAuth2Record) 
 	if len(rs) == 0 {
 		return nil
 	}
-	var args []any
+	args := make([]any, 0, len(rs)*len(oauth2Names))
 	for _, r := range rs {
 		s.asStoredOAuth2(r)
 		args = append(args, oauth2Row(r)...)
 	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(args)/len(rs)), ", ") + ")"
-	_, err := s.exec(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`) VALUES `+
-		strings.TrimSuffix(strings.Repeat(row+", ", len(rs)), ", "), args...)
+	_, err := s.exec(ctx, `INSERT INTO oauth2_tokens (`+oauth2Columns+`) VALUES `+valuesSQL(len(oauth2Names), len(rs)),
+		args...)
 	if err != nil {
 		return fmt.Errorf("create %d records: %w", len(rs), err)
 	}
@@ -83,16 +72,21 @@ func (s *scoped) GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signatu
 	return &r, nil
 }
 
+// getOAuth2CodeSQL reads a code with its PKCE record (the same signature)
+// and its OpenID Connect record (the same request ID, of any institution:
+// GetOAuth2Code keeps its institution's).
+var getOAuth2CodeSQL = `SELECT ` + oauth2Columns + ` FROM oauth2_tokens
+	WHERE signature = ? AND kind IN (?, ?) AND institution_id = ?
+	UNION ALL
+	SELECT a.` + strings.Join(oauth2Names, ", a.") + ` FROM oauth2_tokens c JOIN oauth2_tokens a ON a.request_id = c.request_id
+	WHERE c.signature = ? AND c.kind = ? AND c.institution_id = ? AND a.kind = ?`
+
 // GetOAuth2Code implements storage.OAuth2Store: the code and its PKCE
 // record by their primary key, the OpenID Connect record by the code's
 // request ID (oauth2_tokens_request).
 func (s *scoped) GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error) {
 	var recs []*storage.OAuth2Record
-	err := s.all(ctx, &recs, `SELECT `+oauth2Columns+` FROM oauth2_tokens
-		WHERE signature = ? AND kind IN (?, ?) AND institution_id = ?
-		UNION ALL
-		SELECT `+prefixed("a.", oauth2Columns)+` FROM oauth2_tokens c JOIN oauth2_tokens a ON a.request_id = c.request_id
-		WHERE c.signature = ? AND c.kind = ? AND c.institution_id = ? AND a.kind = ?`,
+	err := s.all(ctx, &recs, getOAuth2CodeSQL,
 		signature, storage.KindCode, storage.KindPKCE, s.inst, signature, storage.KindCode, s.inst, storage.KindOIDC)
 	if err != nil {
 		return nil, fmt.Errorf("get code: %w", err)
