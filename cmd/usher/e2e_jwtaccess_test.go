@@ -230,6 +230,15 @@ func forgedTokens(t *testing.T, genuine string, header map[string]any) map[strin
 	}
 }
 
+// jwtShop registers a first-party shop for JWT access tokens and a
+// resource server that introspects them, and returns both credentials.
+func jwtShop(u *usherServer) (id, secret, rsID, rsSecret string) {
+	id, secret = u.client(u.inst, provider.ClientSpec{RedirectURIs: []string{testRedirectURI},
+		FirstParty: true, AccessTokenFormat: storage.AccessTokenJWT})
+	rsID, rsSecret = u.resourceServer(u.inst)
+	return id, secret, rsID, rsSecret
+}
+
 // A signed-in client registered for JWT access tokens gets a JWT of the
 // sign-in (sub, auth_time, acr, amr, scope) that userinfo accepts and the
 // ID token's at_hash covers; refresh gives a new one; introspection turns
@@ -238,9 +247,7 @@ func forgedTokens(t *testing.T, genuine string, header map[string]any) map[strin
 func TestE2EJWTAccessTokenSignIn(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		u := startUsher(t, db)
-		id, secret := u.client(u.inst, provider.ClientSpec{RedirectURIs: []string{testRedirectURI},
-			FirstParty: true, AccessTokenFormat: storage.AccessTokenJWT})
-		rsID, rsSecret := u.resourceServer(u.inst)
+		id, secret, rsID, rsSecret := jwtShop(u)
 		ann := u.account(u.inst, storage.Customer, "ann@example.org")
 		shop := newRP(t, u.issuer, id, secret)
 		tok, idToken := shop.signIn(newBrowser(t), "ann@example.org") // verifies the ID token and its at_hash
@@ -346,9 +353,7 @@ func TestE2EJWTAccessTokenAdminAPI(t *testing.T) {
 func TestE2EJWTAccessTokenCodeReplay(t *testing.T) {
 	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
 		u := startUsher(t, db)
-		id, secret := u.client(u.inst, provider.ClientSpec{RedirectURIs: []string{testRedirectURI},
-			FirstParty: true, AccessTokenFormat: storage.AccessTokenJWT})
-		rsID, rsSecret := u.resourceServer(u.inst)
+		id, secret, rsID, rsSecret := jwtShop(u)
 		u.account(u.inst, storage.Customer, "ann@example.org")
 		code, f := newRP(t, u.issuer, id, secret).code(newBrowser(t), "ann@example.org")
 
