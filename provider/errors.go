@@ -76,10 +76,16 @@ func safeDescription(s string) string {
 	return b.String()
 }
 
-// rfcError returns fosite's view of err, with the description a client sees.
+// rfcError returns err as the RFC 6749 error a client sees. A failure that
+// is none (a storage error the endpoint met itself, not through fosite) is
+// server_error with err as its cause: fosite would answer it with the
+// error code "error", which no client knows.
 func rfcError(err error) *fosite.RFC6749Error {
-	e := fosite.ErrorToRFC6749Error(err)
-	return e
+	var e *fosite.RFC6749Error
+	if !errors.As(err, &e) {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return fosite.ErrorToRFC6749Error(err)
 }
 
 // orPage is orJSONError for the endpoints browsers visit: it answers with an

@@ -176,11 +176,12 @@ func (h *tokenHandler) fail(w http.ResponseWriter, r *http.Request, t *tenant, a
 	if ar != nil && ar.GetClient() != nil && ar.GetClient().IsPublic() && ar.GetGrantTypes().ExactOne("client_credentials") {
 		err = fosite.ErrUnauthorizedClient.WithHint("A public client may not use the client_credentials grant.")
 	}
-	if e := rfcError(err); e.CodeField >= http.StatusInternalServerError {
-		h.log.Error("token request", "error", e.Error(), "cause", errors.Unwrap(err))
+	e := rfcError(err)
+	if e.CodeField >= http.StatusInternalServerError {
+		h.log.Error("token request", "error", e.Error(), "cause", errors.Unwrap(e))
 	}
 	challengeClient(w, r, t, err)
-	t.oauth2.WriteAccessError(ctx, w, ar, err)
+	t.oauth2.WriteAccessError(ctx, w, ar, e)
 }
 
 // errNoClientCredentials answers a request to the token or revocation

@@ -95,3 +95,32 @@ func TestE2ECodeConcurrentExchange(t *testing.T) {
 		}
 	})
 }
+
+// A token response that cannot be stored changes nothing: the code, or the
+// refresh token, it presented stays usable, and no token of it works. The
+// token endpoint writes its tokens with one statement at the end of its
+// transaction (after the code or the refresh token was marked used); a
+// trigger refuses access token rows, as a full disk would.
+func TestE2EFailedTokenResponseBurnsNothing(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.shop()
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		code, f := newRP(t, u.issuer, id, secret).code(newBrowser(t), "ann@example.org")
+
+		allow := refuseRows(t, db, "oauth2_tokens", "kind", string(storage.KindAccess))
+		wantError(t, "exchange while tokens cannot be stored", u.redeem(t, id, secret, code, f.verifier),
+			http.StatusInternalServerError, "server_error")
+		allow()
+		first := wantTokens(t, "the same code once they can", u.redeem(t, id, secret, code, f.verifier))
+
+		allow = refuseRows(t, db, "oauth2_tokens", "kind", string(storage.KindAccess))
+		wantError(t, "refresh while tokens cannot be stored", u.refresh(t, id, secret, first.str("refresh_token")),
+			http.StatusInternalServerError, "server_error")
+		allow()
+		next := wantTokens(t, "the same refresh token once they can", u.refresh(t, id, secret, first.str("refresh_token")))
+		if u.userinfoStatus(t, next.str("access_token")) != http.StatusOK {
+			t.Error("the access token of the retried refresh does not work")
+		}
+	})
+}

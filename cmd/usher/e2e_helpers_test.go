@@ -16,6 +16,7 @@ import (
 
 	"github.com/usher-idp/usher/provider"
 	"github.com/usher-idp/usher/storage"
+	"github.com/usher-idp/usher/storage/sqlstore/sqltest"
 )
 
 // Helpers shared by the protocol end-to-end tests (e2e_*_test.go): raw
@@ -436,4 +437,34 @@ func numberClaim(t *testing.T, c map[string]any, name string) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(int64(n), 0)
+}
+
+// refuseRows makes the database refuse to store rows of table whose column
+// holds one of values, as a full disk or a lost grant would, with a
+// trigger; the returned function removes it.
+func refuseRows(t *testing.T, db sqltest.DB, table, column string, values ...string) (allow func()) {
+	t.Helper()
+	list := "'" + strings.Join(values, "', '") + "'"
+	statements := map[string][]string{
+		"sqlite": {`CREATE TRIGGER refuse_rows BEFORE INSERT ON ` + table + ` WHEN NEW.` + column + ` IN (` + list + `)
+			BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`},
+		"postgres": {`CREATE FUNCTION refuse_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.` + column + ` IN (` + list + `) THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER refuse_rows BEFORE INSERT ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION refuse_rows()`},
+	}[db.Dialect]
+	raw := sqltest.Raw(t, db)
+	for _, s := range statements {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	return func() {
+		drop := map[string][]string{"sqlite": {`DROP TRIGGER refuse_rows`},
+			"postgres": {`DROP TRIGGER refuse_rows ON ` + table, `DROP FUNCTION refuse_rows()`}}[db.Dialect]
+		for _, s := range drop {
+			if _, err := raw.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
 }
