@@ -124,3 +124,41 @@ func TestE2EFailedTokenResponseBurnsNothing(t *testing.T) {
 		}
 	})
 }
+
+// An authorization whose code cannot be stored sends the browser back to
+// the relying party with server_error (its state and the issuer, no code),
+// and stores nothing of it: the authorization endpoint writes the code with
+// its PKCE and OpenID Connect records in one statement, all or none. A
+// trigger refuses code rows, as a full disk would; once it is gone, the
+// same signed-in browser gets a code at once.
+func TestE2EAuthorizationCodeNotStoredIsServerError(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db sqltest.DB) {
+		u := startUsher(t, db)
+		id, secret := u.shop()
+		u.account(u.inst, storage.Customer, "ann@example.org")
+		shop := newRP(t, u.issuer, id, secret)
+		b := newBrowser(t)
+		shop.code(b, "ann@example.org") // signed in: the next request needs no page
+		raw := sqltest.Raw(t, db)
+		rows := func() (n int) {
+			t.Helper()
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM oauth2_tokens`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := rows()
+
+		allow := refuseRows(t, db, "oauth2_tokens", "kind", string(storage.KindCode))
+		got := wantRedirectedError(t, u, b, "authorization while codes cannot be stored",
+			authParams(id, newFlow(), nil), "server_error")
+		if got.Get("code") != "" {
+			t.Errorf("the error redirect carries a code: %v", got)
+		}
+		if after := rows(); after != before {
+			t.Errorf("%d token rows after the refused authorization, %d before: a part of it was stored", after, before)
+		}
+		allow()
+		silentCode(t, u, shop, b, "the same browser once codes can be stored", nil)
+	})
+}
