@@ -417,7 +417,7 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 		return err
 	}
 	forget(ctx, storage.KindRefresh, key)
-	err = f.s.DeactivateOAuth2(ctx, storage.KindRefresh, key)
+	err = f.s.RotateOAuth2(ctx, storage.KindRefresh, key, rec.AccessSignature)
 	if errors.Is(err, storage.ErrAlreadyUsed) {
 		return f.rotatedMeanwhile(ctx, key)
 	}
@@ -429,12 +429,6 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 	}
 	if tr := tokenRequestFrom(ctx); tr != nil {
 		tr.rotated = key
-	}
-	if rec.AccessSignature == "" {
-		return nil
-	}
-	if err := f.s.DeleteOAuth2(ctx, storage.KindAccess, rec.AccessSignature); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -111,10 +112,45 @@ func (s *scoped) DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, 
 	if n == 1 {
 		return nil
 	}
+	return s.notDeactivated(ctx, kind, signature)
+}
+
+// notDeactivated tells why a deactivation changed no row: ErrNotFound or,
+// the record being there, ErrAlreadyUsed.
+func (s *scoped) notDeactivated(ctx context.Context, kind storage.OAuth2Kind, signature string) error {
 	if _, err := s.GetOAuth2(ctx, kind, signature); err != nil {
 		return fmt.Errorf("deactivate %s: %w", kind, err)
 	}
 	return fmt.Errorf("deactivate %s: %w", kind, storage.ErrAlreadyUsed)
+}
+
+// RotateOAuth2 implements storage.OAuth2Store. On PostgreSQL the update and
+// the delete are one statement, the delete conditioned on the update having
+// changed the row; SQLite, in the process, runs them one after the other.
+func (s *scoped) RotateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string) error {
+	if access == "" || s.dialect != postgres {
+		if err := s.DeactivateOAuth2(ctx, kind, signature); err != nil || access == "" {
+			return err
+		}
+		if err := s.DeleteOAuth2(ctx, storage.KindAccess, access); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("rotate %s: %w", kind, err)
+		}
+		return nil
+	}
+	var n int
+	err := s.get(ctx, &n, `WITH used AS (UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
+			WHERE signature = ? AND kind = ? AND institution_id = ? AND active = TRUE RETURNING 1),
+		ended AS (DELETE FROM oauth2_tokens WHERE signature = ? AND kind = ? AND institution_id = ?
+			AND EXISTS (SELECT 1 FROM used))
+		SELECT COUNT(*) FROM used`,
+		s.clock(), signature, kind, s.inst, access, storage.KindAccess, s.inst)
+	if err != nil {
+		return fmt.Errorf("rotate %s: %w", kind, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	return s.notDeactivated(ctx, kind, signature)
 }
 
 // DeleteOAuth2 implements storage.OAuth2Store.

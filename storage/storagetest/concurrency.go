@@ -15,6 +15,7 @@ func concurrencyTests() []test {
 		{"ConsumeActionTokenTwo", func(e *env) { testRaceConsume(e, 2) }},
 		{"ConsumeActionTokenTen", func(e *env) { testRaceConsume(e, 10) }},
 		{"DeactivateOAuth2", testRaceDeactivate},
+		{"RotateOAuth2", testRaceRotate},
 		{"UpdateAccountFromOneVersion", testRaceUpdateAccount},
 		{"RecordSignInFailure", testRaceSignInFailures},
 		{"HitThrottle", testRaceThrottle},
@@ -123,6 +124,24 @@ func testRaceDeactivate(e *env) {
 	e.oneWins("10 concurrent deactivations", errs, storage.ErrAlreadyUsed)
 	if e.getOAuth2(s, storage.KindCode, "code").Active {
 		e.t.Fatal("after the deactivations: want the code inactive")
+	}
+}
+
+// Of concurrent rotations of one refresh token one wins, and the access
+// token issued with it is gone.
+func testRaceRotate(e *env) {
+	s, _ := e.scope("opera")
+	e.createOAuth2(s, e.oauth2Record(storage.KindAccess, "access", "req", "sub", time.Hour))
+	r := e.oauth2Record(storage.KindRefresh, "refresh", "req", "sub", time.Hour)
+	r.AccessSignature = "access"
+	e.createOAuth2(s, r)
+	errs := raceErr(e, 10, func(int) error { return s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access") })
+	e.oneWins("10 concurrent rotations", errs, storage.ErrAlreadyUsed)
+	if e.getOAuth2(s, storage.KindRefresh, "refresh").Active {
+		e.t.Fatal("after the rotations: want the refresh token inactive")
+	}
+	if _, err := s.GetOAuth2(e.ctx, storage.KindAccess, "access"); !errors.Is(err, storage.ErrNotFound) {
+		e.t.Fatalf("after the rotations: want the access token gone, got %v", err)
 	}
 }
 

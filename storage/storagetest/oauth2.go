@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/usher-idp/usher/storage"
@@ -15,6 +16,7 @@ func oauth2Tests() []test {
 		{"NotFound", testOAuth2NotFound},
 		{"CodeWithItsRecords", testOAuth2Code},
 		{"Deactivate", testOAuth2Deactivate},
+		{"Rotate", testOAuth2Rotate},
 		{"Delete", testOAuth2Delete},
 		{"DeactivateFamily", testOAuth2Family},
 		{"DeactivateSubject", testOAuth2Subject},
@@ -200,6 +202,42 @@ func testOAuth2Deactivate(e *env) {
 	}
 	mustErr(e.t, "deactivate a record created inactive",
 		s.DeactivateOAuth2(e.ctx, storage.KindCode, "born-inactive"), storage.ErrAlreadyUsed)
+}
+
+// A rotation deactivates the refresh token and deletes the access token
+// named with it, and only that one; a refused rotation deletes nothing.
+func testOAuth2Rotate(e *env) {
+	s, _ := e.scope("opera")
+	for _, sig := range []string{"access-1", "access-2", "access-3"} {
+		e.createOAuth2(s, e.oauth2Record(storage.KindAccess, sig, "req", "subject", time.Hour))
+	}
+	r := e.oauth2Record(storage.KindRefresh, "refresh", "req", "subject", time.Hour)
+	r.AccessSignature = "access-1"
+	e.createOAuth2(s, r)
+	e.clock.Advance(time.Minute)
+	must(e.t, "rotate", s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-1"))
+	want := normOAuth2(*r)
+	want.Active, want.UsedAt = false, ptr(e.now())
+	mustEqual(e.t, "after rotate", e.getOAuth2(s, storage.KindRefresh, "refresh"), want)
+	_, err := s.GetOAuth2(e.ctx, storage.KindAccess, "access-1")
+	checkErr(e.t, "the rotated token's access token", err, storage.ErrNotFound)
+	e.getOAuth2(s, storage.KindAccess, "access-2")
+
+	mustErr(e.t, "rotate again", s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-2"), storage.ErrAlreadyUsed)
+	e.getOAuth2(s, storage.KindAccess, "access-2") // a refused rotation ends no access token
+	checkErr(e.t, "rotate a missing token", s.RotateOAuth2(e.ctx, storage.KindRefresh, "missing", "access-2"), storage.ErrNotFound)
+	e.getOAuth2(s, storage.KindAccess, "access-2")
+
+	for i, access := range []string{"", "no-such-access"} {
+		sig := fmt.Sprint("refresh-", i)
+		e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, sig, "req", "subject", time.Hour))
+		must(e.t, "rotate with access "+access, s.RotateOAuth2(e.ctx, storage.KindRefresh, sig, access))
+		if e.getOAuth2(s, storage.KindRefresh, sig).Active {
+			e.t.Errorf("rotate with access %q: the refresh token is still active", access)
+		}
+	}
+	e.getOAuth2(s, storage.KindAccess, "access-2")
+	e.getOAuth2(s, storage.KindAccess, "access-3")
 }
 
 func testOAuth2Delete(e *env) {
