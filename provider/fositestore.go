@@ -131,7 +131,7 @@ func (f *fositeStore) create(ctx context.Context, kind storage.OAuth2Kind, signa
 
 // add stores rec, or collects it when ctx carries a pending list.
 func (f *fositeStore) add(ctx context.Context, rec *storage.OAuth2Record) error {
-	if p, ok := ctx.Value(pendingKey{}).(*pending); ok {
+	if p := pendingFrom(ctx); p != nil {
 		p.records = append(p.records, rec)
 		return nil
 	}
@@ -141,12 +141,25 @@ func (f *fositeStore) add(ctx context.Context, rec *storage.OAuth2Record) error 
 // fosite creates the records of a response one call at a time: the
 // authorization endpoint's code with its PKCE and OpenID Connect records,
 // the token endpoint's access and refresh tokens (and the answer kept for
-// the refresh grace period). A context carrying a pending list has them
-// collected, and the endpoint writes them with one statement once the
-// response is made (writePending). Nothing reads them before.
+// the refresh grace period), after it redeemed the code or rotated the
+// refresh token presented. A context carrying a pending list has them
+// collected, the redemption with them, and the endpoint writes it all at
+// once when the response is made (writePending): one statement, all or
+// nothing, so no transaction is needed and a failure while the response is
+// made (say, signing the ID token) burns nothing. Nothing reads them before.
 type pendingKey struct{}
 
-type pending struct{ records []*storage.OAuth2Record }
+type pending struct {
+	records []*storage.OAuth2Record
+	redeem  *redemption // the code or refresh token the response redeems
+}
+
+// redemption is a code redeemed, or a refresh token rotated (its access
+// token ending with it).
+type redemption struct {
+	kind        storage.OAuth2Kind
+	key, access string
+}
 
 // withPending returns ctx collecting the records created in it.
 func withPending(ctx context.Context) (context.Context, *pending) {
@@ -154,9 +167,48 @@ func withPending(ctx context.Context) (context.Context, *pending) {
 	return context.WithValue(ctx, pendingKey{}, p), p
 }
 
+func pendingFrom(ctx context.Context) *pending {
+	p, _ := ctx.Value(pendingKey{}).(*pending)
+	return p
+}
+
 // writePending stores what p collected.
 func (f *fositeStore) writePending(ctx context.Context, p *pending) error {
-	return f.s.CreateOAuth2s(ctx, p.records)
+	if p.redeem == nil {
+		return f.s.CreateOAuth2s(ctx, p.records)
+	}
+	err := f.redeem(ctx, *p.redeem, p.records)
+	if p.redeem.kind == storage.KindRefresh && errors.Is(err, fosite.ErrNotFound) {
+		// What fosite's refresh handler answers a rotation that failed so:
+		// retry (and the retry is reuse).
+		return fosite.ErrInvalidRequest.WithWrap(err).WithHint("Failed to refresh token. Please retry the request.")
+	}
+	return err
+}
+
+// redeem writes a redemption with the records that go with it. A code
+// already used (also by a concurrent request: of two, one wins) is
+// fosite.ErrInvalidatedAuthorizeCode, and the token endpoint then revokes
+// what the winner got. A refresh token rotated by a concurrent request first
+// (on PostgreSQL the write waited for that request's) gives this request
+// that request's answer when the grace period allows it (errAnswerAgain);
+// otherwise, and when it is gone, fosite.ErrNotFound.
+func (f *fositeStore) redeem(ctx context.Context, r redemption, rs []*storage.OAuth2Record) error {
+	err := f.s.RedeemOAuth2(ctx, r.kind, r.key, r.access, rs)
+	switch {
+	case err == nil:
+		return nil
+	case r.kind == storage.KindCode && errors.Is(err, storage.ErrAlreadyUsed):
+		if tr := tokenRequestFrom(ctx); tr != nil {
+			tr.codeReplayed = true
+		}
+		return fosite.ErrInvalidatedAuthorizeCode
+	case r.kind == storage.KindRefresh && errors.Is(err, storage.ErrAlreadyUsed):
+		return f.rotatedMeanwhile(ctx, r.key)
+	case r.kind == storage.KindRefresh && errors.Is(err, storage.ErrNotFound):
+		return fosite.ErrNotFound
+	}
+	return err
 }
 
 // expiry is when a record of this kind stops mattering, for the janitor.
@@ -309,20 +361,18 @@ func (f *fositeStore) GetAuthorizeCodeSession(ctx context.Context, signature str
 	return req, nil
 }
 
-// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage. Of
-// two concurrent redemptions one wins; the other's transaction rolls back,
-// and the token endpoint then revokes what the winner got (a replay,
-// concurrent or not, ends the grant).
+// InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage:
+// the code is redeemed with the tokens issued from it (writePending), or at
+// once outside the token endpoint's pending write.
 func (f *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
-	forget(ctx, storage.KindCode, signatureKey(signature))
-	err := f.s.DeactivateOAuth2(ctx, storage.KindCode, signatureKey(signature))
-	if errors.Is(err, storage.ErrAlreadyUsed) {
-		if tr := tokenRequestFrom(ctx); tr != nil {
-			tr.codeReplayed = true
-		}
-		return fosite.ErrInvalidatedAuthorizeCode
+	key := signatureKey(signature)
+	forget(ctx, storage.KindCode, key)
+	r := redemption{kind: storage.KindCode, key: key}
+	if p := pendingFrom(ctx); p != nil {
+		p.redeem = &r
+		return nil
 	}
-	return err
+	return f.redeem(ctx, r, nil)
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage. A JWT
@@ -402,11 +452,9 @@ func (f *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature s
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the refresh token
 // is marked used (its use starts the grace period) and the access token
-// issued with it ends. When a concurrent request rotated it first (on
-// PostgreSQL the update waited for that request to commit), this request
-// gets that request's answer when the grace period allows it
-// (errAnswerAgain), else it is told to retry (fosite answers
-// invalid_request), and the retry is reuse.
+// issued with it ends, together with the new tokens' write (writePending),
+// or at once outside the token endpoint's pending write. A rotation that a
+// concurrent request made first is answered by redeem.
 func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	key := signatureKey(signature)
 	rec, err := f.lookup(ctx, storage.KindRefresh, key) // read by GetRefreshTokenSession in this request
@@ -417,14 +465,10 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 		return err
 	}
 	forget(ctx, storage.KindRefresh, key)
-	err = f.s.RotateOAuth2(ctx, storage.KindRefresh, key, rec.AccessSignature)
-	if errors.Is(err, storage.ErrAlreadyUsed) {
-		return f.rotatedMeanwhile(ctx, key)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return fosite.ErrNotFound
-	}
-	if err != nil {
+	r := redemption{kind: storage.KindRefresh, key: key, access: rec.AccessSignature}
+	if p := pendingFrom(ctx); p != nil {
+		p.redeem = &r
+	} else if err := f.redeem(ctx, r, nil); err != nil {
 		return err
 	}
 	if tr := tokenRequestFrom(ctx); tr != nil {
@@ -515,21 +559,37 @@ func (f *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, 
 // DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage
 // by doing nothing, as DeletePKCERequestSession: fosite reads this record
 // only while it redeems the code, after the code's own record was found
-// active and deactivated in the same transaction, so a used code never
-// reaches it again (a replay is refused at the code, and of two concurrent
-// redemptions the loser's deactivation fails and rolls back). The record
+// active, and the code is deactivated with the write of its tokens, so a
+// used code never reaches it again (a replay is refused at the code, and of
+// two concurrent redemptions the loser's write fails and stores nothing). The record
 // expires with its code, like the code's own record kept for replay
 // detection, and the janitor removes it. One DELETE fewer per code flow.
 func (f *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
 	return nil
 }
 
-// BeginTX implements fosite's storage.Transactional; inside the transaction
-// the token endpoint opens, it joins it.
-func (f *fositeStore) BeginTX(ctx context.Context) (context.Context, error) { return f.tx.BeginTx(ctx) }
+// BeginTX implements fosite's storage.Transactional. Under a pending write
+// (the token endpoint's) there is nothing to join: fosite's writes are
+// collected and written at once, all or nothing.
+func (f *fositeStore) BeginTX(ctx context.Context) (context.Context, error) {
+	if pendingFrom(ctx) != nil {
+		return ctx, nil
+	}
+	return f.tx.BeginTx(ctx)
+}
 
 // Commit implements fosite's storage.Transactional.
-func (f *fositeStore) Commit(ctx context.Context) error { return f.tx.Commit(ctx) }
+func (f *fositeStore) Commit(ctx context.Context) error {
+	if pendingFrom(ctx) != nil {
+		return nil
+	}
+	return f.tx.Commit(ctx)
+}
 
 // Rollback implements fosite's storage.Transactional.
-func (f *fositeStore) Rollback(ctx context.Context) error { return f.tx.Rollback(ctx) }
+func (f *fositeStore) Rollback(ctx context.Context) error {
+	if pendingFrom(ctx) != nil {
+		return nil
+	}
+	return f.tx.Rollback(ctx)
+}

@@ -141,7 +141,7 @@ func New(cfg Config) (*Provider, error) {
 		retireFor: max(life.IDToken+time.Hour, 7*24*time.Hour),
 		tenants:   t,
 		authorize: &authorizeHandler{sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log, now: cfg.Now},
-		token:     &tokenHandler{tx: cfg.Transactor, metrics: cfg.Metrics, log: cfg.Log},
+		token:     &tokenHandler{metrics: cfg.Metrics, log: cfg.Log},
 		userinfo:  &userinfoHandler{log: cfg.Log},
 		logout:    &logoutHandler{sessions: cfg.Sessions, pages: cfg.Pages, log: cfg.Log},
 	}, nil

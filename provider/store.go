@@ -41,7 +41,7 @@ type GrantStore interface {
 	GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) (*storage.OAuth2Record, error)
 	GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error)
 	DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
-	RotateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string) error
+	RedeemOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string, rs []*storage.OAuth2Record) error
 	DeleteOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
 	RevokeOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error)
 	CheckJTI(ctx context.Context, jti string) error

@@ -7,14 +7,11 @@ import (
 	"net/http"
 
 	"github.com/ory/fosite"
-
-	"github.com/usher-idp/usher/storage"
 )
 
 // tokenHandler serves the token endpoint: authorization code, refresh token
 // and client credentials grants.
 type tokenHandler struct {
-	tx      storage.Transactor
 	metrics Metrics
 	log     *slog.Logger
 }
@@ -67,22 +64,17 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 	if grant == "client_credentials" {
 		resp, err = t.clientCredentialsResponse(ctx, ar) // one insert (none for a JWT): no transaction needed
 	} else {
-		// One transaction for the whole response: a failure after the code
-		// was redeemed (say, while signing the ID token) must not burn the
-		// code and keep tokens nobody received. fosite's own transactions
-		// join this one. The tokens it creates, and the answer kept for the
-		// refresh grace period, are written together at its end.
-		err = h.tx.InTx(ctx, func(ctx context.Context) error {
-			ctx, p := withPending(ctx)
-			var err error
-			if resp, err = t.oauth2.NewAccessResponse(ctx, ar); err != nil {
-				return err
+		// The code's redemption (or the refresh token's rotation), the
+		// tokens fosite creates and the answer kept for the refresh grace
+		// period are written together once the response is made, all or
+		// nothing: a failure before (say, while signing the ID token) burns
+		// no code and keeps no tokens nobody received.
+		ctx, p := withPending(ctx)
+		if resp, err = t.oauth2.NewAccessResponse(ctx, ar); err == nil {
+			if err = t.store.keepAnswer(ctx, tr, ar, resp); err == nil {
+				err = t.store.writePending(ctx, p)
 			}
-			if err := t.store.keepAnswer(ctx, tr, ar, resp); err != nil {
-				return err
-			}
-			return t.store.writePending(ctx, p)
-		})
+		}
 	}
 	if tr.replay != nil { // rotated by a concurrent request meanwhile
 		h.answerAgain(w, r, t, ar, tr)

@@ -69,12 +69,14 @@ type OAuth2Store interface {
 	// one succeeds; the others, and any call on an inactive record, get
 	// ErrAlreadyUsed. ErrNotFound when missing.
 	DeactivateOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
-	// RotateOAuth2 deactivates the record as DeactivateOAuth2 does, with
-	// its errors, and once it has, deletes the access token whose signature
-	// is access (a rotated refresh token ends the access token issued with
-	// it; missing is no error; "" deletes nothing). One statement on
-	// PostgreSQL.
-	RotateOAuth2(ctx context.Context, kind OAuth2Kind, signature, access string) error
+	// RedeemOAuth2 is the token endpoint's write, all or nothing: it
+	// deactivates the record as DeactivateOAuth2 does, with its errors;
+	// deletes the access token whose signature is access (a rotated refresh
+	// token ends the access token issued with it; a missing one is no
+	// error, "" names none); and stores rs as CreateOAuth2s does. One
+	// statement on PostgreSQL; on SQLite one transaction, the caller's when
+	// it has one.
+	RedeemOAuth2(ctx context.Context, kind OAuth2Kind, signature, access string, rs []*OAuth2Record) error
 	// DeleteOAuth2 removes the record; ErrNotFound when missing.
 	DeleteOAuth2(ctx context.Context, kind OAuth2Kind, signature string) error
 	// RevokeOAuth2Family deletes every record of this kind and request ID (a

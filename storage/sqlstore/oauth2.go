@@ -124,33 +124,65 @@ func (s *scoped) notDeactivated(ctx context.Context, kind storage.OAuth2Kind, si
 	return fmt.Errorf("deactivate %s: %w", kind, storage.ErrAlreadyUsed)
 }
 
-// RotateOAuth2 implements storage.OAuth2Store. On PostgreSQL the update and
-// the delete are one statement, the delete conditioned on the update having
-// changed the row; SQLite, in the process, runs them one after the other.
-func (s *scoped) RotateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string) error {
-	if access == "" || s.dialect != postgres {
-		if err := s.DeactivateOAuth2(ctx, kind, signature); err != nil || access == "" {
-			return err
-		}
-		if err := s.DeleteOAuth2(ctx, storage.KindAccess, access); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("rotate %s: %w", kind, err)
-		}
-		return nil
+// RedeemOAuth2 implements storage.OAuth2Store. On PostgreSQL it is one
+// statement: the UPDATE in a WITH, the DELETE and the INSERT each
+// conditioned on the UPDATE having changed the row. SQLite, in the process,
+// runs the three in a transaction.
+func (s *scoped) RedeemOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string, rs []*storage.OAuth2Record) error {
+	if s.dialect != postgres {
+		return s.InTx(ctx, func(ctx context.Context) error {
+			if err := s.DeactivateOAuth2(ctx, kind, signature); err != nil {
+				return err
+			}
+			if access != "" {
+				if err := s.DeleteOAuth2(ctx, storage.KindAccess, access); err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return fmt.Errorf("redeem %s: %w", kind, err)
+				}
+			}
+			return s.CreateOAuth2s(ctx, rs)
+		})
+	}
+	args := make([]any, 0, 7+len(rs)*len(oauth2Names))
+	args = append(args, s.clock(), signature, kind, s.inst, access, storage.KindAccess, s.inst)
+	for _, r := range rs {
+		s.asStoredOAuth2(r)
+		args = append(args, oauth2Row(r)...)
 	}
 	var n int
-	err := s.get(ctx, &n, `WITH used AS (UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
-			WHERE signature = ? AND kind = ? AND institution_id = ? AND active = TRUE RETURNING 1),
-		ended AS (DELETE FROM oauth2_tokens WHERE signature = ? AND kind = ? AND institution_id = ?
-			AND EXISTS (SELECT 1 FROM used))
-		SELECT COUNT(*) FROM used`,
-		s.clock(), signature, kind, s.inst, access, storage.KindAccess, s.inst)
-	if err != nil {
-		return fmt.Errorf("rotate %s: %w", kind, err)
+	if err := s.get(ctx, &n, redeemSQL(len(rs)), args...); err != nil {
+		return fmt.Errorf("redeem %s: %w", kind, err)
 	}
 	if n == 1 {
 		return nil
 	}
 	return s.notDeactivated(ctx, kind, signature)
+}
+
+// oauth2Types are the PostgreSQL types of oauth2Names, in order: rows
+// inserted from a VALUES list in a subquery need them, PostgreSQL infers
+// them only for INSERT … VALUES.
+var oauth2Types = []string{"text", "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text",
+	"text", "text", "bytea", "text", "boolean", "timestamptz", "timestamptz"}
+
+// redeemSQL is RedeemOAuth2's statement on PostgreSQL for n records.
+func redeemSQL(n int) string {
+	q := `WITH used AS (UPDATE oauth2_tokens SET active = FALSE, used_at = COALESCE(used_at, ?)
+			WHERE signature = ? AND kind = ? AND institution_id = ? AND active = TRUE RETURNING 1),
+		ended AS (DELETE FROM oauth2_tokens WHERE signature = ? AND kind = ? AND institution_id = ?
+			AND EXISTS (SELECT 1 FROM used))`
+	if n > 0 {
+		typed := make([]string, len(oauth2Types))
+		for i, t := range oauth2Types {
+			typed[i] = "?::" + t
+		}
+		values := "(" + strings.Join(typed, ", ") + ")"
+		if n > 1 {
+			values += ", " + valuesSQL(len(oauth2Names), n-1)
+		}
+		q += `, created AS (INSERT INTO oauth2_tokens (` + oauth2Columns + `)
+			SELECT v.* FROM (VALUES ` + values + `) v, used)`
+	}
+	return q + ` SELECT COUNT(*) FROM used`
 }
 
 // DeleteOAuth2 implements storage.OAuth2Store.

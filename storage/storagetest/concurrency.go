@@ -15,7 +15,7 @@ func concurrencyTests() []test {
 		{"ConsumeActionTokenTwo", func(e *env) { testRaceConsume(e, 2) }},
 		{"ConsumeActionTokenTen", func(e *env) { testRaceConsume(e, 10) }},
 		{"DeactivateOAuth2", testRaceDeactivate},
-		{"RotateOAuth2", testRaceRotate},
+		{"RedeemOAuth2", testRaceRedeem},
 		{"UpdateAccountFromOneVersion", testRaceUpdateAccount},
 		{"RecordSignInFailure", testRaceSignInFailures},
 		{"HitThrottle", testRaceThrottle},
@@ -127,21 +127,31 @@ func testRaceDeactivate(e *env) {
 	}
 }
 
-// Of concurrent rotations of one refresh token one wins, and the access
-// token issued with it is gone.
-func testRaceRotate(e *env) {
+// Of concurrent redemptions of one refresh token one wins: its records are
+// stored, the others' are not, and the access token issued with it is gone.
+func testRaceRedeem(e *env) {
 	s, _ := e.scope("opera")
 	e.createOAuth2(s, e.oauth2Record(storage.KindAccess, "access", "req", "sub", time.Hour))
 	r := e.oauth2Record(storage.KindRefresh, "refresh", "req", "sub", time.Hour)
 	r.AccessSignature = "access"
 	e.createOAuth2(s, r)
-	errs := raceErr(e, 10, func(int) error { return s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access") })
-	e.oneWins("10 concurrent rotations", errs, storage.ErrAlreadyUsed)
+	const n = 10
+	errs := raceErr(e, n, func(i int) error {
+		rs := []*storage.OAuth2Record{e.oauth2Record(storage.KindAccess, fmt.Sprint("new-", i), "req", "sub", time.Hour)}
+		return s.RedeemOAuth2(e.ctx, storage.KindRefresh, "refresh", "access", rs)
+	})
+	w := e.oneWins(fmt.Sprintf("%d concurrent redemptions", n), errs, storage.ErrAlreadyUsed)
 	if e.getOAuth2(s, storage.KindRefresh, "refresh").Active {
-		e.t.Fatal("after the rotations: want the refresh token inactive")
+		e.t.Fatal("after the redemptions: want the refresh token inactive")
 	}
 	if _, err := s.GetOAuth2(e.ctx, storage.KindAccess, "access"); !errors.Is(err, storage.ErrNotFound) {
-		e.t.Fatalf("after the rotations: want the access token gone, got %v", err)
+		e.t.Fatalf("after the redemptions: want the access token gone, got %v", err)
+	}
+	for i := range n {
+		_, err := s.GetOAuth2(e.ctx, storage.KindAccess, fmt.Sprint("new-", i))
+		if stored := err == nil; stored != (i == w) {
+			e.t.Errorf("redemption %d (winner %d): its record stored: %v (%v)", i, w, stored, err)
+		}
 	}
 }
 

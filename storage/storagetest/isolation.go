@@ -205,8 +205,8 @@ func (e *env) crossWrites(a *world, b storage.Scoped) []crossWrite {
 		sig := a.signature(kind)
 		writes = append(writes,
 			crossWrite{"DeactivateOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) { return none(b.DeactivateOAuth2(ctx, kind, sig)) }},
-			crossWrite{"RotateOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) {
-				return none(b.RotateOAuth2(ctx, kind, sig, a.signature(storage.KindAccess)))
+			crossWrite{"RedeemOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) {
+				return none(b.RedeemOAuth2(ctx, kind, sig, a.signature(storage.KindAccess), nil))
 			}},
 			crossWrite{"RevokeOAuth2Family " + string(kind), nil, func() (int, error) { return b.RevokeOAuth2Family(ctx, kind, a.request) }},
 			crossWrite{"DeleteOAuth2 " + string(kind), storage.ErrNotFound, func() (int, error) { return none(b.DeleteOAuth2(ctx, kind, sig)) }},

@@ -16,7 +16,7 @@ func oauth2Tests() []test {
 		{"NotFound", testOAuth2NotFound},
 		{"CodeWithItsRecords", testOAuth2Code},
 		{"Deactivate", testOAuth2Deactivate},
-		{"Rotate", testOAuth2Rotate},
+		{"Redeem", testOAuth2Redeem},
 		{"Delete", testOAuth2Delete},
 		{"DeactivateFamily", testOAuth2Family},
 		{"DeactivateSubject", testOAuth2Subject},
@@ -204,9 +204,10 @@ func testOAuth2Deactivate(e *env) {
 		s.DeactivateOAuth2(e.ctx, storage.KindCode, "born-inactive"), storage.ErrAlreadyUsed)
 }
 
-// A rotation deactivates the refresh token and deletes the access token
-// named with it, and only that one; a refused rotation deletes nothing.
-func testOAuth2Rotate(e *env) {
+// A redemption deactivates the record, deletes the access token named with
+// it (only that one) and stores the new records, all or nothing: a refused
+// redemption, or one whose records cannot be stored, changes nothing.
+func testOAuth2Redeem(e *env) {
 	s, _ := e.scope("opera")
 	for _, sig := range []string{"access-1", "access-2", "access-3"} {
 		e.createOAuth2(s, e.oauth2Record(storage.KindAccess, sig, "req", "subject", time.Hour))
@@ -214,28 +215,59 @@ func testOAuth2Rotate(e *env) {
 	r := e.oauth2Record(storage.KindRefresh, "refresh", "req", "subject", time.Hour)
 	r.AccessSignature = "access-1"
 	e.createOAuth2(s, r)
+	next := func(sig string) []*storage.OAuth2Record {
+		return []*storage.OAuth2Record{e.oauth2Record(storage.KindAccess, sig, "req", "subject", time.Hour),
+			e.oauth2Record(storage.KindRefresh, sig, "req", "subject", time.Hour)}
+	}
+	gone := func(what string, kind storage.OAuth2Kind, sig string) {
+		e.t.Helper()
+		_, err := s.GetOAuth2(e.ctx, kind, sig)
+		checkErr(e.t, what, err, storage.ErrNotFound)
+	}
+
+	// The new records take a taken signature: nothing happens.
+	taken := next("new")
+	taken[1].Signature = "refresh"
+	mustErr(e.t, "redeem with a taken signature", s.RedeemOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-1", taken),
+		storage.ErrDuplicate)
+	if !e.getOAuth2(s, storage.KindRefresh, "refresh").Active {
+		e.t.Fatal("a failed redemption deactivated the token")
+	}
+	e.getOAuth2(s, storage.KindAccess, "access-1")
+	gone("a failed redemption's new access token", storage.KindAccess, "new")
+
 	e.clock.Advance(time.Minute)
-	must(e.t, "rotate", s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-1"))
+	created := next("new")
+	must(e.t, "redeem", s.RedeemOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-1", created))
 	want := normOAuth2(*r)
 	want.Active, want.UsedAt = false, ptr(e.now())
-	mustEqual(e.t, "after rotate", e.getOAuth2(s, storage.KindRefresh, "refresh"), want)
-	_, err := s.GetOAuth2(e.ctx, storage.KindAccess, "access-1")
-	checkErr(e.t, "the rotated token's access token", err, storage.ErrNotFound)
+	mustEqual(e.t, "after redeem", e.getOAuth2(s, storage.KindRefresh, "refresh"), want)
+	gone("the redeemed token's access token", storage.KindAccess, "access-1")
+	for _, c := range created {
+		mustEqual(e.t, "a new record", e.getOAuth2(s, c.Kind, c.Signature), normOAuth2(*c))
+	}
 	e.getOAuth2(s, storage.KindAccess, "access-2")
 
-	mustErr(e.t, "rotate again", s.RotateOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-2"), storage.ErrAlreadyUsed)
-	e.getOAuth2(s, storage.KindAccess, "access-2") // a refused rotation ends no access token
-	checkErr(e.t, "rotate a missing token", s.RotateOAuth2(e.ctx, storage.KindRefresh, "missing", "access-2"), storage.ErrNotFound)
-	e.getOAuth2(s, storage.KindAccess, "access-2")
+	mustErr(e.t, "redeem again", s.RedeemOAuth2(e.ctx, storage.KindRefresh, "refresh", "access-2", next("again")),
+		storage.ErrAlreadyUsed)
+	checkErr(e.t, "redeem a missing token", s.RedeemOAuth2(e.ctx, storage.KindRefresh, "missing", "access-2", next("missing")),
+		storage.ErrNotFound)
+	e.getOAuth2(s, storage.KindAccess, "access-2") // a refused redemption ends nothing
+	gone("a refused redemption's new record", storage.KindRefresh, "again")
+	gone("a refused redemption's new record", storage.KindRefresh, "missing")
 
-	for i, access := range []string{"", "no-such-access"} {
-		sig := fmt.Sprint("refresh-", i)
-		e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, sig, "req", "subject", time.Hour))
-		must(e.t, "rotate with access "+access, s.RotateOAuth2(e.ctx, storage.KindRefresh, sig, access))
-		if e.getOAuth2(s, storage.KindRefresh, sig).Active {
-			e.t.Errorf("rotate with access %q: the refresh token is still active", access)
+	// A code: no access token, no new records or one.
+	for i, rs := range [][]*storage.OAuth2Record{nil, next(fmt.Sprint("from-code-", 1))[:1]} {
+		sig := fmt.Sprint("code-", i)
+		e.createOAuth2(s, e.oauth2Record(storage.KindCode, sig, "req", "subject", time.Hour))
+		must(e.t, "redeem a code", s.RedeemOAuth2(e.ctx, storage.KindCode, sig, "", rs))
+		if e.getOAuth2(s, storage.KindCode, sig).Active {
+			e.t.Errorf("redeem code %d: the code is still active", i)
 		}
 	}
+	e.getOAuth2(s, storage.KindAccess, "from-code-1")
+	e.createOAuth2(s, e.oauth2Record(storage.KindRefresh, "refresh-2", "req", "subject", time.Hour))
+	must(e.t, "redeem naming a missing access token", s.RedeemOAuth2(e.ctx, storage.KindRefresh, "refresh-2", "no-such", nil))
 	e.getOAuth2(s, storage.KindAccess, "access-2")
 	e.getOAuth2(s, storage.KindAccess, "access-3")
 }
