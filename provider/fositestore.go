@@ -561,9 +561,10 @@ func (f *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, 
 // only while it redeems the code, after the code's own record was found
 // active, and the code is deactivated with the write of its tokens, so a
 // used code never reaches it again (a replay is refused at the code, and of
-// two concurrent redemptions the loser's write fails and stores nothing). The record
-// expires with its code, like the code's own record kept for replay
-// detection, and the janitor removes it. One DELETE fewer per code flow.
+// two concurrent redemptions the loser's write fails and stores nothing).
+// The record expires with its code, like the code's own record kept for
+// replay detection, and the janitor removes it. One DELETE fewer per code
+// flow.
 func (f *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
 	return nil
 }
