@@ -172,29 +172,20 @@ func pendingFrom(ctx context.Context) *pending {
 	return p
 }
 
-// writePending stores what p collected.
-func (f *fositeStore) writePending(ctx context.Context, p *pending) error {
-	if p.redeem == nil {
-		return f.s.CreateOAuth2s(ctx, p.records)
-	}
-	err := f.redeem(ctx, *p.redeem, p.records)
-	if p.redeem.kind == storage.KindRefresh && errors.Is(err, fosite.ErrNotFound) {
-		// What fosite's refresh handler answers a rotation that failed so:
-		// retry (and the retry is reuse).
-		return fosite.ErrInvalidRequest.WithWrap(err).WithHint("Failed to refresh token. Please retry the request.")
-	}
-	return err
-}
-
-// redeem writes a redemption with the records that go with it. A code
-// already used (also by a concurrent request: of two, one wins) is
+// writePending stores what p collected, with the redemption it names. A
+// code already used (also by a concurrent request: of two, one wins) is
 // fosite.ErrInvalidatedAuthorizeCode, and the token endpoint then revokes
 // what the winner got. A refresh token rotated by a concurrent request first
 // (on PostgreSQL the write waited for that request's) gives this request
 // that request's answer when the grace period allows it (errAnswerAgain);
-// otherwise, and when it is gone, fosite.ErrNotFound.
-func (f *fositeStore) redeem(ctx context.Context, r redemption, rs []*storage.OAuth2Record) error {
-	err := f.s.RedeemOAuth2(ctx, r.kind, r.key, r.access, rs)
+// otherwise, and when it is gone, the answer is fosite's to a rotation that
+// failed so: retry (and the retry is reuse).
+func (f *fositeStore) writePending(ctx context.Context, p *pending) error {
+	r := p.redeem
+	if r == nil {
+		return f.s.CreateOAuth2s(ctx, p.records)
+	}
+	err := f.s.RedeemOAuth2(ctx, r.kind, r.key, r.access, p.records)
 	switch {
 	case err == nil:
 		return nil
@@ -204,11 +195,29 @@ func (f *fositeStore) redeem(ctx context.Context, r redemption, rs []*storage.OA
 		}
 		return fosite.ErrInvalidatedAuthorizeCode
 	case r.kind == storage.KindRefresh && errors.Is(err, storage.ErrAlreadyUsed):
-		return f.rotatedMeanwhile(ctx, r.key)
+		err = f.rotatedMeanwhile(ctx, r.key)
 	case r.kind == storage.KindRefresh && errors.Is(err, storage.ErrNotFound):
-		return fosite.ErrNotFound
+		err = fosite.ErrNotFound
+	}
+	if r.kind == storage.KindRefresh && errors.Is(err, fosite.ErrNotFound) {
+		return fosite.ErrInvalidRequest.WithWrap(err).WithHint("Failed to refresh token. Please retry the request.")
 	}
 	return err
+}
+
+// errNotPending: fosite redeems codes and rotates refresh tokens only while
+// the token endpoint makes its response, under a pending write.
+var errNotPending = errors.New("a code is redeemed, or a refresh token rotated, only with the token endpoint's write")
+
+// redeemWithPending names the redemption that the pending write of ctx
+// writes.
+func redeemWithPending(ctx context.Context, r redemption) error {
+	p := pendingFrom(ctx)
+	if p == nil {
+		return errNotPending
+	}
+	p.redeem = &r
+	return nil
 }
 
 // expiry is when a record of this kind stops mattering, for the janitor.
@@ -362,17 +371,12 @@ func (f *fositeStore) GetAuthorizeCodeSession(ctx context.Context, signature str
 }
 
 // InvalidateAuthorizeCodeSession implements oauth2.AuthorizeCodeStorage:
-// the code is redeemed with the tokens issued from it (writePending), or at
-// once outside the token endpoint's pending write.
+// the code is redeemed with the write of the tokens issued from it
+// (writePending).
 func (f *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
 	key := signatureKey(signature)
 	forget(ctx, storage.KindCode, key)
-	r := redemption{kind: storage.KindCode, key: key}
-	if p := pendingFrom(ctx); p != nil {
-		p.redeem = &r
-		return nil
-	}
-	return f.redeem(ctx, r, nil)
+	return redeemWithPending(ctx, redemption{kind: storage.KindCode, key: key})
 }
 
 // CreateAccessTokenSession implements oauth2.AccessTokenStorage. A JWT
@@ -452,9 +456,8 @@ func (f *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature s
 
 // RotateRefreshToken implements oauth2.RefreshTokenStorage: the refresh token
 // is marked used (its use starts the grace period) and the access token
-// issued with it ends, together with the new tokens' write (writePending),
-// or at once outside the token endpoint's pending write. A rotation that a
-// concurrent request made first is answered by redeem.
+// issued with it ends, with the write of the new tokens (writePending,
+// which also answers a rotation that a concurrent request made first).
 func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
 	key := signatureKey(signature)
 	rec, err := f.lookup(ctx, storage.KindRefresh, key) // read by GetRefreshTokenSession in this request
@@ -465,10 +468,7 @@ func (f *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 		return err
 	}
 	forget(ctx, storage.KindRefresh, key)
-	r := redemption{kind: storage.KindRefresh, key: key, access: rec.AccessSignature}
-	if p := pendingFrom(ctx); p != nil {
-		p.redeem = &r
-	} else if err := f.redeem(ctx, r, nil); err != nil {
+	if err := redeemWithPending(ctx, redemption{kind: storage.KindRefresh, key: key, access: rec.AccessSignature}); err != nil {
 		return err
 	}
 	if tr := tokenRequestFrom(ctx); tr != nil {

@@ -69,8 +69,8 @@ func (f *fositeStore) inGrace(rec *storage.OAuth2Record) bool {
 	return f.life.RefreshGrace > 0 && rec.UsedAt != nil && f.now().Before(rec.UsedAt.Add(f.life.RefreshGrace))
 }
 
-// keepAnswer stores, in the transaction of the rotation, the answer to a
-// request that rotated a refresh token, for the grace period.
+// keepAnswer stores, with the rotation's write, the answer to a request
+// that rotated a refresh token, for the grace period.
 func (f *fositeStore) keepAnswer(ctx context.Context, tr *tokenRequest, ar fosite.AccessRequester, resp fosite.AccessResponder) error {
 	if tr.rotated == "" || tr.successor == "" || f.life.RefreshGrace <= 0 {
 		return nil

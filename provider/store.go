@@ -40,7 +40,6 @@ type GrantStore interface {
 	CreateOAuth2s(ctx context.Context, rs []*storage.OAuth2Record) error
 	GetOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) (*storage.OAuth2Record, error)
 	GetOAuth2Code(ctx context.Context, signature string) ([]*storage.OAuth2Record, error)
-	DeactivateOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
 	RedeemOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature, access string, rs []*storage.OAuth2Record) error
 	DeleteOAuth2(ctx context.Context, kind storage.OAuth2Kind, signature string) error
 	RevokeOAuth2Family(ctx context.Context, kind storage.OAuth2Kind, requestID string) (int, error)

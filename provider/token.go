@@ -64,17 +64,7 @@ func (h *tokenHandler) serve(w http.ResponseWriter, r *http.Request, t *tenant) 
 	if grant == "client_credentials" {
 		resp, err = t.clientCredentialsResponse(ctx, ar) // one insert (none for a JWT): no transaction needed
 	} else {
-		// The code's redemption (or the refresh token's rotation), the
-		// tokens fosite creates and the answer kept for the refresh grace
-		// period are written together once the response is made, all or
-		// nothing: a failure before (say, while signing the ID token) burns
-		// no code and keeps no tokens nobody received.
-		ctx, p := withPending(ctx)
-		if resp, err = t.oauth2.NewAccessResponse(ctx, ar); err == nil {
-			if err = t.store.keepAnswer(ctx, tr, ar, resp); err == nil {
-				err = t.store.writePending(ctx, p)
-			}
-		}
+		resp, err = t.redeemingResponse(ctx, ar, tr)
 	}
 	if tr.replay != nil { // rotated by a concurrent request meanwhile
 		h.answerAgain(w, r, t, ar, tr)
@@ -104,6 +94,27 @@ func (t *tenant) clientCredentialsResponse(ctx context.Context, ar fosite.Access
 	}
 	if resp.GetAccessToken() == "" || resp.GetTokenType() == "" {
 		return nil, fosite.ErrServerError.WithDebug("The client credentials handler set no access token.")
+	}
+	return resp, nil
+}
+
+// redeemingResponse is fosite's NewAccessResponse for a code or a refresh
+// token. The code's redemption (or the refresh token's rotation), the tokens
+// fosite creates and the answer kept for the refresh grace period are
+// written together once the response is made, all or nothing: a failure
+// before (say, while signing the ID token) burns no code and keeps no
+// tokens nobody received.
+func (t *tenant) redeemingResponse(ctx context.Context, ar fosite.AccessRequester, tr *tokenRequest) (fosite.AccessResponder, error) {
+	ctx, p := withPending(ctx)
+	resp, err := t.oauth2.NewAccessResponse(ctx, ar)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.store.keepAnswer(ctx, tr, ar, resp); err != nil {
+		return nil, err
+	}
+	if err := t.store.writePending(ctx, p); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

@@ -158,11 +158,11 @@ func (s *scoped) RedeemOAuth2(ctx context.Context, kind storage.OAuth2Kind, sign
 	return s.notDeactivated(ctx, kind, signature)
 }
 
-// oauth2Types are the PostgreSQL types of oauth2Names, in order: rows
-// inserted from a VALUES list in a subquery need them, PostgreSQL infers
-// them only for INSERT … VALUES.
-var oauth2Types = []string{"text", "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text",
-	"text", "text", "bytea", "text", "boolean", "timestamptz", "timestamptz"}
+// typedOAuth2Row is a row of placeholders for oauth2Columns, cast to their
+// PostgreSQL types: rows inserted from a VALUES list in a subquery need the
+// types of the first row, PostgreSQL infers them only for INSERT … VALUES.
+const typedOAuth2Row = `(?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::text, ?::text, ?::text, ?::text,
+	?::text, ?::text, ?::text, ?::bytea, ?::text, ?::boolean, ?::timestamptz, ?::timestamptz)`
 
 // redeemSQL is RedeemOAuth2's statement on PostgreSQL for n records.
 func redeemSQL(n int) string {
@@ -171,11 +171,7 @@ func redeemSQL(n int) string {
 		ended AS (DELETE FROM oauth2_tokens WHERE signature = ? AND kind = ? AND institution_id = ?
 			AND EXISTS (SELECT 1 FROM used))`
 	if n > 0 {
-		typed := make([]string, len(oauth2Types))
-		for i, t := range oauth2Types {
-			typed[i] = "?::" + t
-		}
-		values := "(" + strings.Join(typed, ", ") + ")"
+		values := typedOAuth2Row
 		if n > 1 {
 			values += ", " + valuesSQL(len(oauth2Names), n-1)
 		}
